@@ -1,0 +1,164 @@
+// Shapes from the wahub contract (shared/CONTRACT.md). Only what the dashboard reads.
+
+export type SessionStatus =
+  | 'stopped'
+  | 'starting'
+  | 'scan_qr'
+  | 'pairing'
+  | 'connected'
+  | 'reconnecting'
+  | 'failed'
+  | 'logged_out';
+
+export interface Session {
+  id: string;
+  name: string;
+  status: SessionStatus;
+  status_reason: string | null;
+  is_primary: boolean;
+  phone: string | null;
+  push_name: string | null;
+  auth_paired: boolean;
+  socket_open: boolean;
+  qr_expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+  last_connected_at: string | null;
+  last_disconnected_at: string | null;
+  last_activity_at: string | null;
+  engine: string;
+}
+
+export interface QrInfo {
+  value: string;
+  expires_at: string;
+  attempt: number;
+  max_attempts: number;
+}
+
+export interface PairCode {
+  code: string;
+  expires_at: string;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string | null;
+  role: string;
+  created_at: string;
+}
+
+export interface TokenPair {
+  user?: User;
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+export interface Message {
+  id: string;
+  session_id: string;
+  direction: 'in' | 'out';
+  status: string;
+  error?: string | null;
+  created_at?: string;
+  // The message object is only loosely specified; these fields are read when present.
+  from?: string | null;
+  to?: string | null;
+  chat?: string | null;
+  text?: string | null;
+  [key: string]: unknown;
+}
+
+export interface SendResult {
+  id: string;
+  session_id: string;
+  status: string;
+}
+
+export interface Health {
+  messages_sent_today: number;
+  messages_received_today: number;
+  daily_limit: number;
+  usage_percent: number;
+  level: 'healthy' | 'warning' | 'critical';
+  connected: boolean;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  created_at?: string;
+  expires_at?: string | null;
+  last_used_at?: string | null;
+  prefix?: string | null;
+  [key: string]: unknown;
+}
+
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  code?: string;
+}
+
+// ---- WebSocket frames ----
+
+export interface HelloFrame {
+  type: 'hello';
+  seq: number;
+  resumed: boolean;
+  sessions: Session[];
+  qr: Record<string, QrInfo>;
+}
+
+export interface StatusData {
+  status: SessionStatus;
+  previous: SessionStatus | null;
+  reason: string | null;
+  auth_paired: boolean;
+  socket_open: boolean;
+  phone: string | null;
+}
+
+export interface PrimaryData {
+  session_id: string;
+  previous_session_id: string | null;
+}
+
+export interface MessageUpdateData {
+  id: string;
+  status: string;
+  error?: string | null;
+}
+
+interface EventBase<E extends string, D> {
+  type: 'event';
+  seq: number;
+  event: E;
+  session_id: string | null;
+  at: string;
+  data: D;
+}
+
+export type ServerEvent =
+  | EventBase<'session.created', Session>
+  | EventBase<'session.updated', Session>
+  | EventBase<'session.deleted', { id: string }>
+  | EventBase<'session.status', StatusData>
+  | EventBase<'session.qr', QrInfo>
+  | EventBase<'session.pair_code', PairCode>
+  | EventBase<'session.primary', PrimaryData>
+  | EventBase<'message.received', Message>
+  | EventBase<'message.updated', MessageUpdateData>;
+
+export type EventName = ServerEvent['event'];
+
+export type ServerFrame = HelloFrame | ServerEvent | { type: 'pong' };

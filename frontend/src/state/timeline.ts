@@ -1,0 +1,41 @@
+import type { ServerEvent } from '../api/types';
+import type { TimelineEntry } from './state';
+
+/** A short human line for the event timeline. */
+export function summarize(ev: ServerEvent): string {
+  switch (ev.event) {
+    case 'session.created':
+      return `created “${ev.data.name}”`;
+    case 'session.updated':
+      return `updated “${ev.data.name}” (${ev.data.status})`;
+    case 'session.deleted':
+      return 'deleted';
+    case 'session.status': {
+      const d = ev.data;
+      const from = d.previous ? `${d.previous} → ` : '';
+      return `status ${from}${d.status}${d.reason ? ` (${d.reason})` : ''}`;
+    }
+    case 'session.qr':
+      return `new QR, attempt ${ev.data.attempt}/${ev.data.max_attempts}`;
+    case 'session.pair_code':
+      return `pairing code ${ev.data.code}`;
+    case 'session.primary':
+      return 'became primary';
+    case 'message.received': {
+      const m = ev.data;
+      const who = m.from ?? m.chat ?? '';
+      const text = typeof m.text === 'string' ? m.text : '';
+      return `message ${m.direction === 'out' ? 'to' : 'from'} ${who}: ${text.slice(0, 60)}`.trim();
+    }
+    case 'message.updated':
+      return `message ${ev.data.status}${ev.data.error ? ` (${ev.data.error})` : ''}`;
+    default:
+      return (ev as { event: string }).event;
+  }
+}
+
+export function timelineEntry(ev: ServerEvent): TimelineEntry {
+  const sessionId =
+    ev.session_id ?? (ev.event === 'session.primary' ? ev.data.session_id : null);
+  return { seq: ev.seq, at: ev.at, event: ev.event, sessionId, summary: summarize(ev) };
+}
