@@ -136,3 +136,13 @@ describe('REST answers', () => {
     expect(s.messages.s1.map((m) => m.id)).toEqual(['live', 'old']);
   });
 });
+
+describe('sessions/loaded', () => {
+  it('replaces the list before the first hello and merges after it', () => {
+    const a = reducer(initialState, { type: 'sessions/loaded', sessions: [session({ id: 'x' })] });
+    const b = reducer(a, { type: 'sessions/loaded', sessions: [session({ id: 'y' })] });
+    expect(Object.keys(b.sessions)).toEqual(['y']);
+    const live = run([{ type: 'hello', frame: hello({ seq: 1 }) }, { type: 'sessions/loaded', sessions: [session({ id: 'y' })] }]);
+    expect(Object.keys(live.sessions).sort()).toEqual(['s1', 'y']);
+  });
+});

@@ -9,7 +9,9 @@ export function reducer(state: State, action: Action): State {
     case 'event':
       return applyEvent(state, action.event);
     case 'sessions/loaded': {
-      const sessions: Record<string, Session> = {};
+      // Before the first hello the REST list is all we know; after it, events are
+      // authoritative and a list fetched earlier may miss a session created since.
+      const sessions: Record<string, Session> = state.lastSeq === null ? {} : { ...state.sessions };
       for (const s of action.sessions) sessions[s.id] = newer(state.sessions[s.id], s);
       return { ...state, sessions };
     }

@@ -1,0 +1,90 @@
+// Wires the plain modules together for the browser. Components import from here.
+import { Auth, browserLock, webStorage } from './api/auth';
+import { Api } from './api/client';
+import { errorFromResponse } from './api/errors';
+import { Http } from './api/http';
+import type { TokenPair, User } from './api/types';
+import { createStore } from './state/store';
+import { Signal } from './ui/signal';
+import { type ConnectionState, WsClient } from './ws/client';
+import { openBrowserSocket } from './ws/browserSocket';
+import { wsUrl } from './ws/url';
+
+const fetchFn = (input: string, init?: RequestInit) => fetch(input, init);
+
+async function exchange(refresh_token: string): Promise<TokenPair> {
+  const res = await fetch('/api/v1/auth/refresh', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ refresh_token }),
+  });
+  if (!res.ok) throw await errorFromResponse(res);
+  return (await res.json()) as TokenPair;
+}
+
+export const auth = new Auth({ storage: webStorage(window.localStorage), exchange, withLock: browserLock() });
+export const store = createStore();
+export const connection = new Signal<ConnectionState>('idle');
+export const user = new Signal<User | null>(null);
+/** Why the user was sent back to the login screen, if not by choice. */
+export const loginNotice = new Signal<string>('');
+
+const http = new Http(auth, fetchFn, '', () => {
+  loginNotice.set('Your login has expired. Please log in again.');
+});
+export const api = new Api(http);
+
+export const ws = new WsClient({
+  token: () => auth.accessToken(),
+  forceRefresh: (stale) => auth.refresh(stale),
+  lastSeq: () => store.getState().lastSeq,
+  url: (token, since) => wsUrl(window.location, token, since),
+  open: openBrowserSocket,
+  onFrame: (frame) => {
+    if (frame.type === 'hello') store.dispatch({ type: 'hello', frame });
+    else if (frame.type === 'event') store.dispatch({ type: 'event', event: frame });
+  },
+  onState: (s) => connection.set(s),
+  onAuthLost: () => loginNotice.set('Your login has expired. Please log in again.'),
+});
+
+window.addEventListener('online', () => ws.kick());
+
+/** Starts everything that runs while logged in. */
+export function startSession(): void {
+  ws.start();
+  api.listSessions().then(
+    (sessions) => store.dispatch({ type: 'sessions/loaded', sessions }),
+    () => {},
+  );
+  if (!user.get()) {
+    api.me().then((u) => user.set(u), () => {});
+  }
+}
+
+export function acceptLogin(pair: TokenPair): void {
+  ws.stop();
+  store.dispatch({ type: 'reset' });
+  loginNotice.set('');
+  user.set(pair.user ?? null);
+  auth.accept(pair);
+  startSession();
+}
+
+export async function logout(): Promise<void> {
+  const refresh = auth.current?.refresh;
+  ws.stop();
+  auth.clear();
+  store.dispatch({ type: 'reset' });
+  user.set(null);
+  if (refresh) await api.logout(refresh).catch(() => {});
+}
+
+// Logged out (here, in another tab, or the refresh failed): stop the socket, drop the state.
+auth.subscribe((tokens) => {
+  if (!tokens) {
+    ws.stop();
+    store.dispatch({ type: 'reset' });
+    user.set(null);
+  }
+});
