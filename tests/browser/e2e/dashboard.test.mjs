@@ -1,0 +1,191 @@
+// End to end: the real server (sim engine) and the built dashboard in Chromium.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser } from '../lib/browser.mjs';
+import { expect } from '../lib/expect.mjs';
+import { startServer } from '../lib/server.mjs';
+import { card, createSession, goTo, register, screenshot, simulateScan } from '../lib/ui.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ name: 'dashboard' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Fails the test on uncaught page errors; returns them for inspection. */
+function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  return errors;
+}
+
+async function accessToken(page) {
+  return page.evaluate(() => JSON.parse(localStorage.getItem('wahub.tokens') || 'null')?.access ?? null);
+}
+
+describe('dashboard', () => {
+  it('links a session by QR, makes another primary and sends a message', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    try {
+      await page.goto(`${server.base}/`);
+      await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+      await screenshot(page, 'login');
+
+      await register(page, server.base, 'alice@example.com', PASSWORD, 'Alice');
+      // A marker that survives only if the page is never reloaded.
+      await page.evaluate(() => {
+        window.__noReload = 'still here';
+      });
+
+      const alpha = await createSession(page, 'alpha');
+      const qr = alpha.getByTestId('qr');
+      await expect(qr).toBeVisible();
+      await expect(qr.locator('img')).toBeVisible();
+      await expect(alpha.getByTestId('qr-attempt')).toContainText(/Attempt 1\/\d+/);
+      await expect(alpha.getByTestId('qr-countdown')).toContainText(/Expires in \d+ s/);
+      const qrValue = await qr.getAttribute('data-qr-value');
+      assert.ok(qrValue, 'the QR carries its value');
+      await screenshot(page, 'sessions-qr');
+
+      await simulateScan(page, 'alpha', '6281234567890', 'Alice Phone');
+      await expect(alpha).toHaveAttribute('data-status', 'connected');
+      await expect(alpha.locator('[data-field="phone"]')).toContainText('+6281234567890');
+      await expect(alpha.locator('[data-field="push_name"]')).toContainText('Alice Phone');
+      await expect(alpha.getByTestId('qr')).toHaveCount(0);
+      assert.equal(await page.evaluate(() => window.__noReload), 'still here', 'connected without a reload');
+      await expect(page.locator('.timeline')).toContainText('connected');
+      await screenshot(page, 'connected');
+
+      // Second session becomes primary.
+      const beta = await createSession(page, 'beta');
+      await expect(alpha.getByRole('button', { name: /alpha is the primary session/ })).toBeVisible();
+      await beta.getByRole('button', { name: 'Make beta the primary session' }).click();
+      await expect(beta.getByRole('button', { name: /beta is the primary session/ })).toHaveAttribute('aria-pressed', 'true');
+      await expect(alpha.getByRole('button', { name: 'Make alpha the primary session' })).toHaveAttribute('aria-pressed', 'false');
+      await simulateScan(page, 'beta', '6289876543210', 'Beta Phone');
+      await expect(beta).toHaveAttribute('data-status', 'connected');
+
+      // Messages: the primary is preselected; a sent message shows up.
+      await goTo(page, 'Messages');
+      await expect(page.getByRole('heading', { name: 'Messages', level: 1 })).toBeVisible();
+      const betaId = await page.evaluate(() => document.querySelector('select[name="session"]')?.value);
+      const ids = await page.evaluate(() => [...document.querySelectorAll('select[name="session"] option')].map((o) => [o.value, o.textContent]));
+      const betaOption = ids.find(([, label]) => label.includes('beta'));
+      assert.ok(betaOption, 'beta is offered');
+      assert.equal(betaId, betaOption[0], 'the primary session is preselected');
+
+      const send = page.getByRole('form', { name: 'Send a message' });
+      await send.getByLabel('To').fill('6281111111111');
+      await send.getByLabel('Text').fill('hello from the e2e test');
+      await send.getByRole('button', { name: 'Send' }).click();
+      await expect(send.getByRole('status')).toContainText('Message');
+      const list = page.getByTestId('messages');
+      await expect(list).toContainText('hello from the e2e test');
+      await expect(list.locator('.msg.out').first()).toContainText(/queued|sent|delivered|read/);
+
+      // An incoming message appears live in a second tab of the same login.
+      const other = await context.newPage();
+      await other.goto(`${server.base}/sessions`);
+      const otherBeta = card(other, 'beta');
+      const sim = otherBeta.getByTestId('simulator');
+      await sim.getByRole('button', { name: 'Incoming message' }).click();
+      await sim.getByLabel('From').fill('6282222222222');
+      await sim.getByLabel('Text').fill('hi back from the phone');
+      await sim.getByRole('button', { name: 'Deliver' }).click();
+      await expect(list).toContainText('hi back from the phone');
+      await other.close();
+      await screenshot(page, 'messages');
+
+      // Phone-width layout still shows the cards.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await goTo(page, 'Sessions');
+      await expect(card(page, 'alpha')).toBeVisible();
+      await screenshot(page, 'sessions-phone');
+
+      assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('creates an API key, shows it once and deletes it', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await register(page, server.base, 'keys@example.com', PASSWORD);
+      await goTo(page, 'API keys');
+      const form = page.getByRole('form', { name: 'New API key' });
+      await form.getByLabel('Name').fill('ci script');
+      await form.getByRole('button', { name: 'Create key' }).click();
+      const shown = page.getByTestId('new-key');
+      await expect(shown).toContainText('it will not be shown again');
+      const key = await shown.getByLabel('New API key').inputValue();
+      assert.ok(key.length >= 16, `a key is shown (${key.length} chars)`);
+      // The key works for REST.
+      const res = await fetch(`${server.base}/api/v1/sessions`, { headers: { 'X-Api-Key': key } });
+      assert.equal(res.status, 200);
+      await page.getByRole('button', { name: 'Done' }).click();
+      await expect(shown).toHaveCount(0);
+      await page.getByRole('button', { name: 'Delete key ci script' }).click();
+      await page.getByRole('button', { name: 'Really delete' }).click();
+      await expect(page.getByText('No API keys.')).toBeVisible();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a clear message for a wrong password', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.base}/`);
+      await page.getByLabel('Email').fill('alice@example.com');
+      await page.getByLabel('Password').fill('not the password');
+      await page.getByRole('button', { name: 'Log in' }).last().click();
+      await expect(page.getByRole('alert')).toContainText('Wrong email or password.');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps two users apart', async () => {
+    const ctxA = await browser.newContext();
+    const ctxB = await browser.newContext();
+    try {
+      const a = await ctxA.newPage();
+      const b = await ctxB.newPage();
+      await register(a, server.base, 'ann@example.com', PASSWORD);
+      await register(b, server.base, 'bob@example.com', PASSWORD);
+      await createSession(a, 'ann-phone');
+      await createSession(b, 'bob-phone');
+      await simulateScan(a, 'ann-phone', '6285550000001', 'Ann');
+      await expect(card(a, 'ann-phone')).toHaveAttribute('data-status', 'connected');
+      // Each sees only their own, also after a reload.
+      await expect(a.locator('article[data-session-id]')).toHaveCount(1);
+      await expect(b.locator('article[data-session-id]')).toHaveCount(1);
+      await b.reload();
+      await expect(card(b, 'bob-phone')).toBeVisible();
+      await expect(card(b, 'ann-phone')).toHaveCount(0);
+      const timelineB = await b.locator('.timeline').innerText();
+      assert.ok(!timelineB.includes('ann-phone') && !timelineB.includes('Ann'), 'no event of Ann reaches Bob');
+      // Ann's session id is not found for Bob.
+      const annId = await card(a, 'ann-phone').getAttribute('data-session-id');
+      const tokenB = await accessToken(b);
+      const res = await fetch(`${server.base}/api/v1/sessions/${annId}`, { headers: { Authorization: `Bearer ${tokenB}` } });
+      assert.equal(res.status, 404);
+    } finally {
+      await ctxA.close();
+      await ctxB.close();
+    }
+  });
+});
