@@ -53,7 +53,7 @@ export function ApiKeysPage() {
             <input name="key-name" required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
           </label>
           <label>
-            Expires in days <span class="muted">(optional)</span>
+            <span>Expires in days <span class="muted">(optional)</span></span>
             <input name="key-days" type="number" min={1} max={3650} value={days} onInput={(e) => setDays(e.currentTarget.value)} />
           </label>
           <button type="submit" class="btn primary" disabled={busy}>Create key</button>

@@ -49,7 +49,7 @@ export function AuthPage() {
           </label>
           {mode === 'register' && (
             <label>
-              Display name <span class="muted">(optional)</span>
+              <span>Display name <span class="muted">(optional)</span></span>
               <input type="text" name="display_name" value={displayName}
                 onInput={(e) => setDisplayName(e.currentTarget.value)} />
             </label>

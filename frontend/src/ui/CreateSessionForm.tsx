@@ -26,7 +26,7 @@ export function CreateSessionForm() {
           <input name="name" required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </label>
         <label>
-          Phone <span class="muted">(optional)</span>
+          <span>Phone <span class="muted">(optional)</span></span>
           <input name="phone" type="tel" inputMode="tel" placeholder="+62 812 3456 7890" value={phone}
             onInput={(e) => setPhone(e.currentTarget.value)} />
         </label>

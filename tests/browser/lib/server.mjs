@@ -40,6 +40,11 @@ async function waitHealthy(base, child, timeoutMs) {
  * @returns {Promise<{ base: string, port: number, dir: string, stop: () => Promise<void> }>}
  */
 export async function startServer(opts = {}) {
+  if (process.env.E2E_BASE_URL) {
+    // Development only: drive a server that is already running.
+    const base = process.env.E2E_BASE_URL.replace(/\/+$/, '');
+    return { base, port: Number(new URL(base).port), dir: '', logPath: '', stop: async () => {} };
+  }
   if (!existsSync(binaryPath)) {
     throw new Error(`${binaryPath} not found: run \`cargo build -p wahub\` first (or set WAHUB_BIN)`);
   }
@@ -58,24 +63,43 @@ export async function startServer(opts = {}) {
   mkdirSync(outDir, { recursive: true });
   const logPath = path.join(outDir, `server-${opts.name ?? port}.log`);
   const log = createWriteStream(logPath);
-  const child = spawn(binaryPath, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  try {
-    await waitHealthy(base, child, 30_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${err.message}; server log: ${logPath}`);
-  }
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+  let child = null;
+
+  const launch = async () => {
+    child = spawn(binaryPath, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    try {
+      await waitHealthy(base, child, 30_000);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new Error(`${err.message}; server log: ${logPath}`);
     }
-    rmSync(dir, { recursive: true, force: true });
   };
-  return { base, port, dir, logPath, stop };
+
+  const halt = async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await launch();
+  return {
+    base,
+    port,
+    dir,
+    logPath,
+    /** Stops the process but keeps its database. */
+    halt,
+    /** Starts it again on the same port with the same database. */
+    resume: launch,
+    stop: async () => {
+      await halt();
+      log.end();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
