@@ -146,3 +146,11 @@ describe('sessions/loaded', () => {
     expect(Object.keys(live.sessions).sort()).toEqual(['s1', 'y']);
   });
 });
+
+describe('hello without prior state', () => {
+  it('uses the snapshot even when the server claims a resume', () => {
+    const s = reducer(initialState, { type: 'hello', frame: hello({ seq: 3, resumed: true }) });
+    expect(s.lastSeq).toBe(3);
+    expect(Object.keys(s.sessions)).toEqual(['s1']);
+  });
+});
