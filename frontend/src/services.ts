@@ -42,11 +42,22 @@ export const ws = new WsClient({
   open: openBrowserSocket,
   onFrame: (frame) => {
     if (frame.type === 'hello') store.dispatch({ type: 'hello', frame });
-    else if (frame.type === 'event') store.dispatch({ type: 'event', event: frame });
+    else if (frame.type === 'event') {
+      store.dispatch({ type: 'event', event: frame });
+      if (frame.event === 'session.status' && frame.session_id && needsDetails(frame.data.status)) {
+        // Status events do not carry the push name; read it once the phone is known.
+        const id = frame.session_id;
+        api.getSession(id).then((session) => store.dispatch({ type: 'session/details', session }), () => {});
+      }
+    }
   },
   onState: (s) => connection.set(s),
   onAuthLost: () => loginNotice.set('Your login has expired. Please log in again.'),
 });
+
+function needsDetails(status: string): boolean {
+  return status === 'connected' || status === 'pairing';
+}
 
 window.addEventListener('online', () => ws.kick());
 

@@ -154,3 +154,12 @@ describe('hello without prior state', () => {
     expect(Object.keys(s.sessions)).toEqual(['s1']);
   });
 });
+
+describe('session/details', () => {
+  it('takes names and times but keeps the live status', () => {
+    let s = run([{ type: 'hello', frame: hello({ seq: 1, sessions: [session({ status: 'connected' })] }) }]);
+    s = reducer(s, { type: 'session/details', session: session({ status: 'pairing', push_name: 'Ann', phone: '628111' }) });
+    expect(s.sessions.s1).toMatchObject({ status: 'connected', push_name: 'Ann', phone: '628111' });
+    expect(reducer(s, { type: 'session/details', session: session({ id: 'unknown' }) })).toBe(s);
+  });
+});

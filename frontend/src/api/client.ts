@@ -34,6 +34,9 @@ export class Api {
     const body = phone ? { name, phone, start: true } : { name, start: true };
     return this.http.json('POST', `${V1}/sessions`, { body });
   }
+  getSession(id: string): Promise<Session> {
+    return this.http.json('GET', `${V1}/sessions/${enc(id)}`);
+  }
   renameSession(id: string, name: string): Promise<Session> {
     return this.http.json('PATCH', `${V1}/sessions/${enc(id)}`, { body: { name } });
   }

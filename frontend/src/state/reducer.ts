@@ -20,6 +20,8 @@ export function reducer(state: State, action: Action): State {
         ...state,
         sessions: { ...state.sessions, [action.session.id]: newer(state.sessions[action.session.id], action.session) },
       };
+    case 'session/details':
+      return mergeDetails(state, action.session);
     case 'session/removed':
       return removeSession(state, action.id);
     case 'qr/loaded':
@@ -159,6 +161,26 @@ function removeSession(state: State, id: string): State {
     pairCodes: without(state.pairCodes, id),
     messages: without(state.messages, id),
   };
+}
+
+/**
+ * Descriptive fields (push name, phone, times) from a REST read; the live status
+ * stays as the events left it, so a slow answer cannot roll it back.
+ */
+function mergeDetails(state: State, incoming: Session): State {
+  const cur = state.sessions[incoming.id];
+  if (!cur) return state;
+  const s: Session = {
+    ...cur,
+    name: incoming.name,
+    phone: incoming.phone ?? cur.phone,
+    push_name: incoming.push_name ?? cur.push_name,
+    engine: incoming.engine,
+    last_connected_at: incoming.last_connected_at ?? cur.last_connected_at,
+    last_disconnected_at: incoming.last_disconnected_at ?? cur.last_disconnected_at,
+    last_activity_at: incoming.last_activity_at ?? cur.last_activity_at,
+  };
+  return { ...state, sessions: { ...state.sessions, [s.id]: s } };
 }
 
 /** A REST answer must not roll back a newer state that arrived by event. */

@@ -40,6 +40,7 @@ export type Action =
   | { type: 'event'; event: ServerEvent }
   | { type: 'sessions/loaded'; sessions: Session[] }
   | { type: 'session/upsert'; session: Session }
+  | { type: 'session/details'; session: Session }
   | { type: 'session/removed'; id: string }
   | { type: 'qr/loaded'; sessionId: string; qr: QrInfo }
   | { type: 'paircode/loaded'; sessionId: string; code: PairCode }
