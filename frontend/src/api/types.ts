@@ -64,7 +64,10 @@ export interface Message {
   status: string;
   error?: string | null;
   created_at?: string;
-  // The message object is only loosely specified; these fields are read when present.
+  /** The other party: recipient of an `out` message, sender of an `in` message. */
+  peer?: string | null;
+  updated_at?: string;
+  // Older or alternative shapes; read when present.
   from?: string | null;
   to?: string | null;
   chat?: string | null;

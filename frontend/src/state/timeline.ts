@@ -23,7 +23,7 @@ export function summarize(ev: ServerEvent): string {
       return 'became primary';
     case 'message.received': {
       const m = ev.data;
-      const who = m.from ?? m.chat ?? '';
+      const who = m.peer ?? m.from ?? m.chat ?? '';
       const text = typeof m.text === 'string' ? m.text : '';
       return `message ${m.direction === 'out' ? 'to' : 'from'} ${who}: ${text.slice(0, 60)}`.trim();
     }

@@ -6,7 +6,7 @@ import { timeText } from './format';
 import { useStore } from './hooks';
 
 function peer(m: Message): string {
-  const v = m.direction === 'out' ? m.to ?? m.chat : m.from ?? m.chat;
+  const v = m.peer ?? (m.direction === 'out' ? m.to ?? m.chat : m.from ?? m.chat);
   return typeof v === 'string' && v ? v : '—';
 }
 

@@ -21,7 +21,7 @@ export function SendForm({ session }: { session: Session }) {
           session_id: res.session_id || session.id,
           status: res.status,
           direction: 'out',
-          to: to.trim(),
+          peer: to.trim(),
           text,
           created_at: new Date().toISOString(),
         },
