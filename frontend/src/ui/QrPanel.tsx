@@ -26,10 +26,10 @@ export function QrPanel({ session: s }: { session: Session }) {
   }, [s.id, s.status, qr]);
 
   return (
-    <section class="qr-panel" aria-label={`Link ${s.name}`} aria-live="polite">
+    <section class="qr-panel" aria-label={`Link ${s.name}`}>
       {s.status === 'starting' && <p class="muted">Starting… a QR code will appear in a moment.</p>}
       {s.status === 'pairing' && (
-        <p class="pairing" data-testid="pairing">
+        <p class="pairing" data-testid="pairing" role="status">
           <span class="spinner" aria-hidden="true" /> Pairing… finish on your phone.
         </p>
       )}
@@ -41,7 +41,7 @@ export function QrPanel({ session: s }: { session: Session }) {
             <p class="countdown" data-testid="qr-countdown">
               Expires in <strong>{secondsLeft(qr.expires_at, now)} s</strong>
             </p>
-            <p data-testid="qr-attempt">
+            <p data-testid="qr-attempt" role="status">
               Attempt {qr.attempt}/{qr.max_attempts}
             </p>
           </div>
