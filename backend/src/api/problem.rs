@@ -1,0 +1,194 @@
+//! RFC 9457 problem details: the one error type every handler returns.
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::ToJSON;
+use poem_openapi::{ApiResponse, Object};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// The body of every error response.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Problem")]
+pub struct ProblemBody {
+    /// A URI reference naming the problem type.
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `name_taken`.
+    pub code: String,
+}
+
+/// An error answered to the client. Internal causes are logged, never sent.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, detail: detail.into(), retry_after_secs: None }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn validation(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+    }
+
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+    }
+
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn too_many(code: &'static str, detail: impl Into<String>, retry_after_secs: Option<u64>) -> Self {
+        Self { retry_after_secs, ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail) }
+    }
+
+    /// Logs the cause and answers a generic 500.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+    }
+
+    /// Same status, a more specific code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn body(&self) -> ProblemBody {
+        ProblemBody {
+            kind: format!("https://wahub.dev/problems/{}", self.code.replace('_', "-")),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl From<sea_orm::DbErr> for Problem {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Problem::internal(err)
+    }
+}
+
+impl poem::error::ResponseError for Problem {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn as_response(&self) -> Response {
+        let body = self.body().to_json_string();
+        let mut resp = Response::builder()
+            .status(self.status)
+            .content_type(PROBLEM_CONTENT_TYPE)
+            .body(body);
+        if let Some(secs) = self.retry_after_secs {
+            if let Ok(value) = secs.to_string().parse() {
+                resp.headers_mut().insert(poem::http::header::RETRY_AFTER, value);
+            }
+        }
+        resp
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        poem::error::ResponseError::as_response(&self)
+    }
+}
+
+impl ApiResponse for Problem {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "Problem details (RFC 9457)",
+                status: None,
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: PROBLEM_CONTENT_TYPE,
+                    schema: <ProblemBody as poem_openapi::types::Type>::schema_ref(),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        <ProblemBody as poem_openapi::types::Type>::register(registry);
+    }
+}
+
+/// Turns any error that escaped a handler (unknown route, unparsable body, body too
+/// large, failed auth) into a problem body with a fitting code.
+pub fn from_poem_error(err: poem::Error) -> Response {
+    if let Some(problem) = err.downcast_ref::<Problem>() {
+        return problem.as_response_ref();
+    }
+    let status = err.status();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal",
+        _ => "validation_failed",
+    };
+    let detail = if status.is_server_error() {
+        tracing::error!(error = %err, "unhandled error");
+        "Something went wrong on our side.".to_owned()
+    } else {
+        err.to_string()
+    };
+    Problem::new(status, code, detail).into_response()
+}
+
+trait AsResponseRef {
+    fn as_response_ref(&self) -> Response;
+}
+
+impl AsResponseRef for Problem {
+    fn as_response_ref(&self) -> Response {
+        poem::error::ResponseError::as_response(self)
+    }
+}

@@ -1,0 +1,47 @@
+//! Assembles every route into one endpoint.
+
+use std::sync::Arc;
+
+use poem::middleware::{NormalizePath, TrailingSlash, Tracing};
+use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Route};
+use poem_openapi::OpenApiService;
+
+use crate::auth::AuthApi;
+use crate::engine::sim_routes::SimApi;
+use crate::events::EventsApi;
+use crate::messages::MessagesApi;
+use crate::sessions::SessionsApi;
+use crate::state::AppState;
+
+pub fn build(state: Arc<AppState>) -> impl Endpoint {
+    let apis = (
+        AuthApi { state: state.clone() },
+        SessionsApi { state: state.clone() },
+        MessagesApi { state: state.clone() },
+        EventsApi { state: state.clone() },
+    );
+    let sim = SimApi { state: state.clone(), sim: state.sim.clone() };
+    let service = OpenApiService::new((apis, sim), "wahub", env!("CARGO_PKG_VERSION"))
+        .description("Link WhatsApp accounts, keep them alive, and get every QR, status change and message pushed live.");
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    let max_body = state.settings.max_body_bytes;
+    Route::new()
+        .nest("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/api/v1/ws", get(crate::events::ws::ws_handler))
+        .at("/healthz", get(super::ops::healthz))
+        .at("/readyz", get(super::ops::readyz))
+        .at("/metrics", get(super::ops::metrics))
+        .nest("/", service)
+        .with(NormalizePath::new(TrailingSlash::Trim))
+        .with(Tracing)
+        .data(state)
+        .around(move |ep, req| async move {
+            super::metrics::HTTP_REQUESTS.inc();
+            let req = super::body_limit::limit(req, max_body).await?;
+            crate::web::with_spa_fallback(ep.as_ref(), req).await
+        })
+        .catch_all_error(|err| async move { super::from_poem_error(err) })
+        .into_endpoint()
+}

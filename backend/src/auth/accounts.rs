@@ -1,0 +1,81 @@
+//! Creating users and checking their credentials.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::api::Problem;
+use crate::db::entities::user;
+use crate::state::AppState;
+
+/// A syntactically plausible, lower-cased email address.
+pub fn normalize_email(raw: &str) -> Result<String, Problem> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(Problem::unprocessable("invalid_email", "Enter a valid email address."))
+    }
+}
+
+pub fn check_password_strength(password: &str) -> Result<(), Problem> {
+    let len = password.chars().count();
+    if !(8..=256).contains(&len) {
+        return Err(Problem::unprocessable("weak_password", "Passwords must be 8 to 256 characters long."));
+    }
+    Ok(())
+}
+
+/// Creates a user. The first user of an empty database becomes `admin` unless `role` says otherwise.
+pub async fn create_user(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    display_name: Option<String>,
+    force_admin: bool,
+) -> Result<user::Model, Problem> {
+    let email = normalize_email(email)?;
+    check_password_strength(password)?;
+    let display_name = display_name.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    if display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
+        return Err(Problem::validation("display_name is at most 100 characters."));
+    }
+    if user::Entity::find().filter(user::Column::Email.eq(&email)).one(&state.db).await?.is_some() {
+        return Err(Problem::conflict("email_taken", "An account with this email already exists."));
+    }
+    let hash = super::password::hash(password.to_owned()).await.map_err(Problem::internal)?;
+    let first = user::Entity::find().count(&state.db).await? == 0;
+    let role = if force_admin || first { "admin" } else { "user" };
+    let row = user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(email),
+        password_hash: Set(hash),
+        display_name: Set(display_name),
+        role: Set(role.to_owned()),
+        created_at: Set(chrono::Utc::now()),
+    };
+    row.insert(&state.db).await.map_err(|e| {
+        if e.to_string().to_lowercase().contains("unique") {
+            Problem::conflict("email_taken", "An account with this email already exists.")
+        } else {
+            Problem::internal(e)
+        }
+    })
+}
+
+/// The user with these credentials. Unknown email and wrong password look the same.
+pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Result<user::Model, Problem> {
+    let invalid = || Problem::unauthorized("invalid_credentials", "Email or password is wrong.");
+    let email = email.trim().to_lowercase();
+    let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&state.db).await?;
+    let stored = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
+    let ok = super::password::verify(password.to_owned(), stored).await;
+    match found {
+        Some(user) if ok => Ok(user),
+        _ => Err(invalid()),
+    }
+}

@@ -1,0 +1,89 @@
+//! Request and response bodies of the auth endpoints.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use uuid::Uuid;
+
+use crate::db::entities::{api_key, user};
+
+#[derive(Debug, Object)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct UserOut {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for UserOut {
+    fn from(u: user::Model) -> Self {
+        Self { id: u.id, email: u.email, display_name: u.display_name, role: u.role, created_at: u.created_at }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct TokenResponse {
+    pub user: UserOut,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Object)]
+pub struct CreateApiKeyRequest {
+    pub name: String,
+    #[oai(validator(minimum(value = "1"), maximum(value = "3650")))]
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Object)]
+pub struct ApiKeyOut {
+    pub id: Uuid,
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKeyOut {
+    fn from(k: api_key::Model) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct CreatedApiKey {
+    #[oai(flatten)]
+    pub info: ApiKeyOut,
+    /// The key itself. Shown only in this response.
+    pub key: String,
+}

@@ -1,0 +1,104 @@
+//! The command line: `wahub [serve]`, `wahub migrate`, `wahub user create`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Parser)]
+#[command(name = "wahub", version, about = "Link WhatsApp accounts and push everything live.")]
+struct Cli {
+    /// TOML settings file (default: ./wahub.toml if present).
+    #[arg(long, short, global = true, env = "WAHUB_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (the password is read from WAHUB_NEW_PASSWORD or --password).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "WAHUB_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Make the user an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if settings.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("wahub: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&settings);
+    tracing::debug!(?settings, "settings loaded");
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wahub: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => crate::startup::serve(settings).await,
+            Command::Migrate => {
+                crate::startup::build_state(settings).await?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::User { command: UserCommand::Create { email, password, display_name, admin } } => {
+                let state = crate::startup::build_state(settings).await?;
+                let user = crate::auth::accounts::create_user(&state, &email, &password, display_name, admin)
+                    .await
+                    .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+                println!("created {} ({}) with id {}", user.email, user.role, user.id);
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("wahub: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Settings, layered: built-in defaults → optional TOML file → `WAHUB_*` environment variables.
+
+mod secret;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use secret::Secret;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: String,
+    /// Directory for the SQLite file and the generated encryption key.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; defaults to a SQLite file in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// HS256 secret for access tokens; generated and stored in the database when unset.
+    pub jwt_secret: Option<Secret>,
+    /// Base64 of 32 bytes that encrypts engine keys; generated into `data_dir/wahub.key` when unset.
+    pub encryption_key: Option<Secret>,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    pub registration_open: bool,
+    /// Failed logins allowed per email+IP within `login_window_secs`.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub max_body_bytes: usize,
+    /// `sim` or `whatsapp`.
+    pub engine: String,
+    pub max_sessions_per_user: u64,
+    pub idle_timeout_secs: u64,
+    pub qr_first_timeout_ms: u64,
+    pub qr_next_timeout_ms: u64,
+    pub qr_max_attempts: u32,
+    pub pair_code_timeout_ms: u64,
+    /// How long the simulated phone takes to finish auth after a scan.
+    pub sim_pair_delay_ms: u64,
+    pub reconnect_base_ms: u64,
+    pub reconnect_max_ms: u64,
+    pub reconnect_max_attempts: u32,
+    pub daily_message_limit: u64,
+    pub min_send_interval_ms: u64,
+    pub ws_ping_secs: u64,
+    /// Events buffered per WebSocket before a slow client is closed with 4008.
+    pub ws_buffer: usize,
+    /// Events kept per user for `since` replay.
+    pub event_retention: u64,
+    pub webhook_timeout_ms: u64,
+    pub webhook_max_attempts: u32,
+    pub webhook_retry_base_ms: u64,
+    pub webhook_poll_ms: u64,
+    /// `pretty` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            jwt_secret: None,
+            encryption_key: None,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_days: 30,
+            registration_open: true,
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
+            max_body_bytes: 16 * 1024 * 1024,
+            engine: "sim".into(),
+            max_sessions_per_user: 10,
+            idle_timeout_secs: 24 * 3600,
+            qr_first_timeout_ms: 60_000,
+            qr_next_timeout_ms: 20_000,
+            qr_max_attempts: 6,
+            pair_code_timeout_ms: 180_000,
+            sim_pair_delay_ms: 1_500,
+            reconnect_base_ms: 1_000,
+            reconnect_max_ms: 30_000,
+            reconnect_max_attempts: 10,
+            daily_message_limit: 1000,
+            min_send_interval_ms: 1_000,
+            ws_ping_secs: 20,
+            ws_buffer: 1024,
+            event_retention: 10_000,
+            webhook_timeout_ms: 10_000,
+            webhook_max_attempts: 10,
+            webhook_retry_base_ms: 2_000,
+            webhook_poll_ms: 500,
+            log_format: "pretty".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Defaults, then `file` (if given, else `./wahub.toml` if present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(file, &env)
+    }
+
+    pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let mut table = toml::Table::try_from(Settings::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let default_file = PathBuf::from("wahub.toml");
+        let path = file.map(Path::to_path_buf).or_else(|| default_file.exists().then_some(default_file));
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read(path.clone(), e))?;
+            let from_file: toml::Table = text
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+            table.extend(from_file);
+        }
+        for (name, raw) in env {
+            let Some(key) = name.strip_prefix("WAHUB_") else { continue };
+            let key = key.to_ascii_lowercase();
+            if key == "config" || key.starts_with("test_") {
+                continue;
+            }
+            let value = typed_like(table.get(&key), raw)
+                .ok_or_else(|| ConfigError::Invalid(format!("{name}={raw:?} has the wrong type")))?;
+            table.insert(key, value);
+        }
+        let settings: Settings = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if crate::engine::EngineKind::parse(&self.engine).is_none() {
+            return Err(ConfigError::Invalid(format!("engine must be sim or whatsapp, not {:?}", self.engine)));
+        }
+        if self.qr_max_attempts == 0 || self.reconnect_max_attempts == 0 {
+            return Err(ConfigError::Invalid("qr_max_attempts and reconnect_max_attempts must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}/wahub.db?mode=rwc", self.data_dir.display()),
+        }
+    }
+}
+
+/// Parses an environment value into the type the setting already has.
+fn typed_like(existing: Option<&toml::Value>, raw: &str) -> Option<toml::Value> {
+    match existing {
+        Some(toml::Value::Integer(_)) => raw.trim().parse().ok().map(toml::Value::Integer),
+        Some(toml::Value::Boolean(_)) => match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Some(toml::Value::Boolean(true)),
+            "0" | "false" | "no" | "off" => Some(toml::Value::Boolean(false)),
+            _ => None,
+        },
+        _ => Some(toml::Value::String(raw.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn env_overrides_defaults_with_types() {
+        let s = Settings::load_from(
+            None,
+            &env(&[("WAHUB_BIND", "0.0.0.0:1"), ("WAHUB_REGISTRATION_OPEN", "false"), ("WAHUB_DAILY_MESSAGE_LIMIT", "5"), ("WAHUB_JWT_SECRET", "123")]),
+        )
+        .unwrap();
+        assert_eq!(s.bind, "0.0.0.0:1");
+        assert!(!s.registration_open);
+        assert_eq!(s.daily_message_limit, 5);
+        assert_eq!(s.jwt_secret.unwrap().expose(), "123");
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        assert!(Settings::load_from(None, &env(&[("WAHUB_DAILY_MESSAGE_LIMIT", "lots")])).is_err());
+        assert!(Settings::load_from(None, &env(&[("WAHUB_ENGINE", "telegram")])).is_err());
+        assert!(Settings::load_from(None, &env(&[("WAHUB_NOPE", "1")])).is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Settings::load_from(None, &env(&[("WAHUB_JWT_SECRET", "hunter2")])).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,12 @@
+//! sea-orm entities, one per table.
+
+pub mod api_key;
+pub mod engine_key;
+pub mod event;
+pub mod message;
+pub mod meta;
+pub mod refresh_token;
+pub mod session;
+pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;

@@ -1,0 +1,135 @@
+//! Per-session key/value storage for engine credentials and protocol state.
+//!
+//! Values are encrypted with AES-256-GCM (random nonce per write); the associated data
+//! binds each value to its session, namespace and key, so a value copied to another row
+//! does not decrypt. Key names are stored in clear so they can be looked up.
+
+use std::sync::Arc;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::db::crypto::Cipher;
+use crate::db::entities::engine_key;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("stored value does not decrypt with the configured key")]
+    Decrypt,
+}
+
+/// One session's slice of the engine key table.
+#[derive(Clone)]
+pub struct KeyStore {
+    db: DatabaseConnection,
+    cipher: Arc<Cipher>,
+    session_id: Uuid,
+}
+
+impl KeyStore {
+    pub fn new(db: DatabaseConnection, cipher: Arc<Cipher>, session_id: Uuid) -> Self {
+        Self { db, cipher, session_id }
+    }
+
+    pub fn session_id(&self) -> Uuid {
+        self.session_id
+    }
+
+    fn aad(&self, namespace: &str, key: &str) -> Vec<u8> {
+        format!("{}\u{0}{}\u{0}{}", self.session_id, namespace, key).into_bytes()
+    }
+
+    pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        let row = engine_key::Entity::find()
+            .filter(engine_key::Column::SessionId.eq(self.session_id))
+            .filter(engine_key::Column::Namespace.eq(namespace))
+            .filter(engine_key::Column::Key.eq(key))
+            .one(&self.db)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => self
+                .cipher
+                .decrypt(&row.value, &self.aad(namespace, key))
+                .map(Some)
+                .ok_or(KeyStoreError::Decrypt),
+        }
+    }
+
+    pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), KeyStoreError> {
+        let sealed = self.cipher.encrypt(value, &self.aad(namespace, key));
+        let row = engine_key::ActiveModel {
+            session_id: Set(self.session_id),
+            namespace: Set(namespace.to_owned()),
+            key: Set(key.to_owned()),
+            value: Set(sealed),
+            updated_at: Set(chrono::Utc::now()),
+        };
+        engine_key::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    engine_key::Column::SessionId,
+                    engine_key::Column::Namespace,
+                    engine_key::Column::Key,
+                ])
+                .update_columns([engine_key::Column::Value, engine_key::Column::UpdatedAt])
+                .to_owned(),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), KeyStoreError> {
+        engine_key::Entity::delete_many()
+            .filter(engine_key::Column::SessionId.eq(self.session_id))
+            .filter(engine_key::Column::Namespace.eq(namespace))
+            .filter(engine_key::Column::Key.eq(key))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// All entries of a namespace whose key starts with `prefix`, ordered by key.
+    pub async fn list(&self, namespace: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, KeyStoreError> {
+        let rows = engine_key::Entity::find()
+            .filter(engine_key::Column::SessionId.eq(self.session_id))
+            .filter(engine_key::Column::Namespace.eq(namespace))
+            .filter(engine_key::Column::Key.starts_with(prefix))
+            .order_by_asc(engine_key::Column::Key)
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let plain = self
+                    .cipher
+                    .decrypt(&row.value, &self.aad(namespace, &row.key))
+                    .ok_or(KeyStoreError::Decrypt)?;
+                Ok((row.key, plain))
+            })
+            .collect()
+    }
+
+    pub async fn delete_namespace(&self, namespace: &str) -> Result<(), KeyStoreError> {
+        engine_key::Entity::delete_many()
+            .filter(engine_key::Column::SessionId.eq(self.session_id))
+            .filter(engine_key::Column::Namespace.eq(namespace))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes every key of this session (logout, force relink, delete).
+    pub async fn wipe(&self) -> Result<(), KeyStoreError> {
+        engine_key::Entity::delete_many()
+            .filter(engine_key::Column::SessionId.eq(self.session_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

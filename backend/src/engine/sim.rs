@@ -1,0 +1,440 @@
+//! The built-in simulator: behaves like WhatsApp multi-device pairing without a phone.
+//!
+//! A link offers rotating QR codes (the first lives longer than the rest, like
+//! WhatsApp's), and the `/sim/*` endpoints play the phone: scan, fail a scan, drop the
+//! network, unlink the device, send a message in. A completed pairing stores
+//! credentials in the session's key store, so a restart reconnects without a QR.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep_until, Instant};
+use uuid::Uuid;
+
+use super::{
+    ConnectSpec, DisconnectReason, Engine, EngineError, EngineEvent, EngineKind, Incoming, KeyStore, Link, Outgoing,
+};
+use crate::sessions::phone::Phone;
+
+const NS: &str = "sim";
+const CREDS: &str = "creds";
+const REVOKED: &str = "revoked";
+
+#[derive(Debug, Clone, Copy)]
+pub struct SimTimings {
+    pub qr_first: Duration,
+    pub qr_next: Duration,
+    pub qr_max: u32,
+    pub pair_delay: Duration,
+    pub pair_code_timeout: Duration,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Creds {
+    phone: String,
+    push_name: Option<String>,
+}
+
+/// A message the simulated account sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimSent {
+    pub id: String,
+    pub to: String,
+    pub text: Option<String>,
+    pub media_mimetype: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What the phone side can fail with.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum PhoneError {
+    #[error("no QR code or pairing code is on offer")]
+    NoQr,
+    #[error("the session is not connected")]
+    NotConnected,
+}
+
+enum Cmd {
+    Scan { phone: Phone, push_name: Option<String>, reply: oneshot::Sender<Result<(), PhoneError>> },
+    FailScan(oneshot::Sender<Result<(), PhoneError>>),
+    Drop { down_for: Duration, reply: oneshot::Sender<Result<(), PhoneError>> },
+    Unlink(oneshot::Sender<Result<(), PhoneError>>),
+    Incoming { from: Phone, text: String, reply: oneshot::Sender<Result<(), PhoneError>> },
+    PairCode { phone: Phone, reply: oneshot::Sender<Result<String, EngineError>> },
+    Send { msg: Outgoing, reply: oneshot::Sender<Result<String, EngineError>> },
+    Logout(oneshot::Sender<()>),
+    Close,
+}
+
+#[derive(Default)]
+struct Shared {
+    links: HashMap<Uuid, (u64, mpsc::Sender<Cmd>)>,
+    down_until: HashMap<Uuid, Instant>,
+    sent: HashMap<Uuid, Vec<SimSent>>,
+    generation: u64,
+}
+
+pub struct SimEngine {
+    timings: SimTimings,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl SimEngine {
+    pub fn new(timings: SimTimings) -> Self {
+        Self { timings, shared: Arc::new(Mutex::new(Shared::default())) }
+    }
+
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn link_of(&self, session: Uuid) -> Option<mpsc::Sender<Cmd>> {
+        self.shared().links.get(&session).map(|(_, tx)| tx.clone()).filter(|tx| !tx.is_closed())
+    }
+
+    async fn ask<T>(
+        &self,
+        session: Uuid,
+        none: PhoneError,
+        make: impl FnOnce(oneshot::Sender<Result<T, PhoneError>>) -> Cmd,
+    ) -> Result<T, PhoneError> {
+        let tx = self.link_of(session).ok_or(none.clone())?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(make(reply)).await.map_err(|_| none.clone())?;
+        rx.await.map_err(|_| none)?
+    }
+
+    /// The phone scans the QR (or enters the pairing code) on offer.
+    pub async fn scan(&self, session: Uuid, phone: Phone, push_name: Option<String>) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NoQr, |reply| Cmd::Scan { phone, push_name, reply }).await
+    }
+
+    pub async fn fail_scan(&self, session: Uuid) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NoQr, Cmd::FailScan).await
+    }
+
+    /// The network drops; reconnects fail until `down_for` has passed.
+    pub async fn drop_link(&self, session: Uuid, down_for: Duration) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Drop { down_for, reply }).await
+    }
+
+    /// The phone removes the linked device. Works while the session is offline too:
+    /// the next connect is then refused as logged out.
+    pub async fn unlink(&self, session: Uuid, keys: &KeyStore) -> Result<(), PhoneError> {
+        match self.ask(session, PhoneError::NotConnected, Cmd::Unlink).await {
+            Ok(()) => Ok(()),
+            Err(_) => match keys.get(NS, CREDS).await {
+                Ok(Some(_)) => {
+                    let _ = keys.delete(NS, CREDS).await;
+                    let _ = keys.put(NS, REVOKED, b"1").await;
+                    Ok(())
+                }
+                _ => Err(PhoneError::NotConnected),
+            },
+        }
+    }
+
+    pub async fn incoming(&self, session: Uuid, from: Phone, text: String) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { from, text, reply }).await
+    }
+
+    /// Messages this session sent, oldest first.
+    pub fn sent(&self, session: Uuid) -> Vec<SimSent> {
+        self.shared().sent.get(&session).cloned().unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Engine for SimEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Sim
+    }
+
+    async fn connect(&self, spec: ConnectSpec) -> Result<Box<dyn Link>, EngineError> {
+        let (tx, rx) = mpsc::channel(32);
+        let generation = {
+            let mut shared = self.shared();
+            shared.generation += 1;
+            let g = shared.generation;
+            shared.links.insert(spec.session_id, (g, tx.clone()));
+            g
+        };
+        let down = self.shared().down_until.get(&spec.session_id).is_some_and(|t| *t > Instant::now());
+        let run = SimLinkTask {
+            timings: self.timings,
+            shared: self.shared.clone(),
+            session: spec.session_id,
+            keys: spec.keys,
+            events: spec.events,
+            generation,
+        };
+        tokio::spawn(run.run(rx, down));
+        Ok(Box::new(SimLink { tx }))
+    }
+}
+
+struct SimLink {
+    tx: mpsc::Sender<Cmd>,
+}
+
+#[async_trait]
+impl Link for SimLink {
+    async fn send(&self, msg: Outgoing) -> Result<String, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Cmd::Send { msg, reply }).await.map_err(|_| EngineError::NotConnected)?;
+        rx.await.map_err(|_| EngineError::NotConnected)?
+    }
+
+    async fn pair_with_code(&self, phone: &Phone) -> Result<String, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Cmd::PairCode { phone: phone.clone(), reply })
+            .await
+            .map_err(|_| EngineError::NotConnected)?;
+        rx.await.map_err(|_| EngineError::NotConnected)?
+    }
+
+    async fn logout(&self) -> Result<(), EngineError> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Logout(reply)).await.is_ok() {
+            let _ = rx.await;
+        }
+        Ok(())
+    }
+
+    async fn disconnect(&self) {
+        let _ = self.tx.send(Cmd::Close).await;
+    }
+}
+
+enum Phase {
+    Offering { attempt: u32, deadline: Instant, pair_code: Option<Phone> },
+    Pairing { phone: Phone, push_name: Option<String>, done_at: Instant },
+    Connected { phone: Phone },
+}
+
+struct SimLinkTask {
+    timings: SimTimings,
+    shared: Arc<Mutex<Shared>>,
+    session: Uuid,
+    keys: KeyStore,
+    events: mpsc::Sender<EngineEvent>,
+    generation: u64,
+}
+
+fn qr_value() -> String {
+    let part = |n| rand::thread_rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect::<String>();
+    format!("2@{},{},{},{}", part(64), part(44), part(44), part(24))
+}
+
+fn pair_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTVWXYZ123456789";
+    let mut rng = rand::thread_rng();
+    let code: String = (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    format!("{}-{}", &code[..4], &code[4..])
+}
+
+impl SimLinkTask {
+    async fn emit(&self, ev: EngineEvent) -> bool {
+        self.events.send(ev).await.is_ok()
+    }
+
+    async fn run(self, mut rx: mpsc::Receiver<Cmd>, network_down: bool) {
+        self.run_inner(&mut rx, network_down).await;
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        if shared.links.get(&self.session).is_some_and(|(g, _)| *g == self.generation) {
+            shared.links.remove(&self.session);
+        }
+    }
+
+    async fn run_inner(&self, rx: &mut mpsc::Receiver<Cmd>, network_down: bool) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if network_down {
+            self.emit(EngineEvent::ConnectFailure { reason: "network unreachable (simulated)".into(), permanent: false }).await;
+            return;
+        }
+        if matches!(self.keys.get(NS, REVOKED).await, Ok(Some(_))) {
+            let _ = self.keys.delete(NS, REVOKED).await;
+            self.emit(EngineEvent::LoggedOut { reason: "device removed from the phone".into() }).await;
+            return;
+        }
+        if !self.emit(EngineEvent::SocketOpened).await {
+            return;
+        }
+        let creds = match self.keys.get(NS, CREDS).await {
+            Ok(found) => found.and_then(|raw| serde_json::from_slice::<Creds>(&raw).ok()),
+            Err(e) => {
+                self.emit(EngineEvent::ConnectFailure { reason: format!("key store: {e}"), permanent: true }).await;
+                return;
+            }
+        };
+        let mut phase = match creds.and_then(|c| Phone::parse(&c.phone).ok().map(|p| (p, c.push_name))) {
+            Some((phone, push_name)) => {
+                self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
+                Phase::Connected { phone }
+            }
+            None => {
+                self.emit(EngineEvent::PairingQrCode { code: qr_value(), timeout: self.timings.qr_first }).await;
+                Phase::Offering { attempt: 1, deadline: Instant::now() + self.timings.qr_first, pair_code: None }
+            }
+        };
+        loop {
+            let deadline = match &phase {
+                Phase::Offering { deadline, .. } => Some(*deadline),
+                Phase::Pairing { done_at, .. } => Some(*done_at),
+                Phase::Connected { .. } => None,
+            };
+            let cmd = tokio::select! {
+                cmd = rx.recv() => cmd,
+                _ = sleep_opt(deadline) => {
+                    match self.on_deadline(phase).await {
+                        Some(next) => { phase = next; continue; }
+                        None => return,
+                    }
+                }
+            };
+            let Some(cmd) = cmd else { return };
+            match self.on_command(phase, cmd).await {
+                Some(next) => phase = next,
+                None => return,
+            }
+        }
+    }
+
+    async fn on_deadline(&self, phase: Phase) -> Option<Phase> {
+        match phase {
+            Phase::Offering { attempt, pair_code, .. } => {
+                if attempt >= self.timings.qr_max {
+                    self.emit(EngineEvent::PairingQrCodesExhausted).await;
+                    return None;
+                }
+                self.emit(EngineEvent::PairingQrCode { code: qr_value(), timeout: self.timings.qr_next }).await;
+                Some(Phase::Offering { attempt: attempt + 1, deadline: Instant::now() + self.timings.qr_next, pair_code })
+            }
+            Phase::Pairing { phone, push_name, .. } => {
+                let creds = Creds { phone: phone.as_str().to_owned(), push_name: push_name.clone() };
+                let raw = serde_json::to_vec(&creds).unwrap_or_default();
+                if let Err(e) = self.keys.put(NS, CREDS, &raw).await {
+                    self.emit(EngineEvent::PairError { reason: format!("could not store credentials: {e}") }).await;
+                    return None;
+                }
+                self.emit(EngineEvent::PairSuccess { phone: phone.clone(), push_name: push_name.clone() }).await;
+                self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
+                Some(Phase::Connected { phone })
+            }
+            Phase::Connected { phone } => Some(Phase::Connected { phone }),
+        }
+    }
+
+    async fn on_command(&self, phase: Phase, cmd: Cmd) -> Option<Phase> {
+        let offering = matches!(phase, Phase::Offering { .. });
+        let connected = matches!(phase, Phase::Connected { .. });
+        match cmd {
+            Cmd::Scan { phone, push_name, reply } => {
+                if let Phase::Offering { pair_code, .. } = &phase {
+                    let phone = pair_code.clone().unwrap_or(phone);
+                    let _ = reply.send(Ok(()));
+                    self.emit(EngineEvent::PairingStarted { phone: phone.clone() }).await;
+                    return Some(Phase::Pairing { phone, push_name, done_at: Instant::now() + self.timings.pair_delay });
+                }
+                let _ = reply.send(Err(PhoneError::NoQr));
+            }
+            Cmd::FailScan(reply) => {
+                if offering {
+                    let _ = reply.send(Ok(()));
+                    self.emit(EngineEvent::PairError { reason: "the phone could not complete the scan".into() }).await;
+                    return None;
+                }
+                let _ = reply.send(Err(PhoneError::NoQr));
+            }
+            Cmd::Drop { down_for, reply } => {
+                if connected {
+                    self.shared
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .down_until
+                        .insert(self.session, Instant::now() + down_for);
+                    let _ = reply.send(Ok(()));
+                    self.emit(EngineEvent::Disconnected { reason: DisconnectReason::Network("connection lost (simulated)".into()) }).await;
+                    return None;
+                }
+                let _ = reply.send(Err(PhoneError::NotConnected));
+            }
+            Cmd::Unlink(reply) => {
+                if connected {
+                    let _ = self.keys.delete(NS, CREDS).await;
+                    let _ = reply.send(Ok(()));
+                    self.emit(EngineEvent::LoggedOut { reason: "device removed from the phone".into() }).await;
+                    return None;
+                }
+                let _ = reply.send(Err(PhoneError::NotConnected));
+            }
+            Cmd::Incoming { from, text, reply } => {
+                if connected {
+                    let msg = Incoming {
+                        external_id: format!("SIM{}", Uuid::new_v4().simple()),
+                        from,
+                        push_name: None,
+                        text: Some(text),
+                        media_mimetype: None,
+                        timestamp: chrono::Utc::now(),
+                    };
+                    let ok = self.emit(EngineEvent::Message(msg)).await;
+                    let _ = reply.send(if ok { Ok(()) } else { Err(PhoneError::NotConnected) });
+                } else {
+                    let _ = reply.send(Err(PhoneError::NotConnected));
+                }
+            }
+            Cmd::PairCode { phone, reply } => {
+                if let Phase::Offering { attempt, deadline, .. } = phase {
+                    let code = pair_code();
+                    self.emit(EngineEvent::PairingCode { code: code.clone(), timeout: self.timings.pair_code_timeout }).await;
+                    let _ = reply.send(Ok(code));
+                    return Some(Phase::Offering { attempt, deadline, pair_code: Some(phone) });
+                }
+                let _ = reply.send(Err(EngineError::Failed("pairing is not in progress".into())));
+            }
+            Cmd::Send { msg, reply } => {
+                if connected {
+                    let id = format!("SIM{}", Uuid::new_v4().simple());
+                    let sent = SimSent {
+                        id: id.clone(),
+                        to: msg.to.as_str().to_owned(),
+                        text: msg.text.or(msg.media.as_ref().and_then(|m| m.caption.clone())),
+                        media_mimetype: msg.media.map(|m| m.mimetype),
+                        at: chrono::Utc::now(),
+                    };
+                    let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+                    let log = shared.sent.entry(self.session).or_default();
+                    if log.len() >= 1000 {
+                        log.remove(0);
+                    }
+                    log.push(sent);
+                    let _ = reply.send(Ok(id));
+                } else {
+                    let _ = reply.send(Err(EngineError::NotConnected));
+                }
+            }
+            Cmd::Logout(reply) => {
+                let _ = self.keys.delete(NS, CREDS).await;
+                let _ = reply.send(());
+                return None;
+            }
+            Cmd::Close => return None,
+        }
+        Some(phase)
+    }
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,138 @@
+//! /api/v1/sessions/{id}/sim/*: the simulated phone. Mounted only with the sim engine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use uuid::Uuid;
+
+use super::sim::{PhoneError, SimEngine, SimSent};
+use crate::api::{ApiTags, Problem};
+use crate::auth::Auth;
+use crate::sessions::{parse_phone, service};
+use crate::state::AppState;
+
+pub struct SimApi {
+    pub state: Arc<AppState>,
+    /// `None` with any other engine: then every endpoint here answers 404.
+    pub sim: Option<Arc<SimEngine>>,
+}
+
+#[derive(Debug, Object)]
+pub struct ScanRequest {
+    /// The phone number of the simulated phone.
+    pub phone: String,
+    pub push_name: Option<String>,
+}
+
+#[derive(Debug, Object, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DropRequest {
+    /// Keep the network down this long, so reconnect attempts fail meanwhile.
+    #[oai(default)]
+    pub down_for_ms: u64,
+}
+
+#[derive(Debug, Object)]
+pub struct IncomingRequest {
+    pub from: String,
+    pub text: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Done {
+    pub ok: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct SentOut {
+    pub id: String,
+    pub to: String,
+    pub text: Option<String>,
+    pub media_mimetype: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<SimSent> for SentOut {
+    fn from(s: SimSent) -> Self {
+        Self { id: s.id, to: s.to, text: s.text, media_mimetype: s.media_mimetype, at: s.at }
+    }
+}
+
+fn phone_problem(e: PhoneError) -> Problem {
+    match e {
+        PhoneError::NoQr => Problem::conflict("no_qr", e.to_string()),
+        PhoneError::NotConnected => Problem::conflict("session_not_connected", e.to_string()),
+    }
+}
+
+const OK: Json<Done> = Json(Done { ok: true });
+
+impl SimApi {
+    /// The simulator and the caller's session id, or 404.
+    async fn owned(&self, auth: &Auth, id: Uuid) -> Result<(&SimEngine, Uuid), Problem> {
+        let sim = self.sim.as_deref().ok_or_else(|| Problem::not_found("The simulator exists only with the sim engine."))?;
+        Ok((sim, service::find_owned(&self.state.db, auth.id(), id).await?.id))
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Simulator")]
+impl SimApi {
+    /// The phone scans the QR on offer (or enters the pairing code).
+    #[oai(path = "/sessions/:id/sim/scan", method = "post")]
+    async fn scan(&self, auth: Auth, id: Path<Uuid>, body: Json<ScanRequest>) -> Result<Json<Done>, Problem> {
+        let (sim, id) = self.owned(&auth, id.0).await?;
+        let phone = parse_phone(&body.phone)?;
+        let push = body.0.push_name.map(|p| p.trim().chars().take(64).collect::<String>()).filter(|p| !p.is_empty());
+        sim.scan(id, phone, push).await.map_err(phone_problem)?;
+        Ok(OK)
+    }
+
+    /// The phone fails to complete the scan.
+    #[oai(path = "/sessions/:id/sim/fail-scan", method = "post")]
+    async fn fail_scan(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
+        let (sim, id) = self.owned(&auth, id.0).await?;
+        sim.fail_scan(id).await.map_err(phone_problem)?;
+        Ok(OK)
+    }
+
+    /// The network drops.
+    /// Optional body: `{"down_for_ms": N}`.
+    #[oai(path = "/sessions/:id/sim/drop", method = "post")]
+    async fn drop_link(&self, auth: Auth, id: Path<Uuid>, body: poem::Body) -> Result<Json<Done>, Problem> {
+        let (sim, id) = self.owned(&auth, id.0).await?;
+        let down = crate::api::optional_json::<DropRequest>(body, 1024).await?.down_for_ms.min(86_400_000);
+        sim.drop_link(id, Duration::from_millis(down)).await.map_err(phone_problem)?;
+        Ok(OK)
+    }
+
+    /// The phone removes this linked device.
+    #[oai(path = "/sessions/:id/sim/unlink", method = "post")]
+    async fn unlink(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
+        let (sim, id) = self.owned(&auth, id.0).await?;
+        let keys = self.state.sessions.context().keys(id);
+        sim.unlink(id, &keys).await.map_err(phone_problem)?;
+        Ok(OK)
+    }
+
+    /// A message arrives from `from`.
+    #[oai(path = "/sessions/:id/sim/incoming", method = "post")]
+    async fn incoming(&self, auth: Auth, id: Path<Uuid>, body: Json<IncomingRequest>) -> Result<Json<Done>, Problem> {
+        let (sim, id) = self.owned(&auth, id.0).await?;
+        let from = parse_phone(&body.from)?;
+        if body.text.is_empty() || body.text.chars().count() > 65_536 {
+            return Err(Problem::validation("text must be 1 to 65536 characters."));
+        }
+        sim.incoming(id, from, body.0.text).await.map_err(phone_problem)?;
+        Ok(OK)
+    }
+
+    /// What the simulated account has sent, oldest first.
+    #[oai(path = "/sessions/:id/sim/sent", method = "get")]
+    async fn sent(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Vec<SentOut>>, Problem> {
+        let (sim, id) = self.owned(&auth, id.0).await?;
+        Ok(Json(sim.sent(id).into_iter().map(Into::into).collect()))
+    }
+}

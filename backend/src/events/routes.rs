@@ -1,0 +1,51 @@
+//! GET /api/v1/events: the event log over REST.
+
+use std::sync::Arc;
+
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use crate::api::{ApiTags, Problem};
+use crate::auth::Auth;
+use crate::state::AppState;
+
+pub struct EventsApi {
+    pub state: Arc<AppState>,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename = "Event")]
+pub struct EventOut {
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub seq: i64,
+    pub event: String,
+    pub session_id: Option<uuid::Uuid>,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub data: serde_json::Value,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Events")]
+impl EventsApi {
+    /// Events after `since` (oldest first), the same as the WebSocket sends.
+    #[oai(path = "/events", method = "get")]
+    async fn list(
+        &self,
+        auth: Auth,
+        #[oai(validator(minimum(value = "0")))] since: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
+    ) -> Result<Json<Vec<EventOut>>, Problem> {
+        let events = self
+            .state
+            .events
+            .after(auth.id(), since.0.unwrap_or(0), limit.0.unwrap_or(100))
+            .await?;
+        Ok(Json(
+            events
+                .into_iter()
+                .map(|e| EventOut { kind: "event".into(), seq: e.seq, event: e.event, session_id: e.session_id, at: e.at, data: e.data })
+                .collect(),
+        ))
+    }
+}

@@ -1,0 +1,142 @@
+//! /api/v1/messages
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use uuid::Uuid;
+
+use super::types::*;
+use crate::api::{ApiTags, Problem};
+use crate::auth::Auth;
+use crate::db::entities::{message, session};
+use crate::sessions::{parse_phone, service};
+use crate::state::AppState;
+
+pub struct MessagesApi {
+    pub state: Arc<AppState>,
+}
+
+#[derive(ApiResponse)]
+enum Accepted {
+    #[oai(status = 202)]
+    Accepted(Json<SendAccepted>),
+}
+
+const MAX_TEXT_CHARS: usize = 65_536;
+
+fn no_session() -> Problem {
+    Problem::conflict("no_connected_session", "No connected (or reconnecting) session can send this message.")
+}
+
+fn validate_media(media: &MediaIn) -> Result<(), Problem> {
+    if media.mimetype.trim().is_empty() || !media.mimetype.contains('/') {
+        return Err(Problem::validation("media.mimetype must be a MIME type such as image/png."));
+    }
+    match (&media.data_base64, &media.url) {
+        (Some(_), Some(_)) | (None, None) => Err(Problem::validation("media needs exactly one of data_base64 or url.")),
+        (Some(data), None) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .map(|_| ())
+                .map_err(|_| Problem::validation("media.data_base64 is not valid base64."))
+        }
+        (None, Some(url)) => match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+            _ => Err(Problem::validation("media.url must be an http(s) URL.")),
+        },
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Messages")]
+impl MessagesApi {
+    /// Queue a message. Without `session_id` the primary session sends it.
+    #[oai(path = "/messages", method = "post")]
+    async fn send(&self, auth: Auth, body: Json<SendRequest>) -> Result<Accepted, Problem> {
+        let body = body.0;
+        let to = parse_phone(&body.to)?;
+        let text = body.text.filter(|t| !t.is_empty());
+        if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
+            return Err(Problem::validation("text is at most 65536 characters."));
+        }
+        if text.is_none() && body.media.is_none() {
+            return Err(Problem::validation("A message needs text or media."));
+        }
+        if let Some(media) = &body.media {
+            validate_media(media)?;
+        }
+        let row = match body.session_id {
+            Some(id) => service::find_owned(&self.state.db, auth.id(), id).await?,
+            None => session::Entity::find()
+                .filter(session::Column::UserId.eq(auth.id()))
+                .filter(session::Column::IsPrimary.eq(true))
+                .one(&self.state.db)
+                .await?
+                .ok_or_else(no_session)?,
+        };
+        let can_send = matches!(row.status.as_str(), "connected" | "reconnecting")
+            || (row.status == "starting" && row.auth_paired);
+        if !can_send {
+            return Err(no_session());
+        }
+        let limit = self.state.settings.daily_message_limit;
+        if super::health::sent_today(&self.state.db, row.id).await? >= limit {
+            return Err(Problem::too_many("daily_limit_reached", format!("This session reached its daily limit of {limit} messages."), None));
+        }
+        let now = Utc::now();
+        let id = Uuid::new_v4();
+        message::ActiveModel {
+            id: Set(id),
+            user_id: Set(auth.id()),
+            session_id: Set(row.id),
+            direction: Set("out".into()),
+            peer: Set(to.as_str().to_owned()),
+            text: Set(text),
+            media: Set(body.media.map(|m| serde_json::to_string(&m).unwrap_or_default())),
+            status: Set("queued".into()),
+            error: Set(None),
+            external_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.state.db)
+        .await?;
+        self.state.sessions.flush(row.id).await;
+        Ok(Accepted::Accepted(Json(SendAccepted { id, session_id: row.id, status: "queued".into() })))
+    }
+
+    /// Messages, newest first.
+    #[oai(path = "/messages", method = "get")]
+    async fn list(
+        &self,
+        auth: Auth,
+        session_id: Query<Option<Uuid>>,
+        direction: Query<Option<Direction>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))] limit: Query<Option<u64>>,
+        /// Only messages created before this time (for paging: pass the last `created_at`).
+        before: Query<Option<DateTime<Utc>>>,
+    ) -> Result<Json<Vec<MessageOut>>, Problem> {
+        let mut q = message::Entity::find().filter(message::Column::UserId.eq(auth.id()));
+        if let Some(sid) = session_id.0 {
+            service::find_owned(&self.state.db, auth.id(), sid).await?;
+            q = q.filter(message::Column::SessionId.eq(sid));
+        }
+        if let Some(d) = direction.0 {
+            q = q.filter(message::Column::Direction.eq(d.as_str()));
+        }
+        if let Some(b) = before.0 {
+            q = q.filter(message::Column::CreatedAt.lt(b));
+        }
+        let rows = q
+            .order_by_desc(message::Column::CreatedAt)
+            .order_by_desc(message::Column::Id)
+            .limit(limit.0.unwrap_or(50))
+            .all(&self.state.db)
+            .await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+}

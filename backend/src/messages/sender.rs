@@ -1,0 +1,166 @@
+//! Sends a session's queued messages, oldest first, one at a time, keeping the
+//! configured minimum interval between sends. Messages stay queued in the database
+//! until the engine accepted them, so a dropped link or a restart loses none.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::store::{set_status, touch_activity};
+use super::types::MediaIn;
+use crate::db::entities::message;
+use crate::engine::{EngineError, Link, Outgoing, OutgoingMedia};
+use crate::sessions::phone::Phone;
+use crate::sessions::SessionContext;
+
+pub struct OutboxSender {
+    ctx: Arc<SessionContext>,
+    session_id: Uuid,
+    user_id: Uuid,
+    worker: Option<(JoinHandle<()>, Arc<Notify>)>,
+}
+
+impl OutboxSender {
+    pub fn new(ctx: Arc<SessionContext>, session_id: Uuid, user_id: Uuid) -> Self {
+        Self { ctx, session_id, user_id, worker: None }
+    }
+
+    /// Makes sure a worker is sending over `link`.
+    pub fn nudge(&mut self, link: Arc<dyn Link>) {
+        if let Some((handle, notify)) = &self.worker {
+            if !handle.is_finished() {
+                notify.notify_one();
+                return;
+            }
+        }
+        let notify = Arc::new(Notify::new());
+        let worker = Worker { ctx: self.ctx.clone(), session_id: self.session_id, user_id: self.user_id, link, notify: notify.clone() };
+        self.worker = Some((tokio::spawn(worker.run()), notify));
+    }
+
+    pub fn stop(&mut self) {
+        if let Some((handle, _)) = self.worker.take() {
+            handle.abort();
+        }
+    }
+}
+
+impl Drop for OutboxSender {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Worker {
+    ctx: Arc<SessionContext>,
+    session_id: Uuid,
+    user_id: Uuid,
+    link: Arc<dyn Link>,
+    notify: Arc<Notify>,
+}
+
+enum Outcome {
+    Sent(String),
+    Failed(String),
+    /// The link is gone: leave the message queued for the next connection.
+    Retry,
+}
+
+impl Worker {
+    async fn run(self) {
+        let interval = Duration::from_millis(self.ctx.settings.min_send_interval_ms);
+        let mut last_send: Option<tokio::time::Instant> = None;
+        loop {
+            let next = message::Entity::find()
+                .filter(message::Column::SessionId.eq(self.session_id))
+                .filter(message::Column::Direction.eq("out"))
+                .filter(message::Column::Status.eq("queued"))
+                .order_by_asc(message::Column::CreatedAt)
+                .order_by_asc(message::Column::Id)
+                .one(&self.ctx.db)
+                .await;
+            let msg = match next {
+                Ok(Some(msg)) => msg,
+                Ok(None) => {
+                    self.notify.notified().await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(session_id = %self.session_id, error = %e, "cannot read the message queue");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Some(at) = last_send {
+                tokio::time::sleep_until(at + interval).await;
+            }
+            last_send = Some(tokio::time::Instant::now());
+            let (status, error, external) = match self.send(&msg).await {
+                Outcome::Sent(id) => ("sent", None, Some(id)),
+                Outcome::Failed(why) => ("failed", Some(why), None),
+                Outcome::Retry => return,
+            };
+            if let Err(e) = set_status(&self.ctx, self.user_id, self.session_id, msg.id, status, error, external).await {
+                tracing::error!(session_id = %self.session_id, error = %e, "cannot record message status");
+                return;
+            }
+            let _ = touch_activity(&self.ctx, self.session_id).await;
+        }
+    }
+
+    async fn send(&self, msg: &message::Model) -> Outcome {
+        let Ok(to) = Phone::parse(&msg.peer) else {
+            return Outcome::Failed("invalid recipient".into());
+        };
+        let media = match msg.media.as_deref().map(serde_json::from_str::<MediaIn>) {
+            None => None,
+            Some(Err(_)) => return Outcome::Failed("stored media is unreadable".into()),
+            Some(Ok(media)) => match load_media(media).await {
+                Ok(m) => Some(m),
+                Err(why) => return Outcome::Failed(why),
+            },
+        };
+        match self.link.send(Outgoing { to, text: msg.text.clone(), media }).await {
+            Ok(id) => Outcome::Sent(id),
+            Err(EngineError::NotConnected) => Outcome::Retry,
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    }
+}
+
+const MAX_MEDIA_BYTES: usize = 16 * 1024 * 1024;
+
+async fn load_media(media: MediaIn) -> Result<OutgoingMedia, String> {
+    let data = match (&media.data_base64, &media.url) {
+        (Some(b64), _) => base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|_| "media data is not valid base64".to_owned())?,
+        (None, Some(url)) => download(url).await?,
+        (None, None) => return Err("media needs data_base64 or url".into()),
+    };
+    Ok(OutgoingMedia { mimetype: media.mimetype, data, filename: media.filename, caption: media.caption })
+}
+
+async fn download(url: &str) -> Result<Vec<u8>, String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resp = client.get(url).send().await.map_err(|e| format!("media download failed: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("media download answered {}", resp.status()));
+    }
+    if resp.content_length().is_some_and(|n| n as usize > MAX_MEDIA_BYTES) {
+        return Err("media is larger than 16 MiB".into());
+    }
+    let bytes = resp.bytes().await.map_err(|e| format!("media download failed: {e}"))?;
+    if bytes.len() > MAX_MEDIA_BYTES {
+        return Err("media is larger than 16 MiB".into());
+    }
+    Ok(bytes.to_vec())
+}

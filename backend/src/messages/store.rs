@@ -1,0 +1,72 @@
+//! Writing messages and announcing them.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::types::MessageOut;
+use crate::db::entities::{message, session};
+use crate::engine::Incoming;
+use crate::sessions::SessionContext;
+
+/// Stores a message that arrived and pushes `message.received`.
+pub async fn store_incoming(ctx: &SessionContext, session_id: Uuid, user_id: Uuid, msg: Incoming) -> Result<(), sea_orm::DbErr> {
+    let now = Utc::now();
+    let media = msg.media_mimetype.map(|mimetype| serde_json::json!({ "mimetype": mimetype }).to_string());
+    let row = message::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        session_id: Set(session_id),
+        direction: Set("in".into()),
+        peer: Set(msg.from.as_str().to_owned()),
+        text: Set(msg.text),
+        media: Set(media),
+        status: Set("received".into()),
+        error: Set(None),
+        external_id: Set(Some(msg.external_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&ctx.db)
+    .await?;
+    touch_activity(ctx, session_id).await?;
+    let data = serde_json::to_value(MessageOut::from(row)).unwrap_or_default();
+    ctx.hub.publish(user_id, "message.received", Some(session_id), data).await?;
+    Ok(())
+}
+
+pub async fn touch_activity(ctx: &SessionContext, session_id: Uuid) -> Result<(), sea_orm::DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::LastActivityAt, Expr::value(Utc::now()))
+        .filter(session::Column::Id.eq(session_id))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
+/// Sets an outgoing message's status and pushes `message.updated`.
+pub async fn set_status(
+    ctx: &SessionContext,
+    user_id: Uuid,
+    session_id: Uuid,
+    id: Uuid,
+    status: &str,
+    error: Option<String>,
+    external_id: Option<String>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut update = message::Entity::update_many()
+        .col_expr(message::Column::Status, Expr::value(status))
+        .col_expr(message::Column::Error, Expr::value(error.clone()))
+        .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()));
+    if external_id.is_some() {
+        update = update.col_expr(message::Column::ExternalId, Expr::value(external_id));
+    }
+    update.filter(message::Column::Id.eq(id)).exec(&ctx.db).await?;
+    let mut data = serde_json::json!({ "id": id, "status": status });
+    if let Some(error) = error {
+        data["error"] = serde_json::Value::String(error);
+    }
+    ctx.hub.publish(user_id, "message.updated", Some(session_id), data).await?;
+    Ok(())
+}

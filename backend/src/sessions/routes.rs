@@ -1,0 +1,199 @@
+//! /api/v1/sessions/* and /api/v1/phone/check.
+
+use std::sync::Arc;
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json, PlainText};
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::machine::Input;
+use super::name::SessionName;
+use super::phone::Phone;
+use super::service::{self, NewSession};
+use super::types::*;
+use crate::api::{ApiTags, Problem};
+use crate::auth::Auth;
+use crate::state::AppState;
+
+pub struct SessionsApi {
+    pub state: Arc<AppState>,
+}
+
+#[derive(ApiResponse)]
+enum CreatedSession {
+    #[oai(status = 201)]
+    Created(Json<SessionOut>),
+}
+
+#[derive(ApiResponse)]
+enum Deleted {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+enum QrResponse {
+    #[oai(status = 200)]
+    Json(Json<QrOut>),
+    #[oai(status = 200, content_type = "image/svg+xml")]
+    Svg(PlainText<String>),
+    #[oai(status = 200, content_type = "image/png")]
+    Png(Binary<Vec<u8>>),
+}
+
+pub fn parse_phone(raw: &str) -> Result<Phone, Problem> {
+    Phone::parse(raw).map_err(|e| Problem::unprocessable("invalid_phone", e.to_string()))
+}
+
+impl SessionsApi {
+    async fn owned(&self, auth: &Auth, id: Uuid) -> Result<crate::db::entities::session::Model, Problem> {
+        service::find_owned(&self.state.db, auth.id(), id).await
+    }
+
+    async fn reload(&self, auth: &Auth, id: Uuid) -> Result<Json<SessionOut>, Problem> {
+        Ok(Json(self.owned(auth, id).await?.into()))
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Sessions")]
+impl SessionsApi {
+    /// The caller's sessions.
+    #[oai(path = "/sessions", method = "get")]
+    async fn list(&self, auth: Auth) -> Result<Json<Vec<SessionOut>>, Problem> {
+        let rows = service::list(&self.state.db, auth.id()).await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Create a session; it starts pairing right away unless `start` is false.
+    #[oai(path = "/sessions", method = "post")]
+    async fn create(&self, auth: Auth, body: Json<CreateSessionRequest>) -> Result<CreatedSession, Problem> {
+        let name = SessionName::parse(&body.name)?;
+        let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).map(parse_phone).transpose()?;
+        let in_use = match &phone {
+            Some(p) => self.state.sessions.context().claims.in_use(&self.state.db, p).await,
+            None => false,
+        };
+        let row = {
+            let _guard = self.state.create_lock.lock().await;
+            service::create(
+                &self.state.db,
+                &self.state.events,
+                auth.id(),
+                NewSession { name, phone, engine: self.state.engine_kind.as_str() },
+                self.state.settings.max_sessions_per_user,
+                in_use,
+            )
+            .await?
+        };
+        if body.start.unwrap_or(true) {
+            self.state.sessions.start(&row, false).await?;
+        }
+        Ok(CreatedSession::Created(self.reload(&auth, row.id).await?))
+    }
+
+    #[oai(path = "/sessions/:id", method = "get")]
+    async fn get(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+        self.reload(&auth, id.0).await
+    }
+
+    /// Rename a session.
+    #[oai(path = "/sessions/:id", method = "patch")]
+    async fn rename(&self, auth: Auth, id: Path<Uuid>, body: Json<RenameSessionRequest>) -> Result<Json<SessionOut>, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        let name = SessionName::parse(&body.name)?;
+        Ok(Json(service::rename(&self.state.db, &self.state.events, row, name).await?.into()))
+    }
+
+    /// Delete a session: logs the device out and wipes its credentials.
+    #[oai(path = "/sessions/:id", method = "delete")]
+    async fn delete(&self, auth: Auth, id: Path<Uuid>) -> Result<Deleted, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        self.state.sessions.delete(&row).await?;
+        service::delete(&self.state.db, &self.state.events, &row).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Start (or keep) pairing/connecting. Concurrent starts share one QR.
+    #[oai(path = "/sessions/:id/start", method = "post")]
+    /// Optional body: `{"force_relink": true}`.
+    async fn start(&self, auth: Auth, id: Path<Uuid>, body: poem::Body) -> Result<Json<SessionOut>, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        let force = crate::api::optional_json::<StartRequest>(body, 1024).await?.force_relink;
+        self.state.sessions.start(&row, force).await?;
+        self.reload(&auth, id.0).await
+    }
+
+    /// Stop the session, keeping its credentials.
+    #[oai(path = "/sessions/:id/stop", method = "post")]
+    async fn stop(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        self.state.sessions.apply(&row, Input::Stop).await?;
+        self.reload(&auth, id.0).await
+    }
+
+    /// Unlink the device and wipe credentials.
+    #[oai(path = "/sessions/:id/logout", method = "post")]
+    async fn logout(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        self.state.sessions.apply(&row, Input::Logout).await?;
+        self.reload(&auth, id.0).await
+    }
+
+    /// The QR code on offer, as JSON, SVG or PNG.
+    #[oai(path = "/sessions/:id/qr", method = "get")]
+    async fn qr(&self, auth: Auth, id: Path<Uuid>, format: Query<Option<QrFormat>>) -> Result<QrResponse, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        let qr = self
+            .state
+            .sessions
+            .qr(row.id)
+            .ok_or_else(|| Problem::not_found("No QR code is on offer for this session.").with_code("no_qr"))?;
+        Ok(match format.0.unwrap_or(QrFormat::Json) {
+            QrFormat::Json => QrResponse::Json(Json(qr)),
+            QrFormat::Svg => QrResponse::Svg(PlainText(
+                super::qr_render::svg(&qr.value).ok_or_else(|| Problem::internal("qr svg render failed"))?,
+            )),
+            QrFormat::Png => QrResponse::Png(Binary(
+                super::qr_render::png(&qr.value).ok_or_else(|| Problem::internal("qr png render failed"))?,
+            )),
+        })
+    }
+
+    /// Link by phone number: get a code to type into WhatsApp instead of scanning a QR.
+    #[oai(path = "/sessions/:id/pair-code", method = "post")]
+    async fn pair_code(&self, auth: Auth, id: Path<Uuid>, body: Json<PhoneRequest>) -> Result<Json<PairCodeOut>, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        let phone = parse_phone(&body.phone)?;
+        if self.state.sessions.context().claims.in_use(&self.state.db, &phone).await && row.phone.as_deref() != Some(phone.as_str()) {
+            return Err(Problem::conflict("phone_in_use", "This phone number is already linked to an active session."));
+        }
+        Ok(Json(self.state.sessions.pair_code(&row, phone).await?))
+    }
+
+    /// Make this the primary session (sends default to it).
+    #[oai(path = "/sessions/:id/primary", method = "post")]
+    async fn primary(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        Ok(Json(service::set_primary(&self.state.db, &self.state.events, row).await?.into()))
+    }
+
+    /// Message counts of today (UTC) against the daily limit.
+    #[oai(path = "/sessions/:id/health", method = "get")]
+    async fn health(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<HealthOut>, Problem> {
+        let row = self.owned(&auth, id.0).await?;
+        Ok(Json(crate::messages::health::health(&self.state, &row).await?))
+    }
+
+    /// Validate a phone number and tell whether an active session uses it.
+    #[oai(path = "/phone/check", method = "post")]
+    async fn phone_check(&self, _auth: Auth, body: Json<PhoneRequest>) -> Result<Json<PhoneCheckOut>, Problem> {
+        match Phone::parse(&body.phone) {
+            Ok(phone) => {
+                let in_use = self.state.sessions.context().claims.in_use(&self.state.db, &phone).await;
+                Ok(Json(PhoneCheckOut { phone: phone.as_str().to_owned(), valid: true, in_use }))
+            }
+            Err(_) => Ok(Json(PhoneCheckOut { phone: body.phone.clone(), valid: false, in_use: false })),
+        }
+    }
+}

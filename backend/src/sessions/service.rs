@@ -1,0 +1,222 @@
+//! Session records: creation, naming, the primary flag and deletion.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::name::SessionName;
+use super::phone::Phone;
+use super::status::Status;
+use crate::api::Problem;
+use crate::db::entities::session;
+use crate::events::EventHub;
+
+/// The caller's session, or 404 (also for other users' sessions: existence is not revealed).
+pub async fn find_owned(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<session::Model, Problem> {
+    session::Entity::find_by_id(id)
+        .filter(session::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Problem::not_found("No such session."))
+}
+
+pub async fn list(db: &DatabaseConnection, user_id: Uuid) -> Result<Vec<session::Model>, Problem> {
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .order_by_asc(session::Column::CreatedAt)
+        .order_by_asc(session::Column::Id)
+        .all(db)
+        .await?)
+}
+
+fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    let s = e.to_string().to_lowercase();
+    s.contains("unique") || s.contains("duplicate key")
+}
+
+pub struct NewSession {
+    pub name: SessionName,
+    pub phone: Option<Phone>,
+    pub engine: &'static str,
+}
+
+/// Creates a session: unique name per user, within the instance limit, first one primary.
+pub async fn create(
+    db: &DatabaseConnection,
+    hub: &EventHub,
+    user_id: Uuid,
+    new: NewSession,
+    limit: u64,
+    phone_in_use: bool,
+) -> Result<session::Model, Problem> {
+    if phone_in_use {
+        return Err(Problem::conflict("phone_in_use", "This phone number is already linked to an active session."));
+    }
+    let txn = db.begin().await?;
+    let existing = session::Entity::find().filter(session::Column::UserId.eq(user_id)).count(&txn).await?;
+    if existing >= limit {
+        return Err(Problem::conflict("instance_limit_reached", format!("You can have at most {limit} sessions.")));
+    }
+    let taken = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Name.eq(new.name.as_str()))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(Problem::conflict("name_taken", "You already have a session with this name."));
+    }
+    let now = chrono::Utc::now();
+    let row = session::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        name: Set(new.name.into_string()),
+        engine: Set(new.engine.to_owned()),
+        status: Set(Status::Stopped.as_str().to_owned()),
+        status_reason: Set(None),
+        is_primary: Set(existing == 0),
+        phone: Set(new.phone.map(|p| p.as_str().to_owned())),
+        push_name: Set(None),
+        auth_paired: Set(false),
+        socket_open: Set(false),
+        qr_expires_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_connected_at: Set(None),
+        last_disconnected_at: Set(None),
+        last_activity_at: Set(Some(now)),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            // Lost a race with a concurrent create of the same name (or first primary).
+            Problem::conflict("name_taken", "You already have a session with this name.")
+        } else {
+            Problem::internal(e)
+        }
+    })?;
+    txn.commit().await?;
+    let data = serde_json::to_value(super::types::SessionOut::from(row.clone())).unwrap_or_default();
+    hub.publish(user_id, "session.created", Some(row.id), data).await?;
+    Ok(row)
+}
+
+pub async fn rename(db: &DatabaseConnection, hub: &EventHub, row: session::Model, name: SessionName) -> Result<session::Model, Problem> {
+    if row.name == name.as_str() {
+        return Ok(row);
+    }
+    let taken = session::Entity::find()
+        .filter(session::Column::UserId.eq(row.user_id))
+        .filter(session::Column::Name.eq(name.as_str()))
+        .one(db)
+        .await?;
+    if taken.is_some() {
+        return Err(Problem::conflict("name_taken", "You already have a session with this name."));
+    }
+    session::Entity::update_many()
+        .col_expr(session::Column::Name, Expr::value(name.as_str()))
+        .col_expr(session::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(session::Column::Id.eq(row.id))
+        .exec(db)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { Problem::conflict("name_taken", "You already have a session with this name.") } else { Problem::internal(e) })?;
+    let updated = find_owned(db, row.user_id, row.id).await?;
+    publish_updated(hub, &updated).await?;
+    Ok(updated)
+}
+
+pub async fn publish_updated(hub: &EventHub, row: &session::Model) -> Result<(), Problem> {
+    let data = serde_json::to_value(super::types::SessionOut::from(row.clone())).unwrap_or_default();
+    hub.publish(row.user_id, "session.updated", Some(row.id), data).await?;
+    Ok(())
+}
+
+/// Makes `row` the user's primary session in one transaction.
+pub async fn set_primary(db: &DatabaseConnection, hub: &EventHub, row: session::Model) -> Result<session::Model, Problem> {
+    if row.is_primary {
+        return Ok(row);
+    }
+    let mut attempts = 0;
+    let previous = loop {
+        attempts += 1;
+        match swap_primary(db, row.user_id, row.id).await {
+            Ok(previous) => break previous,
+            // A concurrent swap won the unique index; try again on the new state.
+            Err(e) if attempts < 5 && is_unique_violation(&e) => continue,
+            Err(e) => return Err(Problem::internal(e)),
+        }
+    };
+    hub.publish(
+        row.user_id,
+        "session.primary",
+        Some(row.id),
+        serde_json::json!({ "session_id": row.id, "previous_session_id": previous }),
+    )
+    .await?;
+    find_owned(db, row.user_id, row.id).await
+}
+
+async fn swap_primary(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    let previous = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::IsPrimary.eq(true))
+        .one(&txn)
+        .await?
+        .map(|s| s.id);
+    if previous == Some(id) {
+        txn.commit().await?;
+        return Ok(previous);
+    }
+    session::Entity::update_many()
+        .col_expr(session::Column::IsPrimary, Expr::value(false))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::IsPrimary.eq(true))
+        .exec(&txn)
+        .await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::IsPrimary, Expr::value(true))
+        .filter(session::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(previous)
+}
+
+/// Deletes the row; if it was primary, the oldest remaining session becomes primary.
+pub async fn delete(db: &DatabaseConnection, hub: &EventHub, row: &session::Model) -> Result<(), Problem> {
+    let txn = db.begin().await?;
+    session::Entity::delete_by_id(row.id).exec(&txn).await?;
+    let mut promoted = None;
+    if row.is_primary {
+        let next = session::Entity::find()
+            .filter(session::Column::UserId.eq(row.user_id))
+            .order_by_asc(session::Column::CreatedAt)
+            .order_by_asc(session::Column::Id)
+            .one(&txn)
+            .await?;
+        if let Some(next) = next {
+            session::Entity::update_many()
+                .col_expr(session::Column::IsPrimary, Expr::value(true))
+                .filter(session::Column::Id.eq(next.id))
+                .exec(&txn)
+                .await?;
+            promoted = Some(next.id);
+        }
+    }
+    txn.commit().await?;
+    hub.publish(row.user_id, "session.deleted", Some(row.id), serde_json::json!({ "id": row.id })).await?;
+    if let Some(next) = promoted {
+        hub.publish(
+            row.user_id,
+            "session.primary",
+            Some(next),
+            serde_json::json!({ "session_id": next, "previous_session_id": row.id }),
+        )
+        .await?;
+    }
+    Ok(())
+}

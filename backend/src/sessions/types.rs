@@ -1,0 +1,130 @@
+//! Request and response bodies of the session endpoints.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::status::Status;
+use crate::db::entities::session;
+
+/// A linked (or linkable) WhatsApp account.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "Session")]
+pub struct SessionOut {
+    pub id: Uuid,
+    pub name: String,
+    pub status: Status,
+    pub status_reason: Option<String>,
+    pub is_primary: bool,
+    pub phone: Option<String>,
+    pub push_name: Option<String>,
+    pub auth_paired: bool,
+    pub socket_open: bool,
+    pub qr_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_connected_at: Option<DateTime<Utc>>,
+    pub last_disconnected_at: Option<DateTime<Utc>>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub engine: String,
+}
+
+impl From<session::Model> for SessionOut {
+    fn from(s: session::Model) -> Self {
+        Self {
+            id: s.id,
+            name: s.name,
+            status: Status::parse(&s.status).unwrap_or(Status::Stopped),
+            status_reason: s.status_reason,
+            is_primary: s.is_primary,
+            phone: s.phone,
+            push_name: s.push_name,
+            auth_paired: s.auth_paired,
+            socket_open: s.socket_open,
+            qr_expires_at: s.qr_expires_at,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            last_connected_at: s.last_connected_at,
+            last_disconnected_at: s.last_disconnected_at,
+            last_activity_at: s.last_activity_at,
+            engine: s.engine,
+        }
+    }
+}
+
+/// The QR code on offer.
+#[derive(Debug, Clone, Object, Serialize, PartialEq)]
+#[oai(rename = "Qr")]
+pub struct QrOut {
+    pub value: String,
+    pub expires_at: DateTime<Utc>,
+    pub attempt: u32,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct PairCodeOut {
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct CreateSessionRequest {
+    pub name: String,
+    pub phone: Option<String>,
+    /// Start pairing right away (default true).
+    pub start: Option<bool>,
+}
+
+#[derive(Debug, Object)]
+pub struct RenameSessionRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Object, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StartRequest {
+    /// Wipe stored credentials and pair afresh.
+    #[oai(default)]
+    pub force_relink: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct PhoneRequest {
+    pub phone: String,
+}
+
+#[derive(Debug, Object)]
+pub struct PhoneCheckOut {
+    pub phone: String,
+    pub valid: bool,
+    pub in_use: bool,
+}
+
+#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum QrFormat {
+    Json,
+    Svg,
+    Png,
+}
+
+#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq, Serialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum HealthLevel {
+    Healthy,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Object)]
+pub struct HealthOut {
+    pub messages_sent_today: u64,
+    pub messages_received_today: u64,
+    pub daily_limit: u64,
+    pub usage_percent: f64,
+    pub level: HealthLevel,
+    pub connected: bool,
+}

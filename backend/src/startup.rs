@@ -1,0 +1,220 @@
+//! Builds the application from settings and runs it on a given listener until a
+//! shutdown signal: the same path for `wahub serve` and for tests on port 0.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use rand::RngCore;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::rate_limit::LoginLimiter;
+use crate::config::Settings;
+use crate::db::crypto::Cipher;
+use crate::engine::sim::{SimEngine, SimTimings};
+use crate::engine::{EngineKind, SharedEngine};
+use crate::events::EventHub;
+use crate::sessions::{PhoneClaims, SessionContext, SessionManager};
+use crate::state::AppState;
+use crate::webhooks::Outbox;
+
+const KEY_CHECK: &str = "encryption_key_check";
+const KEY_CHECK_PLAIN: &[u8] = b"wahub encryption key check";
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    rand::thread_rng().fill_bytes(&mut b);
+    b
+}
+
+/// The engine-key encryption key: configured, or generated once into `data_dir/wahub.key`
+/// (outside the database, so a database dump alone does not reveal the keys).
+fn encryption_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
+    let encoded = match &settings.encryption_key {
+        Some(k) => k.expose().trim().to_owned(),
+        None => {
+            let path = settings.data_dir.join("wahub.key");
+            if !path.exists() {
+                write_private(&path, &B64.encode(random_bytes::<32>()))
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                tracing::info!(path = %path.display(), "generated a new encryption key; back it up with the database");
+            }
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?.trim().to_owned()
+        }
+    };
+    let raw = B64.decode(&encoded).context("encryption_key must be base64")?;
+    raw.try_into().map_err(|_| anyhow::anyhow!("encryption_key must be 32 bytes (base64 of 32 random bytes)"))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(contents.as_bytes())
+}
+
+/// Refuses to start with a key that differs from the one the database was written with.
+async fn check_key(db: &sea_orm::DatabaseConnection, cipher: &Cipher) -> anyhow::Result<()> {
+    let sealed = B64.encode(cipher.encrypt(KEY_CHECK_PLAIN, KEY_CHECK.as_bytes()));
+    let stored = crate::db::meta::get_or_insert(db, KEY_CHECK, sealed).await?;
+    let ok = B64
+        .decode(stored)
+        .ok()
+        .and_then(|raw| cipher.decrypt(&raw, KEY_CHECK.as_bytes()))
+        .is_some_and(|plain| plain == KEY_CHECK_PLAIN);
+    if !ok {
+        anyhow::bail!(
+            "the configured encryption key is not the one this database was created with; \
+             restore the original wahub.key / WAHUB_ENCRYPTION_KEY (refusing to start rather than lose session keys)"
+        );
+    }
+    Ok(())
+}
+
+fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(SharedEngine, Option<Arc<SimEngine>>)> {
+    match kind {
+        EngineKind::Sim => {
+            let sim = Arc::new(SimEngine::new(SimTimings {
+                qr_first: Duration::from_millis(settings.qr_first_timeout_ms),
+                qr_next: Duration::from_millis(settings.qr_next_timeout_ms),
+                qr_max: settings.qr_max_attempts,
+                pair_delay: Duration::from_millis(settings.sim_pair_delay_ms),
+                pair_code_timeout: Duration::from_millis(settings.pair_code_timeout_ms),
+            }));
+            Ok((sim.clone(), Some(sim)))
+        }
+        #[cfg(feature = "whatsapp")]
+        EngineKind::Whatsapp => Ok((Arc::new(crate::engine::whatsapp::WhatsappEngine::new()), None)),
+        #[cfg(not(feature = "whatsapp"))]
+        EngineKind::Whatsapp => anyhow::bail!("this build has no whatsapp engine (build with --features whatsapp)"),
+    }
+}
+
+/// Connects the database, loads or creates secrets and wires every component.
+pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
+    let settings = Arc::new(settings);
+    if settings.database_url.is_none() || settings.encryption_key.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
+    }
+    let db = crate::db::connect(&settings.database_url()).await.context("cannot open the database")?;
+    let jwt_secret = match &settings.jwt_secret {
+        Some(s) => s.expose().to_owned(),
+        None => crate::db::meta::get_or_insert(&db, "jwt_secret", B64.encode(random_bytes::<48>())).await?,
+    };
+    let cipher = Arc::new(Cipher::new(encryption_key(&settings)?));
+    check_key(&db, &cipher).await?;
+    let engine_kind = EngineKind::parse(&settings.engine).context("unknown engine")?;
+    let (engine, sim) = build_engine(engine_kind, &settings)?;
+    let outbox = Outbox::new();
+    let events = Arc::new(EventHub::new(db.clone(), settings.ws_buffer, outbox.clone()));
+    let ctx = Arc::new(SessionContext {
+        db: db.clone(),
+        hub: events.clone(),
+        engine,
+        settings: settings.clone(),
+        cipher,
+        claims: PhoneClaims::default(),
+    });
+    Ok(Arc::new(AppState {
+        jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.access_token_ttl_secs),
+        login_limiter: LoginLimiter::new(settings.login_max_failures, Duration::from_secs(settings.login_window_secs)),
+        settings,
+        db,
+        events,
+        sessions: SessionManager::new(ctx),
+        outbox,
+        engine_kind,
+        sim,
+        create_lock: tokio::sync::Mutex::new(()),
+        dummy_password_hash: crate::auth::password::dummy_hash(),
+    }))
+}
+
+/// Periodic housekeeping: idle sessions, old events, expired refresh tokens.
+async fn housekeeping(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.sessions.stop_idle().await {
+            tracing::warn!(error = %e, "idle sweep failed");
+        }
+        if let Err(e) = state.events.purge(state.settings.event_retention).await {
+            tracing::warn!(error = %e, "event purge failed");
+        }
+        if let Err(e) = crate::auth::refresh::purge_expired(&state).await {
+            tracing::warn!(error = %e, "refresh token purge failed");
+        }
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes, then closes every session link
+/// (keeping credentials, so the next start restores them).
+pub async fn run(
+    state: Arc<AppState>,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let restored = state.sessions.restore().await?;
+    if restored > 0 {
+        tracing::info!(restored, "restoring paired sessions");
+    }
+    let background = vec![
+        tokio::spawn(housekeeping(state.clone())),
+        tokio::spawn(crate::webhooks::run_dispatcher(state.clone())),
+    ];
+    tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
+    let app = crate::api::build(state.clone());
+    let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+    let served = poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(5)))
+        .await;
+    for task in background {
+        task.abort();
+    }
+    state.sessions.shutdown().await;
+    tracing::info!("wahub stopped");
+    served.map_err(Into::into)
+}
+
+/// Binds `settings.bind` and serves until SIGINT/SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let addr: SocketAddr = settings.bind.parse().with_context(|| format!("bind {:?} is not host:port", settings.bind))?;
+    let listener = std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let state = build_state(settings).await?;
+    run(state, listener, shutdown_signal()).await
+}
+
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
