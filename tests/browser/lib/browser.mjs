@@ -1,4 +1,5 @@
 // Debian's Chromium through playwright-core (which never downloads a browser).
+import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { chromiumPath } from './paths.mjs';
 
@@ -14,5 +15,8 @@ export const CHROMIUM_ARGS = [
 ];
 
 export function launchBrowser() {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`${chromiumPath} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  }
   return chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
 }
