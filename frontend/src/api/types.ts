@@ -129,6 +129,8 @@ export interface StatusData {
   auth_paired: boolean;
   socket_open: boolean;
   phone: string | null;
+  /** Sent by the server along with the contract's fields. */
+  push_name?: string | null;
 }
 
 export interface PrimaryData {

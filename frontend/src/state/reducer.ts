@@ -140,6 +140,7 @@ function applyStatus(state: State, id: string, d: StatusData, at: string): State
     auth_paired: d.auth_paired ?? cur.auth_paired,
     socket_open: d.socket_open ?? cur.socket_open,
     phone: d.phone ?? cur.phone,
+    push_name: d.push_name ?? cur.push_name,
     updated_at: at,
   };
   if (d.status === 'connected' && cur.status !== 'connected') s.last_connected_at = at;
