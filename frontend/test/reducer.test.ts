@@ -163,3 +163,12 @@ describe('session/details', () => {
     expect(reducer(s, { type: 'session/details', session: session({ id: 'unknown' }) })).toBe(s);
   });
 });
+
+describe('timeline summaries', () => {
+  it('describe a status change and a same-status link change', () => {
+    let s = run([{ type: 'hello', frame: hello({ seq: 1 }) }]);
+    s = reducer(s, { type: 'event', event: ev(2, 'session.status', { status: 'pairing', previous: 'scan_qr', reason: null, auth_paired: false, socket_open: true, phone: null }) });
+    s = reducer(s, { type: 'event', event: ev(3, 'session.status', { status: 'pairing', previous: 'pairing', reason: null, auth_paired: true, socket_open: true, phone: null }) });
+    expect(s.timeline.map((t) => t.summary)).toEqual(['status pairing: socket open, paired', 'status scan_qr → pairing']);
+  });
+});

@@ -12,8 +12,14 @@ export function summarize(ev: ServerEvent): string {
       return 'deleted';
     case 'session.status': {
       const d = ev.data;
+      const reason = d.reason ? ` (${d.reason})` : '';
+      if (d.previous === d.status) {
+        // Same status, a link detail changed.
+        const link = `socket ${d.socket_open ? 'open' : 'closed'}, ${d.auth_paired ? 'paired' : 'not paired'}`;
+        return `status ${d.status}: ${link}${reason}`;
+      }
       const from = d.previous ? `${d.previous} → ` : '';
-      return `status ${from}${d.status}${d.reason ? ` (${d.reason})` : ''}`;
+      return `status ${from}${d.status}${reason}`;
     }
     case 'session.qr':
       return `new QR, attempt ${ev.data.attempt}/${ev.data.max_attempts}`;
