@@ -206,12 +206,20 @@ pub async fn supervise(
     done_tx: watch::Sender<bool>,
     connect_timeout: Duration,
 ) {
+    enum Stop {
+        /// The client's run loop ended by itself.
+        Ended,
+        /// The socket did not open in time.
+        TimedOut,
+        /// The link asked to close (or was dropped).
+        Closed,
+    }
     let socket_wait = client.wait_for_socket(connect_timeout);
     tokio::pin!(socket_wait);
     let mut waiting_for_socket = true;
-    let ended = loop {
+    let stop = loop {
         tokio::select! {
-            _ = &mut handle => break true,
+            _ = &mut handle => break Stop::Ended,
             r = &mut socket_wait, if waiting_for_socket => {
                 waiting_for_socket = false;
                 if r.is_ok() {
@@ -221,17 +229,27 @@ pub async fn supervise(
                         "network: no connection within {} s",
                         connect_timeout.as_secs()
                     ));
-                    break false;
+                    break Stop::TimedOut;
                 }
             }
             // A closed channel means the link was dropped: close as well.
-            _ = close_rx.wait_for(|close| *close) => break false,
+            _ = close_rx.wait_for(|close| *close) => break Stop::Closed,
         }
     };
-    if !ended {
+    if let Stop::TimedOut = stop {
+        // Report first: stopping a client stuck in a connect attempt can take a while.
+        shared.finish();
+    }
+    if !matches!(stop, Stop::Ended) {
         shared.set_auto_reconnect(false);
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, client.disconnect()).await;
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut handle).await.is_err() {
+        // A client that never opened its socket has nothing left to flush.
+        let grace = if shared.socket_opened.load(Ordering::SeqCst) {
+            SHUTDOWN_GRACE
+        } else {
+            Duration::from_secs(1)
+        };
+        if tokio::time::timeout(grace, &mut handle).await.is_err() {
             handle.abort();
         }
     }

@@ -39,7 +39,35 @@ pub async fn build_message(client: &Client, msg: Outgoing) -> Result<wa::Message
         .map_err(|e| EngineError::Failed(format!("media upload failed: {e:#}")))?;
     // A caption of its own wins; otherwise the message text captions the media.
     let caption = media.caption.clone().or(msg.text);
-    Ok(media_message(kind, &media, caption, uploaded))
+    Ok(media_message(kind, &media, caption, Uploaded::from(uploaded)))
+}
+
+/// Where an uploaded blob lives and the keys to open it.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub url: String,
+    pub direct_path: String,
+    pub media_key: [u8; 32],
+    pub file_enc_sha256: [u8; 32],
+    pub file_sha256: [u8; 32],
+    pub file_length: u64,
+    pub media_key_timestamp: i64,
+    pub streaming_sidecar: Option<Vec<u8>>,
+}
+
+impl From<UploadResponse> for Uploaded {
+    fn from(r: UploadResponse) -> Self {
+        Self {
+            url: r.url,
+            direct_path: r.direct_path,
+            media_key: r.media_key,
+            file_enc_sha256: r.file_enc_sha256,
+            file_sha256: r.file_sha256,
+            file_length: r.file_length,
+            media_key_timestamp: r.media_key_timestamp,
+            streaming_sidecar: r.streaming_sidecar,
+        }
+    }
 }
 
 /// The media message for an uploaded blob (no network; unit-testable).
@@ -47,7 +75,7 @@ pub fn media_message(
     kind: MediaType,
     media: &OutgoingMedia,
     caption: Option<String>,
-    up: UploadResponse,
+    up: Uploaded,
 ) -> wa::Message {
     let mimetype = Some(media.mimetype.clone());
     let file_length = Some(up.file_length);
@@ -135,8 +163,8 @@ mod tests {
         assert!(matches!(media_type_for("application/pdf"), MediaType::Document));
     }
 
-    fn uploaded() -> UploadResponse {
-        UploadResponse {
+    fn uploaded() -> Uploaded {
+        Uploaded {
             url: "https://mmg.whatsapp.net/x".into(),
             direct_path: "/v/x".into(),
             media_key: [1; 32],
