@@ -5,6 +5,9 @@ pub mod metrics;
 mod ops;
 mod problem;
 mod routes;
+mod text;
+
+pub use text::Text;
 
 /// Parses an optional JSON body: empty means `T::default()`.
 pub async fn optional_json<T: serde::de::DeserializeOwned + Default>(body: poem::Body, max: usize) -> Result<T, Problem> {

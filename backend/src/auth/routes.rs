@@ -63,7 +63,7 @@ impl AuthApi {
             return Err(Problem::forbidden("registration_closed", "Registration is closed on this server."));
         }
         let body = body.0;
-        let user = accounts::create_user(&self.state, &body.email, &body.password, body.display_name, false).await?;
+        let user = accounts::create_user(&self.state, &body.email, &body.password, body.display_name.map(String::from), false).await?;
         Ok(Created::Created(Json(self.tokens_for(user, None).await?)))
     }
 

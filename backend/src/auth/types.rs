@@ -8,20 +8,20 @@ use crate::db::entities::{api_key, user};
 
 #[derive(Debug, Object)]
 pub struct RegisterRequest {
-    pub email: String,
-    pub password: String,
-    pub display_name: Option<String>,
+    pub email: crate::api::Text,
+    pub password: crate::api::Text,
+    pub display_name: Option<crate::api::Text>,
 }
 
 #[derive(Debug, Object)]
 pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
+    pub email: crate::api::Text,
+    pub password: crate::api::Text,
 }
 
 #[derive(Debug, Object)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    pub refresh_token: crate::api::Text,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -51,7 +51,7 @@ pub struct TokenResponse {
 
 #[derive(Debug, Object)]
 pub struct CreateApiKeyRequest {
-    pub name: String,
+    pub name: crate::api::Text,
     #[oai(validator(minimum(value = "1"), maximum(value = "3650")))]
     pub expires_in_days: Option<u32>,
 }

@@ -23,8 +23,8 @@ pub struct SimApi {
 #[derive(Debug, Object)]
 pub struct ScanRequest {
     /// The phone number of the simulated phone.
-    pub phone: String,
-    pub push_name: Option<String>,
+    pub phone: crate::api::Text,
+    pub push_name: Option<crate::api::Text>,
 }
 
 #[derive(Debug, Object, Default, serde::Deserialize)]
@@ -37,8 +37,8 @@ pub struct DropRequest {
 
 #[derive(Debug, Object)]
 pub struct IncomingRequest {
-    pub from: String,
-    pub text: String,
+    pub from: crate::api::Text,
+    pub text: crate::api::Text,
 }
 
 #[derive(Debug, Object)]
@@ -125,7 +125,7 @@ impl SimApi {
         if body.text.is_empty() || body.text.chars().count() > 65_536 {
             return Err(Problem::validation("text must be 1 to 65536 characters."));
         }
-        sim.incoming(id, from, body.0.text).await.map_err(phone_problem)?;
+        sim.incoming(id, from, body.0.text.0).await.map_err(phone_problem)?;
         Ok(OK)
     }
 

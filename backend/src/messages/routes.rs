@@ -59,7 +59,7 @@ impl MessagesApi {
     async fn send(&self, auth: Auth, body: Json<SendRequest>) -> Result<Accepted, Problem> {
         let body = body.0;
         let to = parse_phone(&body.to)?;
-        let text = body.text.filter(|t| !t.is_empty());
+        let text = body.text.map(String::from).filter(|t| !t.is_empty());
         if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
             return Err(Problem::validation("text is at most 65536 characters."));
         }

@@ -143,7 +143,12 @@ async fn load_media(media: MediaIn) -> Result<OutgoingMedia, String> {
         (None, Some(url)) => download(url).await?,
         (None, None) => return Err("media needs data_base64 or url".into()),
     };
-    Ok(OutgoingMedia { mimetype: media.mimetype, data, filename: media.filename, caption: media.caption })
+    Ok(OutgoingMedia {
+        mimetype: media.mimetype.0,
+        data,
+        filename: media.filename.map(String::from),
+        caption: media.caption.map(String::from),
+    })
 }
 
 async fn download(url: &str) -> Result<Vec<u8>, String> {

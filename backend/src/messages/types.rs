@@ -9,13 +9,13 @@ use crate::db::entities::message;
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 pub struct MediaIn {
-    pub mimetype: String,
+    pub mimetype: crate::api::Text,
     /// The file, base64-encoded. Either this or `url`.
-    pub data_base64: Option<String>,
+    pub data_base64: Option<crate::api::Text>,
     /// An http(s) URL wahub downloads when sending. Either this or `data_base64`.
-    pub url: Option<String>,
-    pub filename: Option<String>,
-    pub caption: Option<String>,
+    pub url: Option<crate::api::Text>,
+    pub filename: Option<crate::api::Text>,
+    pub caption: Option<crate::api::Text>,
 }
 
 #[derive(Debug, Object)]
@@ -23,8 +23,8 @@ pub struct SendRequest {
     /// Defaults to the caller's primary session.
     pub session_id: Option<Uuid>,
     /// Phone number or JID of the recipient.
-    pub to: String,
-    pub text: Option<String>,
+    pub to: crate::api::Text,
+    pub text: Option<crate::api::Text>,
     pub media: Option<MediaIn>,
 }
 
@@ -82,10 +82,10 @@ pub struct MessageOut {
 impl From<message::Model> for MessageOut {
     fn from(m: message::Model) -> Self {
         let media = m.media.as_deref().and_then(|raw| serde_json::from_str::<MediaIn>(raw).ok()).map(|media| MediaOut {
-            mimetype: media.mimetype,
-            filename: media.filename,
-            caption: media.caption,
-            url: media.url,
+            mimetype: media.mimetype.0,
+            filename: media.filename.map(String::from),
+            caption: media.caption.map(String::from),
+            url: media.url.map(String::from),
         });
         Self {
             id: m.id,

@@ -69,7 +69,7 @@ impl SessionsApi {
     #[oai(path = "/sessions", method = "post")]
     async fn create(&self, auth: Auth, body: Json<CreateSessionRequest>) -> Result<CreatedSession, Problem> {
         let name = SessionName::parse(&body.name)?;
-        let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).map(parse_phone).transpose()?;
+        let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| parse_phone(p)).transpose()?;
         let in_use = match &phone {
             Some(p) => self.state.sessions.context().claims.in_use(&self.state.db, p).await,
             None => false,
@@ -193,7 +193,7 @@ impl SessionsApi {
                 let in_use = self.state.sessions.context().claims.in_use(&self.state.db, &phone).await;
                 Ok(Json(PhoneCheckOut { phone: phone.as_str().to_owned(), valid: true, in_use }))
             }
-            Err(_) => Ok(Json(PhoneCheckOut { phone: body.phone.clone(), valid: false, in_use: false })),
+            Err(_) => Ok(Json(PhoneCheckOut { phone: body.phone.0.clone(), valid: false, in_use: false })),
         }
     }
 }

@@ -71,15 +71,15 @@ pub struct PairCodeOut {
 
 #[derive(Debug, Object)]
 pub struct CreateSessionRequest {
-    pub name: String,
-    pub phone: Option<String>,
+    pub name: crate::api::Text,
+    pub phone: Option<crate::api::Text>,
     /// Start pairing right away (default true).
     pub start: Option<bool>,
 }
 
 #[derive(Debug, Object)]
 pub struct RenameSessionRequest {
-    pub name: String,
+    pub name: crate::api::Text,
 }
 
 #[derive(Debug, Object, Default, serde::Deserialize)]
@@ -92,7 +92,7 @@ pub struct StartRequest {
 
 #[derive(Debug, Object)]
 pub struct PhoneRequest {
-    pub phone: String,
+    pub phone: crate::api::Text,
 }
 
 #[derive(Debug, Object)]

@@ -1,0 +1,222 @@
+//! A wahub server per test, bound to port 0.
+
+use std::sync::Arc;
+
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wahub::config::{Secret, Settings};
+use wahub::state::AppState;
+
+use super::{TestDb, WsClient};
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: Arc<AppState>,
+    pub settings: Settings,
+    db: Option<TestDb>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A registered user and their tokens.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+/// Settings for fast tests: quick pairing and retries, no send spacing.
+fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_path_buf(),
+        database_url: Some(Secret::new(db.url())),
+        jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
+        sim_pair_delay_ms: 50,
+        min_send_interval_ms: 0,
+        reconnect_base_ms: 50,
+        reconnect_max_ms: 400,
+        reconnect_max_attempts: 5,
+        webhook_retry_base_ms: 100,
+        webhook_poll_ms: 50,
+        webhook_timeout_ms: 2_000,
+        login_max_failures: 5,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns a server; `adjust` may change any setting first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::create().await;
+    let data_dir = std::env::temp_dir().join(format!("wahub_data_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&data_dir).expect("create data dir");
+    let mut settings = test_settings(&db, &data_dir);
+    adjust(&mut settings);
+    start(settings, db).await
+}
+
+async fn start(settings: Settings, db: TestDb) -> TestApp {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let addr = listener.local_addr().expect("local addr");
+    let state = wahub::startup::build_state(settings.clone()).await.expect("build app state");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(wahub::startup::run(state.clone(), listener, async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder().build().expect("http client"),
+        state,
+        settings,
+        db: Some(db),
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self, query: &str) -> String {
+        format!("ws://{}/api/v1/ws?{}", self.addr, query)
+    }
+
+    pub fn db(&self) -> &TestDb {
+        self.db.as_ref().expect("database")
+    }
+
+    async fn shutdown_server(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.state.db.clone().close().await.ok();
+    }
+
+    /// Stops gracefully and starts a new server on the same database and data dir.
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        self.shutdown_server().await;
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
+        let db = self.db.take().expect("database");
+        start(settings, db).await
+    }
+
+    /// Stops the server and drops its database.
+    pub async fn stop(mut self) {
+        self.shutdown_server().await;
+        if let Some(db) = self.db.take() {
+            db.drop_db().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.settings.data_dir);
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token)).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::POST, path, Some(token)).json(&body).send().await.expect("POST")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token)).send().await.expect("DELETE")
+    }
+
+    /// Registers `email` with a fixed password and returns the tokens.
+    pub async fn register(&self, email: &str) -> TestUser {
+        let password = "correct horse battery".to_owned();
+        let resp = self
+            .client
+            .post(self.url("/api/v1/auth/register"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(resp.status(), 201, "register {email}");
+        let body: Value = resp.json().await.expect("json");
+        TestUser {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            email: email.to_owned(),
+            password,
+            token: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// Creates a session (not started) and returns its JSON.
+    pub async fn create_session(&self, user: &TestUser, name: &str, start: bool) -> Value {
+        let resp = self.post("/api/v1/sessions", &user.token, json!({ "name": name, "start": start })).await;
+        assert_eq!(resp.status(), 201, "create session {name}");
+        resp.json().await.expect("json")
+    }
+
+    pub async fn session(&self, user: &TestUser, id: &str) -> Value {
+        let resp = self.get(&format!("/api/v1/sessions/{id}"), &user.token).await;
+        assert_eq!(resp.status(), 200);
+        resp.json().await.expect("json")
+    }
+
+    /// Waits until the session has `status`.
+    pub async fn wait_status(&self, user: &TestUser, id: &str, status: &str) -> Value {
+        super::eventually(15, &format!("session {id} to be {status}"), || async {
+            let s = self.session(user, id).await;
+            (s["status"] == status).then_some(s)
+        })
+        .await
+    }
+
+    /// Creates a session, starts it and completes a simulated scan with `phone`.
+    pub async fn connected_session(&self, user: &TestUser, name: &str, phone: &str) -> Value {
+        let s = self.create_session(user, name, true).await;
+        let id = s["id"].as_str().expect("id").to_owned();
+        self.wait_status(user, &id, "scan_qr").await;
+        let resp = self.post(&format!("/api/v1/sessions/{id}/sim/scan"), &user.token, json!({ "phone": phone, "push_name": name })).await;
+        assert_eq!(resp.status(), 200, "scan");
+        self.wait_status(user, &id, "connected").await
+    }
+
+    pub async fn ws(&self, user: &TestUser, since: Option<i64>) -> WsClient {
+        let mut q = format!("token={}", user.token);
+        if let Some(s) = since {
+            q.push_str(&format!("&since={s}"));
+        }
+        WsClient::connect(&self.ws_url(&q)).await.expect("ws connect")
+    }
+}
+
+/// Reads a response body as JSON and checks the status.
+pub async fn json_of(resp: Response, status: u16) -> Value {
+    let got = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
