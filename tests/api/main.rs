@@ -1,1 +1,6 @@
-#[test] fn t(){}
+//! End-to-end API tests against a real server per test.
+//! Run on SQLite by default, on PostgreSQL with WAHUB_TEST_DATABASE_URL=postgres://...
+
+mod auth;
+mod errors;
+mod sessions;
