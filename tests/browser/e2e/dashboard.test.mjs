@@ -118,6 +118,62 @@ describe('dashboard', () => {
     }
   });
 
+  it('renames, stops, starts, links by code, logs out, relinks and deletes a session', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    try {
+      await register(page, server.base, 'dave@example.com', PASSWORD);
+      const one = await createSession(page, 'one');
+      await expect(one.getByTestId('qr').locator('img')).toBeVisible();
+
+      // Clear errors from the server, in words.
+      const form = page.getByRole('form', { name: 'New session' });
+      await form.getByLabel('Name').fill('one');
+      await form.getByRole('button', { name: 'Create session' }).click();
+      await expect(form.getByRole('alert')).toContainText('You already have a session with that name.');
+      await form.getByLabel('Name').fill('bad phone');
+      await form.getByLabel('Phone').fill('123');
+      await form.getByRole('button', { name: 'Create session' }).click();
+      await expect(form.getByRole('alert')).toContainText('That phone number is not valid');
+
+      // Link with a phone number instead of the QR.
+      await one.getByRole('button', { name: 'Link with phone number instead' }).click();
+      await one.getByLabel('Phone number').fill('+62 812-3456-0001');
+      await one.getByRole('button', { name: 'Get code' }).click();
+      await expect(one.getByTestId('pair-code')).toContainText(/[A-Z0-9]{4}-?[A-Z0-9]{4}/);
+
+      await one.getByRole('button', { name: 'Stop' }).click();
+      await expect(one).toHaveAttribute('data-status', 'stopped');
+      await one.getByRole('button', { name: 'Start' }).click();
+      await expect(one).toHaveAttribute('data-status', 'scan_qr');
+      await expect(one.getByTestId('qr').locator('img')).toBeVisible();
+
+      await one.getByRole('button', { name: 'Rename' }).click();
+      await one.getByLabel('New name').fill('one-renamed');
+      await one.getByRole('button', { name: 'Save' }).click();
+      const renamed = card(page, 'one-renamed');
+      await expect(renamed).toBeVisible();
+
+      await simulateScan(page, 'one-renamed', '6281200000042', 'Dave');
+      await expect(renamed).toHaveAttribute('data-status', 'connected');
+      await renamed.getByRole('button', { name: 'Log out device' }).click();
+      await expect(renamed).toHaveAttribute('data-status', 'logged_out');
+
+      await renamed.getByRole('button', { name: 'Force relink' }).click();
+      await renamed.getByRole('button', { name: 'Relink', exact: true }).click();
+      await expect(renamed.getByTestId('qr').locator('img')).toBeVisible();
+
+      await renamed.getByRole('button', { name: 'Delete', exact: true }).click();
+      await renamed.getByRole('button', { name: 'Delete session' }).click();
+      await expect(renamed).toHaveCount(0);
+      await expect(page.getByText('No sessions yet.')).toBeVisible();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('creates an API key, shows it once and deletes it', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
