@@ -23,7 +23,7 @@ describe('Auth', () => {
     const storage = memoryStorage();
     const auth = new Auth({ storage, exchange: vi.fn(), now: () => 1000 });
     auth.accept(pair(1, 900));
-    expect(storage.value).toEqual({ access: 'a1', refresh: 'r1', expiresAt: 901_000 });
+    expect(storage.value).toEqual({ access: 'a1', refresh: 'r1', expiresAt: 901_000, lifetimeMs: 900_000 });
   });
 
   it('returns the access token while it is fresh', async () => {
@@ -88,5 +88,22 @@ describe('Auth', () => {
     const auth = new Auth({ storage, exchange: async () => { throw new TypeError('offline'); }, now: () => 10 });
     await expect(auth.refresh()).rejects.toThrow('offline');
     expect(storage.value?.refresh).toBe('r1');
+  });
+});
+
+describe('Auth with short-lived tokens', () => {
+  it('refreshes a quarter of the lifetime early, not on every call', async () => {
+    let now = 0;
+    const storage = memoryStorage();
+    let n = 1;
+    const exchange = vi.fn(async () => pair(++n, 8));
+    const auth = new Auth({ storage, exchange, now: () => now });
+    auth.accept(pair(1, 8));
+    now = 5_000;
+    expect(await auth.accessToken()).toBe('a1');
+    now = 6_500;
+    expect(await auth.accessToken()).toBe('a2');
+    expect(await auth.accessToken()).toBe('a2');
+    expect(exchange).toHaveBeenCalledTimes(1);
   });
 });

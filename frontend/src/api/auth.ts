@@ -6,6 +6,8 @@ export interface Tokens {
   refresh: string;
   /** Epoch milliseconds at which the access token expires. */
   expiresAt: number;
+  /** How long the access token was valid when issued. */
+  lifetimeMs?: number;
 }
 
 export interface TokenStorage {
@@ -71,6 +73,7 @@ export class Auth {
       access: pair.access_token,
       refresh: pair.refresh_token,
       expiresAt: this.now() + Math.max(0, pair.expires_in) * 1000,
+      lifetimeMs: Math.max(0, pair.expires_in) * 1000,
     };
     this.set(tokens);
     return tokens;
@@ -83,8 +86,14 @@ export class Auth {
   /** A usable access token, refreshed first when it is about to expire; null when logged out. */
   async accessToken(): Promise<string | null> {
     if (!this.tokens) return null;
-    if (this.tokens.expiresAt - this.skewMs > this.now()) return this.tokens.access;
+    if (this.fresh(this.tokens)) return this.tokens.access;
     return this.refresh();
+  }
+
+  /** Still usable for a while: the margin is a quarter of a short lifetime, at most skewMs. */
+  private fresh(t: Tokens): boolean {
+    const margin = t.lifetimeMs ? Math.min(this.skewMs, t.lifetimeMs / 4) : this.skewMs;
+    return t.expiresAt - margin > this.now();
   }
 
   /**
@@ -109,12 +118,12 @@ export class Auth {
       this.set(null);
       throw new AuthLostError();
     }
-    if (mine && stored.refresh !== mine.refresh && stored.expiresAt - this.skewMs > this.now()) {
+    if (mine && stored.refresh !== mine.refresh && this.fresh(stored)) {
       // Another tab rotated the pair while we waited for the lock.
       this.set(stored, false);
       return stored.access;
     }
-    if (staleAccess && stored.access !== staleAccess && stored.expiresAt - this.skewMs > this.now()) {
+    if (staleAccess && stored.access !== staleAccess && this.fresh(stored)) {
       this.set(stored, false);
       return stored.access;
     }
