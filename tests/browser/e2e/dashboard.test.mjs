@@ -190,6 +190,7 @@ describe('dashboard', () => {
       // The key works for REST.
       const res = await fetch(`${server.base}/api/v1/sessions`, { headers: { 'X-Api-Key': key } });
       assert.equal(res.status, 200);
+      await screenshot(page, 'api-keys');
       await page.getByRole('button', { name: 'Done' }).click();
       await expect(shown).toHaveCount(0);
       await page.getByRole('button', { name: 'Delete key ci script' }).click();
@@ -206,8 +207,11 @@ describe('dashboard', () => {
     try {
       await page.goto(`${server.base}/`);
       await page.getByLabel('Email').fill('alice@example.com');
-      await page.getByLabel('Password').fill('not the password');
-      await page.getByRole('button', { name: 'Log in' }).last().click();
+      // Keyboard only: type, Tab to the next field, Enter submits.
+      await page.getByLabel('Email').focus();
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('not the password');
+      await page.keyboard.press('Enter');
       await expect(page.getByRole('alert')).toContainText('Wrong email or password.');
     } finally {
       await context.close();
