@@ -22,7 +22,8 @@ async function exchange(refresh_token: string): Promise<TokenPair> {
   return (await res.json()) as TokenPair;
 }
 
-export const auth = new Auth({ storage: webStorage(window.localStorage), exchange, withLock: browserLock() });
+const TOKEN_KEY = 'wahub.tokens';
+export const auth = new Auth({ storage: webStorage(window.localStorage, TOKEN_KEY), exchange, withLock: browserLock() });
 export const store = createStore();
 export const connection = new Signal<ConnectionState>('idle');
 export const user = new Signal<User | null>(null);
@@ -60,6 +61,13 @@ function needsDetails(status: string): boolean {
 }
 
 window.addEventListener('online', () => ws.kick());
+
+// Keep tabs in step: a rotation elsewhere is adopted, a logout elsewhere logs out here.
+window.addEventListener('storage', (e) => {
+  if (e.key !== null && e.key !== TOKEN_KEY) return;
+  const what = auth.syncFromStorage();
+  if (what === 'other_user') window.location.reload();
+});
 
 /** Starts everything that runs while logged in. */
 export function startSession(): void {

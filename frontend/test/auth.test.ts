@@ -107,3 +107,27 @@ describe('Auth with short-lived tokens', () => {
     expect(exchange).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('Auth across tabs', () => {
+  const jwt = (sub: string) => `h.${btoa(JSON.stringify({ sub })).replace(/=+$/, '')}.s`;
+
+  it('adopts a rotation, follows a logout and spots another user', () => {
+    const storage = memoryStorage({ access: jwt('u1'), refresh: 'r1', expiresAt: 1e15 });
+    const auth = new Auth({ storage, exchange: vi.fn() });
+    expect(auth.syncFromStorage()).toBe('unchanged');
+    storage.value = { access: jwt('u1') + 'x', refresh: 'r2', expiresAt: 1e15 };
+    expect(auth.syncFromStorage()).toBe('rotated');
+    expect(auth.current?.refresh).toBe('r2');
+    storage.value = { access: jwt('u2'), refresh: 'r9', expiresAt: 1e15 };
+    expect(auth.syncFromStorage()).toBe('other_user');
+    storage.value = null;
+    expect(auth.syncFromStorage()).toBe('logged_out');
+    expect(auth.loggedIn).toBe(false);
+  });
+
+  it('reads the subject of a JWT', async () => {
+    const { jwtSubject } = await import('../src/api/auth');
+    expect(jwtSubject(jwt('abc'))).toBe('abc');
+    expect(jwtSubject('opaque')).toBeNull();
+  });
+});

@@ -165,3 +165,47 @@ describe('Backoff', () => {
     expect(ds).toEqual([50, 100, 200, 400, 500, 500]);
   });
 });
+
+describe('WsClient pings', () => {
+  it('drops a silent connection and reconnects', async () => {
+    const sockets: FakeSocket[] = [];
+    const timers: { fn: () => void; ms: number }[] = [];
+    const client = new WsClient({
+      token: async () => 't',
+      forceRefresh: async () => 't',
+      lastSeq: () => 3,
+      url: (t, since) => `ws://x/?token=${t}&since=${since}`,
+      open: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      onFrame: () => {},
+      backoff: new Backoff({ random: () => 1 }),
+      setTimer: (fn, ms) => {
+        const t = { fn, ms };
+        timers.push(t);
+        return t;
+      },
+      clearTimer: (h) => {
+        const i = timers.indexOf(h as { fn: () => void; ms: number });
+        if (i >= 0) timers.splice(i, 1);
+      },
+      pingMs: 1000,
+    });
+    client.start();
+    await tick();
+    sockets[0].frame(hello(3));
+    timers.shift()!.fn(); // first ping
+    expect(sockets[0].sent).toEqual(['{"type":"ping"}']);
+    sockets[0].frame({ type: 'pong' });
+    timers.shift()!.fn(); // second ping, answered
+    expect(sockets[0].sent).toHaveLength(2);
+    timers.shift()!.fn(); // no pong since: give up on this socket
+    expect(sockets[0].closed).toBe(true);
+    expect(client.connectionState).toBe('reconnecting');
+    timers.shift()!.fn(); // backoff retry
+    await tick();
+    expect(sockets[1].url).toBe('ws://x/?token=t&since=3');
+  });
+});

@@ -83,6 +83,24 @@ export class Auth {
     this.set(null);
   }
 
+  /**
+   * Another tab changed the stored pair (rotation, login or logout): take it over
+   * without writing it back. Returns what happened.
+   */
+  syncFromStorage(): 'unchanged' | 'rotated' | 'logged_out' | 'other_user' {
+    const stored = this.storage.load();
+    const mine = this.tokens;
+    if (!stored) {
+      if (!mine) return 'unchanged';
+      this.set(null, false);
+      return 'logged_out';
+    }
+    if (mine && stored.refresh === mine.refresh && stored.access === mine.access) return 'unchanged';
+    const sameUser = !mine || jwtSubject(stored.access) === jwtSubject(mine.access);
+    this.set(stored, false);
+    return sameUser ? 'rotated' : 'other_user';
+  }
+
   /** A usable access token, refreshed first when it is about to expire; null when logged out. */
   async accessToken(): Promise<string | null> {
     if (!this.tokens) return null;
@@ -181,4 +199,20 @@ export function browserLock(name = 'wahub-refresh'): LockRunner {
     if (!locks) return fn();
     return locks.request(name, () => fn()) as Promise<T>;
   };
+}
+
+/** The `sub` claim of a JWT, without verifying it (only to tell users apart). */
+export function jwtSubject(token: string): string | null {
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const payload: unknown = JSON.parse(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)));
+    if (payload && typeof payload === 'object' && typeof (payload as { sub?: unknown }).sub === 'string') {
+      return (payload as { sub: string }).sub;
+    }
+  } catch {
+    /* not a JWT */
+  }
+  return null;
 }
