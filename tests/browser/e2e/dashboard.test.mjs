@@ -196,6 +196,14 @@ describe('dashboard', () => {
       await page.getByRole('button', { name: 'Delete key ci script' }).click();
       await page.getByRole('button', { name: 'Really delete' }).click();
       await expect(page.getByText('No API keys.')).toBeVisible();
+
+      // Logging out in one tab logs out the other tabs too.
+      const second = await context.newPage();
+      await second.goto(`${server.base}/sessions`);
+      await expect(second.getByRole('heading', { name: 'Sessions', level: 1 })).toBeVisible();
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await expect(page.getByRole('tab', { name: 'Register' })).toBeVisible();
+      await expect(second.getByRole('tab', { name: 'Register' })).toBeVisible();
     } finally {
       await context.close();
     }
