@@ -86,8 +86,8 @@ export function acceptLogin(pair: TokenPair): void {
   store.dispatch({ type: 'reset' });
   loginNotice.set('');
   user.set(pair.user ?? null);
+  // The App starts the socket and the loads when it sees the login.
   auth.accept(pair);
-  startSession();
 }
 
 export async function logout(): Promise<void> {
