@@ -1,7 +1,7 @@
 // Wires the plain modules together for the browser. Components import from here.
 import { Auth, browserLock, webStorage } from './api/auth';
 import { Api } from './api/client';
-import { errorFromResponse } from './api/errors';
+import { NetworkError, errorFromResponse } from './api/errors';
 import { Http } from './api/http';
 import type { TokenPair, User } from './api/types';
 import { createStore } from './state/store';
@@ -13,11 +13,16 @@ import { wsUrl } from './ws/url';
 const fetchFn = (input: string, init?: RequestInit) => fetch(input, init);
 
 async function exchange(refresh_token: string): Promise<TokenPair> {
-  const res = await fetch('/api/v1/auth/refresh', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ refresh_token }),
-  });
+  let res: Response;
+  try {
+    res = await fetch('/api/v1/auth/refresh', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ refresh_token }),
+    });
+  } catch (err) {
+    throw new NetworkError(err);
+  }
   if (!res.ok) throw await errorFromResponse(res);
   return (await res.json()) as TokenPair;
 }
