@@ -143,7 +143,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
 
 /// Periodic housekeeping: idle sessions, old events, expired refresh tokens.
 async fn housekeeping(state: Arc<AppState>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut tick = tokio::time::interval(Duration::from_secs(state.settings.housekeeping_secs.max(1)));
     loop {
         tick.tick().await;
         if let Err(e) = state.sessions.stop_idle().await {

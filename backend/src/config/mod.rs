@@ -32,6 +32,8 @@ pub struct Settings {
     pub engine: String,
     pub max_sessions_per_user: u64,
     pub idle_timeout_secs: u64,
+    /// How often idle sessions, old events and expired tokens are swept.
+    pub housekeeping_secs: u64,
     pub qr_first_timeout_ms: u64,
     pub qr_next_timeout_ms: u64,
     pub qr_max_attempts: u32,
@@ -73,6 +75,7 @@ impl Default for Settings {
             engine: "sim".into(),
             max_sessions_per_user: 10,
             idle_timeout_secs: 24 * 3600,
+            housekeeping_secs: 60,
             qr_first_timeout_ms: 60_000,
             qr_next_timeout_ms: 20_000,
             qr_max_attempts: 6,

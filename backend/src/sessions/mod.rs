@@ -2,6 +2,8 @@
 
 mod context;
 mod live;
+#[cfg(test)]
+mod machine_tests;
 pub mod machine;
 mod manager;
 pub mod name;
