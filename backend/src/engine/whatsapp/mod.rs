@@ -26,10 +26,12 @@ use whatsapp_rust::wacore::store::DevicePropsOverride;
 
 use crate::engine::{ConnectSpec, Engine, EngineError, EngineKind, Link};
 use link::{forward, supervise, Handler, Shared, WhatsappLink};
-use store::KeyStoreBackend;
 use transport::ReportingTransportFactory;
 
 pub use events::{map_event, SelfInfo};
+pub use store::KeyStoreBackend;
+/// The library itself, for callers (and tests) that need its types.
+pub use whatsapp_rust;
 
 /// Settings of the whatsapp engine.
 #[derive(Debug, Clone)]
