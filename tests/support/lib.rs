@@ -4,10 +4,12 @@
 
 mod app;
 mod db;
+mod receiver;
 mod ws;
 
 pub use app::{json_of, spawn_app, spawn_app_with, TestApp, TestUser};
 pub use db::TestDb;
+pub use receiver::{Received, Receiver};
 pub use ws::WsClient;
 
 /// Polls `check` until it returns `Some`, or panics after `secs` seconds.

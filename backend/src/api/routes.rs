@@ -12,6 +12,7 @@ use crate::events::EventsApi;
 use crate::messages::MessagesApi;
 use crate::sessions::SessionsApi;
 use crate::state::AppState;
+use crate::webhooks::WebhooksApi;
 
 pub fn build(state: Arc<AppState>) -> impl Endpoint {
     let apis = (
@@ -19,6 +20,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         SessionsApi { state: state.clone() },
         MessagesApi { state: state.clone() },
         EventsApi { state: state.clone() },
+        WebhooksApi { state: state.clone() },
     );
     let sim = SimApi { state: state.clone(), sim: state.sim.clone() };
     let service = OpenApiService::new((apis, sim), "wahub", env!("CARGO_PKG_VERSION"))

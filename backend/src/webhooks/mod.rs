@@ -1,10 +1,14 @@
 //! Signed webhooks: endpoints, the durable outbox and its delivery worker.
 
+mod dispatcher;
 mod outbox;
+mod retry;
+mod routes;
+mod service;
+pub mod sign;
+mod types;
+mod validate;
 
+pub use dispatcher::run as run_dispatcher;
 pub use outbox::Outbox;
-
-/// Delivers due webhook deliveries until aborted.
-pub async fn run_dispatcher(_state: std::sync::Arc<crate::state::AppState>) {
-    std::future::pending::<()>().await
-}
+pub use routes::WebhooksApi;

@@ -1,0 +1,299 @@
+//! Delivers due webhook deliveries: claims a row, POSTs it signed, records the result.
+//!
+//! A row is claimed by bumping its `attempts` from the value just read and pushing
+//! `next_attempt_at` past the request timeout (a lease), so no two workers send it at
+//! once and no transaction is held across the HTTP call. A crash mid-request leaves
+//! the lease to run out and the row is sent again: at-least-once, never lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use tokio::task::JoinSet;
+
+use super::retry::{self, Attempt, Verdict};
+use super::{service, sign};
+use crate::db::entities::{webhook, webhook_delivery};
+use crate::state::AppState;
+
+/// Deliveries in flight at once.
+const CONCURRENCY: usize = 16;
+const BATCH: u64 = 64;
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+struct Dispatcher {
+    state: Arc<AppState>,
+    client: reqwest::Client,
+    retry_base: Duration,
+    max_attempts: i32,
+    lease: Duration,
+}
+
+/// Delivers due deliveries until aborted (dropping it aborts the requests in flight).
+pub async fn run(state: Arc<AppState>) {
+    let timeout = Duration::from_millis(state.settings.webhook_timeout_ms.max(1));
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("wahub-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks are not delivered");
+            return std::future::pending().await;
+        }
+    };
+    let poll = Duration::from_millis(state.settings.webhook_poll_ms.max(10));
+    let d = Arc::new(Dispatcher {
+        retry_base: Duration::from_millis(state.settings.webhook_retry_base_ms.max(1)),
+        max_attempts: state
+            .settings
+            .webhook_max_attempts
+            .max(1)
+            .try_into()
+            .unwrap_or(i32::MAX),
+        lease: timeout + LEASE_MARGIN,
+        client,
+        state,
+    });
+    let mut in_flight = JoinSet::new();
+    loop {
+        while in_flight.try_join_next().is_some() {}
+        if let Err(e) = d.dispatch_due(&mut in_flight).await {
+            tracing::warn!(error = %e, "webhook dispatch failed");
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+impl Dispatcher {
+    fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    async fn dispatch_due(self: &Arc<Self>, in_flight: &mut JoinSet<()>) -> Result<(), DbErr> {
+        let free = CONCURRENCY.saturating_sub(in_flight.len());
+        if free == 0 {
+            return Ok(());
+        }
+        let due = webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::Status.eq("pending"))
+            .filter(webhook_delivery::Column::NextAttemptAt.lte(Utc::now()))
+            .order_by_asc(webhook_delivery::Column::NextAttemptAt)
+            .limit(BATCH.min(free as u64))
+            .all(self.db())
+            .await?;
+        for row in due {
+            if let Some(row) = self.claim(row).await? {
+                let me = self.clone();
+                in_flight.spawn(async move { me.deliver(row).await });
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the row unless someone else did since it was read.
+    async fn claim(
+        &self,
+        mut row: webhook_delivery::Model,
+    ) -> Result<Option<webhook_delivery::Model>, DbErr> {
+        let lease_until = Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
+        let res = webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::Attempts,
+                Expr::value(row.attempts + 1),
+            )
+            .col_expr(
+                webhook_delivery::Column::NextAttemptAt,
+                Expr::value(lease_until),
+            )
+            .filter(webhook_delivery::Column::Id.eq(row.id))
+            .filter(webhook_delivery::Column::Status.eq("pending"))
+            .filter(webhook_delivery::Column::Attempts.eq(row.attempts))
+            .exec(self.db())
+            .await?;
+        if res.rows_affected != 1 {
+            return Ok(None);
+        }
+        row.attempts += 1;
+        Ok(Some(row))
+    }
+
+    async fn deliver(&self, row: webhook_delivery::Model) {
+        let outcome = match webhook::Entity::find_by_id(row.webhook_id)
+            .one(self.db())
+            .await
+        {
+            // Deleted meanwhile: its deliveries went with it.
+            Ok(None) => return,
+            Ok(Some(hook)) if !hook.active => {
+                Outcome::give_up(None, "the endpoint is paused (active: false)")
+            }
+            Ok(Some(hook)) => {
+                match service::open_secret(&self.state.sessions.context().cipher, &hook) {
+                    None => Outcome::give_up(None, "the signing secret cannot be decrypted"),
+                    Some(secret) => self.outcome(&row, self.post(&hook.url, &secret, &row).await),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(delivery_id = %row.id, error = %e, "cannot load webhook");
+                Outcome::retry(None, format!("database: {e}"), self.retry_base)
+            }
+        };
+        if let Err(e) = self.record(&row, outcome).await {
+            // The lease runs out and the row is sent again.
+            tracing::warn!(delivery_id = %row.id, error = %e, "cannot record webhook delivery result");
+        }
+    }
+
+    async fn post(&self, url: &str, secret: &[u8], row: &webhook_delivery::Model) -> Attempt {
+        let timestamp = Utc::now().timestamp();
+        let sent = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Wahub-Event", &row.event)
+            .header("X-Wahub-Delivery", row.id.to_string())
+            .header("X-Wahub-Timestamp", timestamp.to_string())
+            .header(
+                "X-Wahub-Signature",
+                sign::signature(secret, timestamp, &row.payload),
+            )
+            .header("X-Wahub-Attempt", row.attempts.to_string())
+            .body(row.payload.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(resp) => Attempt::Status {
+                code: resp.status().as_u16(),
+                retry_after: retry_after(&resp),
+            },
+            Err(e) if e.is_timeout() => Attempt::Transport(format!(
+                "timed out after {} ms",
+                self.state.settings.webhook_timeout_ms
+            )),
+            Err(e) => Attempt::Transport(error_chain(&e)),
+        }
+    }
+
+    fn outcome(&self, row: &webhook_delivery::Model, attempt: Attempt) -> Outcome {
+        let (code, error) = match &attempt {
+            Attempt::Status { code, .. } => (Some(i32::from(*code)), format!("HTTP {code}")),
+            Attempt::Transport(why) => (None, why.clone()),
+        };
+        match retry::verdict(&attempt) {
+            Verdict::Delivered => Outcome::Delivered { code },
+            Verdict::GiveUp => Outcome::give_up(code, error),
+            Verdict::Retry if row.attempts >= self.max_attempts => Outcome::give_up(
+                code,
+                format!("gave up after {} attempts; last: {error}", row.attempts),
+            ),
+            Verdict::Retry => {
+                let retry_after = match attempt {
+                    Attempt::Status { retry_after, .. } => retry_after,
+                    Attempt::Transport(_) => None,
+                };
+                let attempt_no = u32::try_from(row.attempts).unwrap_or(1);
+                Outcome::retry(
+                    code,
+                    error,
+                    retry::next_delay(self.retry_base, attempt_no, retry_after),
+                )
+            }
+        }
+    }
+
+    async fn record(&self, row: &webhook_delivery::Model, outcome: Outcome) -> Result<(), DbErr> {
+        use webhook_delivery::Column as C;
+        let now = Utc::now();
+        let update = webhook_delivery::Entity::update_many();
+        let update = match outcome {
+            Outcome::Delivered { code } => update
+                .col_expr(C::Status, Expr::value("delivered"))
+                .col_expr(C::LastStatusCode, Expr::value(code))
+                .col_expr(C::LastError, Expr::value(Option::<String>::None))
+                .col_expr(C::DeliveredAt, Expr::value(Some(now))),
+            Outcome::Retry { code, error, after } => update
+                .col_expr(
+                    C::NextAttemptAt,
+                    Expr::value(now + chrono::Duration::from_std(after).unwrap_or_default()),
+                )
+                .col_expr(C::LastStatusCode, Expr::value(code))
+                .col_expr(C::LastError, Expr::value(Some(error))),
+            Outcome::Failed { code, error } => update
+                .col_expr(C::Status, Expr::value("failed"))
+                .col_expr(C::LastStatusCode, Expr::value(code))
+                .col_expr(C::LastError, Expr::value(Some(error))),
+        };
+        // Matching the attempt count keeps a result from a stale claim from overwriting a newer one.
+        update
+            .filter(C::Id.eq(row.id))
+            .filter(C::Attempts.eq(row.attempts))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+}
+
+enum Outcome {
+    Delivered {
+        code: Option<i32>,
+    },
+    Retry {
+        code: Option<i32>,
+        error: String,
+        after: Duration,
+    },
+    Failed {
+        code: Option<i32>,
+        error: String,
+    },
+}
+
+impl Outcome {
+    fn give_up(code: Option<i32>, error: impl Into<String>) -> Self {
+        Outcome::Failed {
+            code,
+            error: error.into(),
+        }
+    }
+
+    fn retry(code: Option<i32>, error: impl Into<String>, after: Duration) -> Self {
+        Outcome::Retry {
+            code,
+            error: error.into(),
+            after,
+        }
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is ignored).
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let raw = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    raw.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The error with its causes ("error sending request: connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out.chars().take(500).collect()
+}
