@@ -7,7 +7,7 @@ pub mod meta;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// Connects and applies pending migrations.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -24,20 +24,19 @@ pub async fn connect_without_migrating(url: &str) -> Result<DatabaseConnection, 
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
     if is_sqlite {
-        // SQLite allows one writer; a small pool plus WAL and a busy timeout avoids
-        // "database is locked" under concurrent requests.
-        opts.max_connections(8).min_connections(1);
+        // SQLite allows one writer; WAL plus a busy timeout on every pooled connection
+        // makes concurrent writers wait instead of failing with "database is locked".
+        opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
     } else {
         opts.max_connections(20).min_connections(1);
     }
-    let conn = Database::connect(opts).await?;
-    if conn.get_database_backend() == DbBackend::Sqlite {
-        conn.execute_unprepared(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
-        )
-        .await?;
-    }
-    Ok(conn)
+    Database::connect(opts).await
 }
 
 /// `true` when the database answers a trivial query.

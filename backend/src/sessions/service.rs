@@ -55,15 +55,15 @@ pub async fn create(
     if phone_in_use {
         return Err(Problem::conflict("phone_in_use", "This phone number is already linked to an active session."));
     }
-    let txn = db.begin().await?;
-    let existing = session::Entity::find().filter(session::Column::UserId.eq(user_id)).count(&txn).await?;
+    // Callers serialize creation; the unique indexes catch anything that still races.
+    let existing = session::Entity::find().filter(session::Column::UserId.eq(user_id)).count(db).await?;
     if existing >= limit {
         return Err(Problem::conflict("instance_limit_reached", format!("You can have at most {limit} sessions.")));
     }
     let taken = session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::Name.eq(new.name.as_str()))
-        .one(&txn)
+        .one(db)
         .await?;
     if taken.is_some() {
         return Err(Problem::conflict("name_taken", "You already have a session with this name."));
@@ -88,7 +88,7 @@ pub async fn create(
         last_disconnected_at: Set(None),
         last_activity_at: Set(Some(now)),
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -98,7 +98,6 @@ pub async fn create(
             Problem::internal(e)
         }
     })?;
-    txn.commit().await?;
     let data = serde_json::to_value(super::types::SessionOut::from(row.clone())).unwrap_or_default();
     hub.publish(user_id, "session.created", Some(row.id), data).await?;
     Ok(row)
@@ -161,6 +160,13 @@ pub async fn set_primary(db: &DatabaseConnection, hub: &EventHub, row: session::
 
 async fn swap_primary(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sea_orm::DbErr> {
     let txn = db.begin().await?;
+    // Write first: on SQLite a transaction that reads and then writes can be refused
+    // (SQLITE_BUSY_SNAPSHOT) if another writer committed in between.
+    session::Entity::update_many()
+        .col_expr(session::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(session::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
     let previous = session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::IsPrimary.eq(true))

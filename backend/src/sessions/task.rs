@@ -155,7 +155,11 @@ impl SessionTask {
             return Err(Problem::conflict("session_not_started", "The session could not be started."));
         };
         let code = link.pair_with_code(&phone).await.map_err(|e| Problem::conflict("pair_code_failed", e.to_string()))?;
-        let expires_at = Utc::now() + chrono::Duration::milliseconds(self.ctx.settings.pair_code_timeout_ms as i64);
+        // Publish now so the code is on the event stream before the caller hears back;
+        // the engine's own PairingCode event for it is then a duplicate and skipped.
+        let timeout = std::time::Duration::from_millis(self.ctx.settings.pair_code_timeout_ms);
+        self.apply(Input::Engine(EngineEvent::PairingCode { code: code.clone(), timeout })).await;
+        let expires_at = Utc::now() + chrono::Duration::from_std(timeout).unwrap_or_default();
         Ok(self.live.pair_code().filter(|c| c.code == code).unwrap_or(PairCodeOut { code, expires_at }))
     }
 
@@ -192,6 +196,12 @@ impl SessionTask {
         }
         for effect in effects {
             self.effect(effect).await;
+        }
+        if before.status != self.machine.status && matches!(self.machine.status, Status::Failed | Status::LoggedOut) {
+            let why = format!("{}: {}", self.machine.status.as_str(), self.machine.reason.unwrap_or("unknown"));
+            if let Err(e) = crate::messages::store::fail_queued(&self.ctx, self.user_id, self.id, &why).await {
+                tracing::error!(session_id = %self.id, error = %e, "could not fail queued messages");
+            }
         }
         if let Some(old) = &before.phone {
             let still_held = self.machine.status.holds_phone() && self.machine.phone.as_ref() == Some(old);
@@ -291,6 +301,9 @@ impl SessionTask {
                 self.publish("session.qr", serde_json::to_value(&qr).unwrap_or_default()).await;
             }
             Effect::OfferPairCode { code, timeout } => {
+                if self.live.pair_code().is_some_and(|c| c.code == code) {
+                    return;
+                }
                 let out = PairCodeOut {
                     code,
                     expires_at: Utc::now() + chrono::Duration::from_std(timeout).unwrap_or_default(),
