@@ -4,3 +4,5 @@
 mod auth;
 mod errors;
 mod sessions;
+mod messages;
+mod webhooks;

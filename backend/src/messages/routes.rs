@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::types::*;
@@ -28,16 +30,25 @@ enum Accepted {
 
 const MAX_TEXT_CHARS: usize = 65_536;
 
+static SEND_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn no_session() -> Problem {
-    Problem::conflict("no_connected_session", "No connected (or reconnecting) session can send this message.")
+    Problem::conflict(
+        "no_connected_session",
+        "No connected (or reconnecting) session can send this message.",
+    )
 }
 
 fn validate_media(media: &MediaIn) -> Result<(), Problem> {
     if media.mimetype.trim().is_empty() || !media.mimetype.contains('/') {
-        return Err(Problem::validation("media.mimetype must be a MIME type such as image/png."));
+        return Err(Problem::validation(
+            "media.mimetype must be a MIME type such as image/png.",
+        ));
     }
     match (&media.data_base64, &media.url) {
-        (Some(_), Some(_)) | (None, None) => Err(Problem::validation("media needs exactly one of data_base64 or url.")),
+        (Some(_), Some(_)) | (None, None) => Err(Problem::validation(
+            "media needs exactly one of data_base64 or url.",
+        )),
         (Some(data), None) => {
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD
@@ -60,7 +71,10 @@ impl MessagesApi {
         let body = body.0;
         let to = parse_phone(&body.to)?;
         let text = body.text.map(String::from).filter(|t| !t.is_empty());
-        if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
+        if text
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+        {
             return Err(Problem::validation("text is at most 65536 characters."));
         }
         if text.is_none() && body.media.is_none() {
@@ -84,8 +98,14 @@ impl MessagesApi {
             return Err(no_session());
         }
         let limit = self.state.settings.daily_message_limit;
+        // Counting and inserting under one lock keeps concurrent sends from overshooting the limit.
+        let counted = SEND_LOCK.lock().await;
         if super::health::sent_today(&self.state.db, row.id).await? >= limit {
-            return Err(Problem::too_many("daily_limit_reached", format!("This session reached its daily limit of {limit} messages."), None));
+            return Err(Problem::too_many(
+                "daily_limit_reached",
+                format!("This session reached its daily limit of {limit} messages."),
+                None,
+            ));
         }
         let now = Utc::now();
         let id = Uuid::new_v4();
@@ -96,7 +116,9 @@ impl MessagesApi {
             direction: Set("out".into()),
             peer: Set(to.as_str().to_owned()),
             text: Set(text),
-            media: Set(body.media.map(|m| serde_json::to_string(&m).unwrap_or_default())),
+            media: Set(body
+                .media
+                .map(|m| serde_json::to_string(&m).unwrap_or_default())),
             status: Set("queued".into()),
             error: Set(None),
             external_id: Set(None),
@@ -105,8 +127,13 @@ impl MessagesApi {
         }
         .insert(&self.state.db)
         .await?;
+        drop(counted);
         self.state.sessions.flush(row.id).await;
-        Ok(Accepted::Accepted(Json(SendAccepted { id, session_id: row.id, status: "queued".into() })))
+        Ok(Accepted::Accepted(Json(SendAccepted {
+            id,
+            session_id: row.id,
+            status: "queued".into(),
+        })))
     }
 
     /// Messages, newest first.

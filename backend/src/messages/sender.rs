@@ -23,11 +23,19 @@ pub struct OutboxSender {
     session_id: Uuid,
     user_id: Uuid,
     worker: Option<(JoinHandle<()>, Arc<Notify>)>,
+    /// Outlives workers, so the interval also holds across a reconnect.
+    last_send: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
 impl OutboxSender {
     pub fn new(ctx: Arc<SessionContext>, session_id: Uuid, user_id: Uuid) -> Self {
-        Self { ctx, session_id, user_id, worker: None }
+        Self {
+            ctx,
+            session_id,
+            user_id,
+            worker: None,
+            last_send: Arc::default(),
+        }
     }
 
     /// Makes sure a worker is sending over `link`.
@@ -39,7 +47,14 @@ impl OutboxSender {
             }
         }
         let notify = Arc::new(Notify::new());
-        let worker = Worker { ctx: self.ctx.clone(), session_id: self.session_id, user_id: self.user_id, link, notify: notify.clone() };
+        let worker = Worker {
+            ctx: self.ctx.clone(),
+            session_id: self.session_id,
+            user_id: self.user_id,
+            link,
+            notify: notify.clone(),
+            last_send: self.last_send.clone(),
+        };
         self.worker = Some((tokio::spawn(worker.run()), notify));
     }
 
@@ -62,6 +77,7 @@ struct Worker {
     user_id: Uuid,
     link: Arc<dyn Link>,
     notify: Arc<Notify>,
+    last_send: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
 enum Outcome {
@@ -74,7 +90,6 @@ enum Outcome {
 impl Worker {
     async fn run(self) {
         let interval = Duration::from_millis(self.ctx.settings.min_send_interval_ms);
-        let mut last_send: Option<tokio::time::Instant> = None;
         loop {
             let next = message::Entity::find()
                 .filter(message::Column::SessionId.eq(self.session_id))
@@ -96,16 +111,28 @@ impl Worker {
                     continue;
                 }
             };
-            if let Some(at) = last_send {
+            let last = *self.last_send.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = last {
                 tokio::time::sleep_until(at + interval).await;
             }
-            last_send = Some(tokio::time::Instant::now());
+            *self.last_send.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(tokio::time::Instant::now());
             let (status, error, external) = match self.send(&msg).await {
                 Outcome::Sent(id) => ("sent", None, Some(id)),
                 Outcome::Failed(why) => ("failed", Some(why), None),
                 Outcome::Retry => return,
             };
-            if let Err(e) = set_status(&self.ctx, self.user_id, self.session_id, msg.id, status, error, external).await {
+            if let Err(e) = set_status(
+                &self.ctx,
+                self.user_id,
+                self.session_id,
+                msg.id,
+                status,
+                error,
+                external,
+            )
+            .await
+            {
                 tracing::error!(session_id = %self.session_id, error = %e, "cannot record message status");
                 return;
             }
@@ -125,7 +152,15 @@ impl Worker {
                 Err(why) => return Outcome::Failed(why),
             },
         };
-        match self.link.send(Outgoing { to, text: msg.text.clone(), media }).await {
+        match self
+            .link
+            .send(Outgoing {
+                to,
+                text: msg.text.clone(),
+                media,
+            })
+            .await
+        {
             Ok(id) => Outcome::Sent(id),
             Err(EngineError::NotConnected) => Outcome::Retry,
             Err(e) => Outcome::Failed(e.to_string()),
@@ -156,14 +191,24 @@ async fn download(url: &str) -> Result<Vec<u8>, String> {
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| e.to_string())?;
-    let resp = client.get(url).send().await.map_err(|e| format!("media download failed: {e}"))?;
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("media download failed: {e}"))?;
     if !resp.status().is_success() {
         return Err(format!("media download answered {}", resp.status()));
     }
-    if resp.content_length().is_some_and(|n| n as usize > MAX_MEDIA_BYTES) {
+    if resp
+        .content_length()
+        .is_some_and(|n| n as usize > MAX_MEDIA_BYTES)
+    {
         return Err("media is larger than 16 MiB".into());
     }
-    let bytes = resp.bytes().await.map_err(|e| format!("media download failed: {e}"))?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| format!("media download failed: {e}"))?;
     if bytes.len() > MAX_MEDIA_BYTES {
         return Err("media is larger than 16 MiB".into());
     }

@@ -11,9 +11,16 @@ use crate::engine::Incoming;
 use crate::sessions::SessionContext;
 
 /// Stores a message that arrived and pushes `message.received`.
-pub async fn store_incoming(ctx: &SessionContext, session_id: Uuid, user_id: Uuid, msg: Incoming) -> Result<(), sea_orm::DbErr> {
+pub async fn store_incoming(
+    ctx: &SessionContext,
+    session_id: Uuid,
+    user_id: Uuid,
+    msg: Incoming,
+) -> Result<(), sea_orm::DbErr> {
     let now = Utc::now();
-    let media = msg.media_mimetype.map(|mimetype| serde_json::json!({ "mimetype": mimetype }).to_string());
+    let media = msg
+        .media_mimetype
+        .map(|mimetype| serde_json::json!({ "mimetype": mimetype }).to_string());
     let row = message::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
@@ -32,7 +39,9 @@ pub async fn store_incoming(ctx: &SessionContext, session_id: Uuid, user_id: Uui
     .await?;
     touch_activity(ctx, session_id).await?;
     let data = serde_json::to_value(MessageOut::from(row)).unwrap_or_default();
-    ctx.hub.publish(user_id, "message.received", Some(session_id), data).await?;
+    ctx.hub
+        .publish(user_id, "message.received", Some(session_id), data)
+        .await?;
     Ok(())
 }
 
@@ -62,11 +71,48 @@ pub async fn set_status(
     if external_id.is_some() {
         update = update.col_expr(message::Column::ExternalId, Expr::value(external_id));
     }
-    update.filter(message::Column::Id.eq(id)).exec(&ctx.db).await?;
+    update
+        .filter(message::Column::Id.eq(id))
+        .exec(&ctx.db)
+        .await?;
     let mut data = serde_json::json!({ "id": id, "status": status });
     if let Some(error) = error {
         data["error"] = serde_json::Value::String(error);
     }
-    ctx.hub.publish(user_id, "message.updated", Some(session_id), data).await?;
+    ctx.hub
+        .publish(user_id, "message.updated", Some(session_id), data)
+        .await?;
+    Ok(())
+}
+
+/// Fails the messages still queued on a session that can no longer send them
+/// (it gave up reconnecting or was unlinked), each with a `message.updated`.
+pub async fn fail_queued(
+    ctx: &SessionContext,
+    user_id: Uuid,
+    session_id: Uuid,
+    why: &str,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::QueryOrder;
+    let queued = message::Entity::find()
+        .filter(message::Column::SessionId.eq(session_id))
+        .filter(message::Column::Direction.eq("out"))
+        .filter(message::Column::Status.eq("queued"))
+        .order_by_asc(message::Column::CreatedAt)
+        .order_by_asc(message::Column::Id)
+        .all(&ctx.db)
+        .await?;
+    for msg in queued {
+        set_status(
+            ctx,
+            user_id,
+            session_id,
+            msg.id,
+            "failed",
+            Some(format!("session {why}")),
+            None,
+        )
+        .await?;
+    }
     Ok(())
 }
