@@ -171,10 +171,8 @@ pub async fn run(
     if restored > 0 {
         tracing::info!(restored, "restoring paired sessions");
     }
-    let background = vec![
-        tokio::spawn(housekeeping(state.clone())),
-        tokio::spawn(crate::webhooks::run_dispatcher(state.clone())),
-    ];
+    let background =
+        vec![tokio::spawn(housekeeping(state.clone())), tokio::spawn(crate::webhooks::run_dispatcher(state.clone()))];
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
     let app = crate::api::build(state.clone());
     let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
@@ -191,7 +189,8 @@ pub async fn run(
 
 /// Binds `settings.bind` and serves until SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let addr: SocketAddr = settings.bind.parse().with_context(|| format!("bind {:?} is not host:port", settings.bind))?;
+    let addr: SocketAddr =
+        settings.bind.parse().with_context(|| format!("bind {:?} is not host:port", settings.bind))?;
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let state = build_state(settings).await?;
     run(state, listener, shutdown_signal()).await

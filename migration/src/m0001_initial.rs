@@ -5,44 +5,138 @@ use sea_orm_migration::schema::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Users { Table, Id, Email, PasswordHash, DisplayName, Role, CreatedAt }
+enum Users {
+    Table,
+    Id,
+    Email,
+    PasswordHash,
+    DisplayName,
+    Role,
+    CreatedAt,
+}
 
 #[derive(DeriveIden)]
-enum RefreshTokens { Table, Id, UserId, FamilyId, TokenHash, ExpiresAt, RevokedAt, ReplacedBy, CreatedAt }
+enum RefreshTokens {
+    Table,
+    Id,
+    UserId,
+    FamilyId,
+    TokenHash,
+    ExpiresAt,
+    RevokedAt,
+    ReplacedBy,
+    CreatedAt,
+}
 
 #[derive(DeriveIden)]
-enum ApiKeys { Table, Id, UserId, Name, Prefix, KeyHash, CreatedAt, ExpiresAt, LastUsedAt }
+enum ApiKeys {
+    Table,
+    Id,
+    UserId,
+    Name,
+    Prefix,
+    KeyHash,
+    CreatedAt,
+    ExpiresAt,
+    LastUsedAt,
+}
 
 #[derive(DeriveIden)]
 enum Sessions {
-    Table, Id, UserId, Name, Engine, Status, StatusReason, IsPrimary, Phone, PushName,
-    AuthPaired, SocketOpen, QrExpiresAt, CreatedAt, UpdatedAt, LastConnectedAt,
-    LastDisconnectedAt, LastActivityAt,
+    Table,
+    Id,
+    UserId,
+    Name,
+    Engine,
+    Status,
+    StatusReason,
+    IsPrimary,
+    Phone,
+    PushName,
+    AuthPaired,
+    SocketOpen,
+    QrExpiresAt,
+    CreatedAt,
+    UpdatedAt,
+    LastConnectedAt,
+    LastDisconnectedAt,
+    LastActivityAt,
 }
 
 #[derive(DeriveIden)]
-enum Events { Table, Id, UserId, Seq, Event, SessionId, Data, CreatedAt }
+enum Events {
+    Table,
+    Id,
+    UserId,
+    Seq,
+    Event,
+    SessionId,
+    Data,
+    CreatedAt,
+}
 
 #[derive(DeriveIden)]
 enum Messages {
-    Table, Id, UserId, SessionId, Direction, Peer, Text, Media, Status, Error, ExternalId,
-    CreatedAt, UpdatedAt,
+    Table,
+    Id,
+    UserId,
+    SessionId,
+    Direction,
+    Peer,
+    Text,
+    Media,
+    Status,
+    Error,
+    ExternalId,
+    CreatedAt,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
-enum Webhooks { Table, Id, UserId, Url, Events, Secret, Active, CreatedAt }
+enum Webhooks {
+    Table,
+    Id,
+    UserId,
+    Url,
+    Events,
+    Secret,
+    Active,
+    CreatedAt,
+}
 
 #[derive(DeriveIden)]
 enum WebhookDeliveries {
-    Table, Id, WebhookId, UserId, Event, Payload, Status, Attempts, NextAttemptAt,
-    LastStatusCode, LastError, CreatedAt, DeliveredAt,
+    Table,
+    Id,
+    WebhookId,
+    UserId,
+    Event,
+    Payload,
+    Status,
+    Attempts,
+    NextAttemptAt,
+    LastStatusCode,
+    LastError,
+    CreatedAt,
+    DeliveredAt,
 }
 
 #[derive(DeriveIden)]
-enum EngineKeys { Table, SessionId, Namespace, Key, Value, UpdatedAt }
+enum EngineKeys {
+    Table,
+    SessionId,
+    Namespace,
+    Key,
+    Value,
+    UpdatedAt,
+}
 
 #[derive(DeriveIden)]
-enum Meta { Table, Key, Value }
+enum Meta {
+    Table,
+    Key,
+    Value,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -151,9 +245,7 @@ impl MigrationTrait for Migration {
         .await?;
         // At most one primary per user, enforced by the database as well as the code.
         m.get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX idx_sessions_one_primary ON sessions (user_id) WHERE is_primary",
-            )
+            .execute_unprepared("CREATE UNIQUE INDEX idx_sessions_one_primary ON sessions (user_id) WHERE is_primary")
             .await?;
 
         m.create_table(
@@ -279,22 +371,13 @@ impl MigrationTrait for Migration {
                 .col(string(EngineKeys::Key))
                 .col(binary(EngineKeys::Value))
                 .col(timestamp_with_time_zone(EngineKeys::UpdatedAt))
-                .primary_key(
-                    Index::create()
-                        .col(EngineKeys::SessionId)
-                        .col(EngineKeys::Namespace)
-                        .col(EngineKeys::Key),
-                )
+                .primary_key(Index::create().col(EngineKeys::SessionId).col(EngineKeys::Namespace).col(EngineKeys::Key))
                 .to_owned(),
         )
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Meta::Table)
-                .col(string(Meta::Key).primary_key())
-                .col(text(Meta::Value))
-                .to_owned(),
+            Table::create().table(Meta::Table).col(string(Meta::Key).primary_key()).col(text(Meta::Value)).to_owned(),
         )
         .await?;
         Ok(())
@@ -302,8 +385,16 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for table in [
-            "meta", "engine_keys", "webhook_deliveries", "webhooks", "messages", "events",
-            "sessions", "api_keys", "refresh_tokens", "users",
+            "meta",
+            "engine_keys",
+            "webhook_deliveries",
+            "webhooks",
+            "messages",
+            "events",
+            "sessions",
+            "api_keys",
+            "refresh_tokens",
+            "users",
         ] {
             m.drop_table(Table::drop().table(Alias::new(table)).to_owned()).await?;
         }

@@ -27,12 +27,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(
-            Index::drop()
-                .name("idx_deliveries_webhook_created")
-                .table(WebhookDeliveries::Table)
-                .to_owned(),
-        )
-        .await
+        m.drop_index(Index::drop().name("idx_deliveries_webhook_created").table(WebhookDeliveries::Table).to_owned())
+            .await
     }
 }

@@ -29,11 +29,29 @@ async fn register_login_me_and_first_user_is_admin() {
 async fn duplicate_email_and_bad_input_are_rejected() {
     let app = spawn_app().await;
     app.register("a@example.com").await;
-    let r = app.client.post(app.url("/api/v1/auth/register")).json(&json!({"email": "A@example.com", "password": "longenough"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": "A@example.com", "password": "longenough"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(r, 409).await["code"], "email_taken");
-    let r = app.client.post(app.url("/api/v1/auth/register")).json(&json!({"email": "not-an-email", "password": "longenough"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": "not-an-email", "password": "longenough"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(r, 422).await["code"], "invalid_email");
-    let r = app.client.post(app.url("/api/v1/auth/register")).json(&json!({"email": "b@example.com", "password": "short"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": "b@example.com", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(r, 422).await["code"], "weak_password");
     app.stop().await;
 }
@@ -42,8 +60,20 @@ async fn duplicate_email_and_bad_input_are_rejected() {
 async fn wrong_password_and_unknown_email_look_the_same() {
     let app = spawn_app().await;
     app.register("a@example.com").await;
-    let wrong = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "a@example.com", "password": "wrong password"})).send().await.unwrap();
-    let unknown = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "nobody@example.com", "password": "wrong password"})).send().await.unwrap();
+    let wrong = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "a@example.com", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
+    let unknown = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "nobody@example.com", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.headers()["content-type"], "application/problem+json");
     let (a, b) = (json_of(wrong, 401).await, json_of(unknown, 401).await);
     assert_eq!(a, b);
@@ -56,16 +86,34 @@ async fn repeated_login_failures_are_rate_limited() {
     let app = spawn_app_with(|s| s.login_max_failures = 3).await;
     let user = app.register("a@example.com").await;
     for _ in 0..3 {
-        let r = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "a@example.com", "password": "nope nope"})).send().await.unwrap();
+        let r = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"email": "a@example.com", "password": "nope nope"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
     }
-    let r = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "a@example.com", "password": user.password})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "a@example.com", "password": user.password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_some());
     assert_eq!(json_of(r, 429).await["code"], "rate_limited");
     // Another account from the same address is not locked.
     app.register("b@example.com").await;
-    let r = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "b@example.com", "password": user.password})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "b@example.com", "password": user.password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
@@ -76,7 +124,14 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let user = app.register("a@example.com").await;
     let refresh = |token: String| {
         let app = &app;
-        async move { app.client.post(app.url("/api/v1/auth/refresh")).json(&json!({"refresh_token": token})).send().await.unwrap() }
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/refresh"))
+                .json(&json!({"refresh_token": token}))
+                .send()
+                .await
+                .unwrap()
+        }
     };
     let first = json_of(refresh(user.refresh.clone()).await, 200).await;
     let second_token = first["refresh_token"].as_str().unwrap().to_owned();
@@ -88,7 +143,13 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     // ...so the legitimate successor no longer works either.
     assert_eq!(refresh(second_token).await.status(), 401);
     // A fresh login starts a new family that works.
-    let login = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": user.email, "password": user.password})).send().await.unwrap();
+    let login = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": user.email, "password": user.password}))
+        .send()
+        .await
+        .unwrap();
     let login = json_of(login, 200).await;
     assert_eq!(refresh(login["refresh_token"].as_str().unwrap().to_owned()).await.status(), 200);
     app.stop().await;
@@ -98,9 +159,21 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 async fn logout_revokes_the_refresh_token() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
-    let r = app.client.post(app.url("/api/v1/auth/logout")).json(&json!({"refresh_token": user.refresh})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .json(&json!({"refresh_token": user.refresh}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = app.client.post(app.url("/api/v1/auth/refresh")).json(&json!({"refresh_token": user.refresh})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&json!({"refresh_token": user.refresh}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     app.stop().await;
 }
@@ -157,7 +230,13 @@ async fn api_keys_authenticate_until_deleted() {
 #[tokio::test]
 async fn registration_can_be_closed() {
     let app = spawn_app_with(|s| s.registration_open = false).await;
-    let r = app.client.post(app.url("/api/v1/auth/register")).json(&json!({"email": "a@example.com", "password": "longenough"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": "a@example.com", "password": "longenough"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(r, 403).await["code"], "registration_closed");
     app.stop().await;
 }
@@ -171,7 +250,13 @@ async fn data_survives_a_restart() {
     // Same JWT secret (configured), same database: the old token and data still work.
     let list = json_of(app.get("/api/v1/sessions", &user.token).await, 200).await;
     assert_eq!(list[0]["name"], "kept");
-    let login = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": user.email, "password": user.password})).send().await.unwrap();
+    let login = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": user.email, "password": user.password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(login.status(), 200);
     app.stop().await;
 }

@@ -54,10 +54,26 @@ async fn oversized_bodies_get_413_with_and_without_content_length() {
     let app = spawn_app_with(|s| s.max_body_bytes = 64 * 1024).await;
     let user = app.register("a@example.com").await;
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(200 * 1024));
-    let r = app.client.post(app.url("/api/v1/sessions")).bearer_auth(&user.token).header("content-type", "application/json").body(huge.clone()).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .bearer_auth(&user.token)
+        .header("content-type", "application/json")
+        .body(huge.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r, 413).await["code"], "payload_too_large");
     let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(huge.into_bytes())]);
-    let r = app.client.post(app.url("/api/v1/sessions")).bearer_auth(&user.token).header("content-type", "application/json").body(reqwest::Body::wrap_stream(stream)).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .bearer_auth(&user.token)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(problem(r, 413).await["code"], "payload_too_large");
     let list = json_of(app.get("/api/v1/sessions", &user.token).await, 200).await;
     assert!(list.as_array().unwrap().is_empty());

@@ -100,7 +100,13 @@ async fn scan_goes_pairing_then_connected_never_connected_early() {
     let user = app.register("a@example.com").await;
     let s = app.create_session(&user, "main", true).await;
     let sid = id(&s);
-    let r = app.post(&format!("/api/v1/sessions/{sid}/sim/scan"), &user.token, json!({"phone": "+62 812-3456-7890", "push_name": "Ann"})).await;
+    let r = app
+        .post(
+            &format!("/api/v1/sessions/{sid}/sim/scan"),
+            &user.token,
+            json!({"phone": "+62 812-3456-7890", "push_name": "Ann"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let pairing = app.wait_status(&user, &sid, "pairing").await;
     assert_eq!(pairing["socket_open"], true);
@@ -130,7 +136,10 @@ async fn a_failed_scan_fails_the_session() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
     let s = app.create_session(&user, "main", true).await;
-    assert_eq!(app.post(&format!("/api/v1/sessions/{}/sim/fail-scan", id(&s)), &user.token, json!({})).await.status(), 200);
+    assert_eq!(
+        app.post(&format!("/api/v1/sessions/{}/sim/fail-scan", id(&s)), &user.token, json!({})).await.status(),
+        200
+    );
     let failed = app.wait_status(&user, &id(&s), "failed").await;
     assert_eq!(failed["status_reason"], "scan_failed");
     app.stop().await;
@@ -164,10 +173,7 @@ async fn a_restart_restores_paired_sessions_without_a_qr() {
     let restored = app.wait_status(&user, &sid, "connected").await;
     assert_eq!(restored["phone"], "6281234567890");
     let after = events(&app, &user).await;
-    assert!(
-        after[before..].iter().all(|e| e["event"] != "session.qr"),
-        "restoring must not offer a QR"
-    );
+    assert!(after[before..].iter().all(|e| e["event"] != "session.qr"), "restoring must not offer a QR");
     // A session that was only offering a QR cannot be restored: it is stopped, honestly.
     let p = app.wait_status(&user, &id(&pending), "stopped").await;
     assert_eq!(p["status_reason"], "server_restart");
@@ -253,7 +259,8 @@ async fn one_phone_has_one_active_session() {
     let a = id(&app.connected_session(&alice, "a", "6281234567890").await);
     // Bob pairs the same phone: his session fails, Alice's stays connected.
     let b = id(&app.create_session(&bob, "b", true).await);
-    app.post(&format!("/api/v1/sessions/{b}/sim/scan"), &bob.token, json!({"phone": "6281234567890@s.whatsapp.net"})).await;
+    app.post(&format!("/api/v1/sessions/{b}/sim/scan"), &bob.token, json!({"phone": "6281234567890@s.whatsapp.net"}))
+        .await;
     let failed = app.wait_status(&bob, &b, "failed").await;
     assert_eq!(failed["status_reason"], "duplicate_phone");
     assert_eq!(failed["auth_paired"], false);
@@ -264,13 +271,15 @@ async fn one_phone_has_one_active_session() {
     let p = json_of(r, 409).await;
     assert_eq!(p["code"], "phone_in_use");
     assert!(!p["detail"].as_str().unwrap().contains("alice"));
-    let check = json_of(app.post("/api/v1/phone/check", &bob.token, json!({"phone": "+62-812-3456-7890"})).await, 200).await;
+    let check =
+        json_of(app.post("/api/v1/phone/check", &bob.token, json!({"phone": "+62-812-3456-7890"})).await, 200).await;
     assert_eq!(check, json!({"phone": "6281234567890", "valid": true, "in_use": true}));
     let check = json_of(app.post("/api/v1/phone/check", &bob.token, json!({"phone": "12ab"})).await, 200).await;
     assert_eq!(check["valid"], false);
     // Once Alice logs out, the phone is free again.
     app.post(&format!("/api/v1/sessions/{a}/logout"), &alice.token, json!({})).await;
-    let check = json_of(app.post("/api/v1/phone/check", &bob.token, json!({"phone": "6281234567890"})).await, 200).await;
+    let check =
+        json_of(app.post("/api/v1/phone/check", &bob.token, json!({"phone": "6281234567890"})).await, 200).await;
     assert_eq!(check["in_use"], false);
     app.stop().await;
 }
@@ -301,9 +310,19 @@ async fn names_are_unique_per_user_and_renames_respect_it() {
     assert_eq!(json_of(r, 409).await["code"], "name_taken");
     // Another user may use the same name.
     app.create_session(&b, "work", false).await;
-    let r = app.request(reqwest::Method::PATCH, &format!("/api/v1/sessions/{}", id(&first)), Some(&a.token)).json(&json!({"name": "home"})).send().await.unwrap();
+    let r = app
+        .request(reqwest::Method::PATCH, &format!("/api/v1/sessions/{}", id(&first)), Some(&a.token))
+        .json(&json!({"name": "home"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(r, 409).await["code"], "name_taken");
-    let r = app.request(reqwest::Method::PATCH, &format!("/api/v1/sessions/{}", id(&first)), Some(&a.token)).json(&json!({"name": "office"})).send().await.unwrap();
+    let r = app
+        .request(reqwest::Method::PATCH, &format!("/api/v1/sessions/{}", id(&first)), Some(&a.token))
+        .json(&json!({"name": "office"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(r, 200).await["name"], "office");
     app.stop().await;
 }
@@ -312,7 +331,8 @@ async fn names_are_unique_per_user_and_renames_respect_it() {
 async fn the_instance_limit_holds_under_concurrency() {
     let app = spawn_app_with(|s| s.max_sessions_per_user = 3).await;
     let user = app.register("a@example.com").await;
-    let creates = (0..10).map(|i| app.post("/api/v1/sessions", &user.token, json!({"name": format!("s{i}"), "start": false})));
+    let creates =
+        (0..10).map(|i| app.post("/api/v1/sessions", &user.token, json!({"name": format!("s{i}"), "start": false})));
     let results = futures_util::future::join_all(creates).await;
     let mut created = 0;
     for r in results {
@@ -390,7 +410,12 @@ async fn other_users_sessions_are_404() {
         (reqwest::Method::GET, format!("/api/v1/sessions/{s}/health")),
         (reqwest::Method::POST, format!("/api/v1/sessions/{s}/sim/scan")),
     ] {
-        let r = app.request(method.clone(), &path, Some(&other.token)).json(&json!({"name": "x", "phone": "6281234567890"})).send().await.unwrap();
+        let r = app
+            .request(method.clone(), &path, Some(&other.token))
+            .json(&json!({"name": "x", "phone": "6281234567890"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{method} {path}");
         assert_eq!(json_of(r, 404).await["code"], "not_found");
     }
@@ -405,7 +430,9 @@ async fn pairing_by_phone_code() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
     let sid = id(&app.create_session(&user, "main", false).await);
-    let r = app.post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({"phone": "+62 812 3456 7890"})).await;
+    let r = app
+        .post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({"phone": "+62 812 3456 7890"}))
+        .await;
     let code = json_of(r, 200).await;
     let text = code["code"].as_str().unwrap();
     assert_eq!(text.len(), 9);
@@ -416,7 +443,8 @@ async fn pairing_by_phone_code() {
     app.post(&format!("/api/v1/sessions/{sid}/sim/scan"), &user.token, json!({"phone": "6281234567890"})).await;
     let s = app.wait_status(&user, &sid, "connected").await;
     assert_eq!(s["phone"], "6281234567890");
-    let r = app.post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({"phone": "6281234567890"})).await;
+    let r =
+        app.post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({"phone": "6281234567890"})).await;
     assert_eq!(json_of(r, 409).await["code"], "already_paired");
     let r = app.post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({"phone": "123"})).await;
     assert_eq!(json_of(r, 422).await["code"], "invalid_phone");

@@ -199,7 +199,9 @@ impl TestApp {
         let s = self.create_session(user, name, true).await;
         let id = s["id"].as_str().expect("id").to_owned();
         self.wait_status(user, &id, "scan_qr").await;
-        let resp = self.post(&format!("/api/v1/sessions/{id}/sim/scan"), &user.token, json!({ "phone": phone, "push_name": name })).await;
+        let resp = self
+            .post(&format!("/api/v1/sessions/{id}/sim/scan"), &user.token, json!({ "phone": phone, "push_name": name }))
+            .await;
         assert_eq!(resp.status(), 200, "scan");
         self.wait_status(user, &id, "connected").await
     }

@@ -16,11 +16,8 @@ fn too_large(max: usize) -> poem::Error {
 }
 
 pub async fn limit(mut req: Request, max: usize) -> poem::Result<Request> {
-    let announced = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let announced =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     match announced {
         Some(len) if len > max as u64 => Err(too_large(max)),
         Some(_) => Ok(req),

@@ -116,10 +116,7 @@ impl poem::error::ResponseError for Problem {
 
     fn as_response(&self) -> Response {
         let body = self.body().to_json_string();
-        let mut resp = Response::builder()
-            .status(self.status)
-            .content_type(PROBLEM_CONTENT_TYPE)
-            .body(body);
+        let mut resp = Response::builder().status(self.status).content_type(PROBLEM_CONTENT_TYPE).body(body);
         if let Some(secs) = self.retry_after_secs {
             if let Ok(value) = secs.to_string().parse() {
                 resp.headers_mut().insert(poem::http::header::RETRY_AFTER, value);

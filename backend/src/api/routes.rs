@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use poem::middleware::{NormalizePath, TrailingSlash, Tracing};
+use poem::middleware::{NormalizePath, Tracing, TrailingSlash};
 use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
@@ -23,8 +23,9 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         WebhooksApi { state: state.clone() },
     );
     let sim = SimApi { state: state.clone(), sim: state.sim.clone() };
-    let service = OpenApiService::new((apis, sim), "wahub", env!("CARGO_PKG_VERSION"))
-        .description("Link WhatsApp accounts, keep them alive, and get every QR, status change and message pushed live.");
+    let service = OpenApiService::new((apis, sim), "wahub", env!("CARGO_PKG_VERSION")).description(
+        "Link WhatsApp accounts, keep them alive, and get every QR, status change and message pushed live.",
+    );
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
     let max_body = state.settings.max_body_bytes;

@@ -59,10 +59,7 @@ pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), Pro
 
 /// The owner of a valid, unexpired key.
 pub async fn resolve(state: &AppState, key: &str) -> Result<Option<Uuid>, Problem> {
-    let found = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(token_hash(key)))
-        .one(&state.db)
-        .await?;
+    let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(token_hash(key))).one(&state.db).await?;
     let Some(found) = found else { return Ok(None) };
     if found.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Ok(None);

@@ -30,8 +30,5 @@ pub async fn verify(password: String, stored: String) -> bool {
 /// unknown emails take as long as wrong passwords.
 pub fn dummy_hash() -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(b"wahub-timing-equalizer", &salt)
-        .map(|h| h.to_string())
-        .unwrap_or_default()
+    Argon2::default().hash_password(b"wahub-timing-equalizer", &salt).map(|h| h.to_string()).unwrap_or_default()
 }

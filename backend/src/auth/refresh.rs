@@ -100,4 +100,3 @@ pub async fn purge_expired(state: &AppState) -> Result<u64, sea_orm::DbErr> {
         .await?;
     Ok(res.rows_affected)
 }
-

@@ -63,7 +63,9 @@ impl AuthApi {
             return Err(Problem::forbidden("registration_closed", "Registration is closed on this server."));
         }
         let body = body.0;
-        let user = accounts::create_user(&self.state, &body.email, &body.password, body.display_name.map(String::from), false).await?;
+        let user =
+            accounts::create_user(&self.state, &body.email, &body.password, body.display_name.map(String::from), false)
+                .await?;
         Ok(Created::Created(Json(self.tokens_for(user, None).await?)))
     }
 
@@ -116,7 +118,11 @@ impl AuthApi {
 
     /// Create an API key. The key is shown only in this response.
     #[oai(path = "/api-keys", method = "post", tag = "ApiTags::ApiKeys")]
-    async fn create_api_key(&self, auth: Auth, body: Json<CreateApiKeyRequest>) -> Result<Created<CreatedApiKey>, Problem> {
+    async fn create_api_key(
+        &self,
+        auth: Auth,
+        body: Json<CreateApiKeyRequest>,
+    ) -> Result<Created<CreatedApiKey>, Problem> {
         let (row, key) = api_keys::create(&self.state, auth.id(), &body.name, body.expires_in_days).await?;
         Ok(Created::Created(Json(CreatedApiKey { info: row.into(), key })))
     }

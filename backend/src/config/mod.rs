@@ -114,15 +114,13 @@ impl Settings {
     }
 
     pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> Result<Self, ConfigError> {
-        let mut table = toml::Table::try_from(Settings::default())
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut table = toml::Table::try_from(Settings::default()).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let default_file = PathBuf::from("wahub.toml");
         let path = file.map(Path::to_path_buf).or_else(|| default_file.exists().then_some(default_file));
         if let Some(path) = path {
             let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read(path.clone(), e))?;
-            let from_file: toml::Table = text
-                .parse()
-                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+            let from_file: toml::Table =
+                text.parse().map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
             table.extend(from_file);
         }
         for (name, raw) in env {
@@ -185,7 +183,12 @@ mod tests {
     fn env_overrides_defaults_with_types() {
         let s = Settings::load_from(
             None,
-            &env(&[("WAHUB_BIND", "0.0.0.0:1"), ("WAHUB_REGISTRATION_OPEN", "false"), ("WAHUB_DAILY_MESSAGE_LIMIT", "5"), ("WAHUB_JWT_SECRET", "123")]),
+            &env(&[
+                ("WAHUB_BIND", "0.0.0.0:1"),
+                ("WAHUB_REGISTRATION_OPEN", "false"),
+                ("WAHUB_DAILY_MESSAGE_LIMIT", "5"),
+                ("WAHUB_JWT_SECRET", "123"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.bind, "0.0.0.0:1");

@@ -18,10 +18,7 @@ impl Cipher {
     pub fn encrypt(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         // Encryption with a valid key and in-memory buffers cannot fail.
-        let sealed = self
-            .aead
-            .encrypt(&nonce, Payload { msg: plain, aad })
-            .unwrap_or_default();
+        let sealed = self.aead.encrypt(&nonce, Payload { msg: plain, aad }).unwrap_or_default();
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
@@ -35,9 +32,7 @@ impl Cipher {
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         #[allow(deprecated)] // generic-array 0.14 API, still what aes-gcm 0.10 takes
-        self.aead
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad })
-            .ok()
+        self.aead.decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad }).ok()
     }
 }
 

@@ -17,7 +17,5 @@ pub async fn get_or_insert(db: &DatabaseConnection, key: &str, value: String) ->
         .on_conflict(OnConflict::column(meta::Column::Key).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    get(db, key)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("meta {key}")))
+    get(db, key).await?.ok_or_else(|| DbErr::RecordNotFound(format!("meta {key}")))
 }

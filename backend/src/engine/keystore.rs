@@ -7,9 +7,7 @@
 use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::db::crypto::Cipher;
@@ -53,11 +51,9 @@ impl KeyStore {
             .await?;
         match row {
             None => Ok(None),
-            Some(row) => self
-                .cipher
-                .decrypt(&row.value, &self.aad(namespace, key))
-                .map(Some)
-                .ok_or(KeyStoreError::Decrypt),
+            Some(row) => {
+                self.cipher.decrypt(&row.value, &self.aad(namespace, key)).map(Some).ok_or(KeyStoreError::Decrypt)
+            }
         }
     }
 
@@ -106,10 +102,8 @@ impl KeyStore {
             .await?;
         rows.into_iter()
             .map(|row| {
-                let plain = self
-                    .cipher
-                    .decrypt(&row.value, &self.aad(namespace, &row.key))
-                    .ok_or(KeyStoreError::Decrypt)?;
+                let plain =
+                    self.cipher.decrypt(&row.value, &self.aad(namespace, &row.key)).ok_or(KeyStoreError::Decrypt)?;
                 Ok((row.key, plain))
             })
             .collect()

@@ -193,10 +193,7 @@ impl Link for SimLink {
 
     async fn pair_with_code(&self, phone: &Phone) -> Result<String, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Cmd::PairCode { phone: phone.clone(), reply })
-            .await
-            .map_err(|_| EngineError::NotConnected)?;
+        self.tx.send(Cmd::PairCode { phone: phone.clone(), reply }).await.map_err(|_| EngineError::NotConnected)?;
         rx.await.map_err(|_| EngineError::NotConnected)?
     }
 
@@ -256,7 +253,11 @@ impl SimLinkTask {
     async fn run_inner(&self, rx: &mut mpsc::Receiver<Cmd>, network_down: bool) {
         tokio::time::sleep(Duration::from_millis(5)).await;
         if network_down {
-            self.emit(EngineEvent::ConnectFailure { reason: "network unreachable (simulated)".into(), permanent: false }).await;
+            self.emit(EngineEvent::ConnectFailure {
+                reason: "network unreachable (simulated)".into(),
+                permanent: false,
+            })
+            .await;
             return;
         }
         if matches!(self.keys.get(NS, REVOKED).await, Ok(Some(_))) {
@@ -315,7 +316,11 @@ impl SimLinkTask {
                     return None;
                 }
                 self.emit(EngineEvent::PairingQrCode { code: qr_value(), timeout: self.timings.qr_next }).await;
-                Some(Phase::Offering { attempt: attempt + 1, deadline: Instant::now() + self.timings.qr_next, pair_code })
+                Some(Phase::Offering {
+                    attempt: attempt + 1,
+                    deadline: Instant::now() + self.timings.qr_next,
+                    pair_code,
+                })
             }
             Phase::Pairing { phone, push_name, .. } => {
                 let creds = Creds { phone: phone.as_str().to_owned(), push_name: push_name.clone() };
@@ -341,7 +346,11 @@ impl SimLinkTask {
                     let phone = pair_code.clone().unwrap_or(phone);
                     let _ = reply.send(Ok(()));
                     self.emit(EngineEvent::PairingStarted { phone: phone.clone() }).await;
-                    return Some(Phase::Pairing { phone, push_name, done_at: Instant::now() + self.timings.pair_delay });
+                    return Some(Phase::Pairing {
+                        phone,
+                        push_name,
+                        done_at: Instant::now() + self.timings.pair_delay,
+                    });
                 }
                 let _ = reply.send(Err(PhoneError::NoQr));
             }
@@ -361,7 +370,10 @@ impl SimLinkTask {
                         .down_until
                         .insert(self.session, Instant::now() + down_for);
                     let _ = reply.send(Ok(()));
-                    self.emit(EngineEvent::Disconnected { reason: DisconnectReason::Network("connection lost (simulated)".into()) }).await;
+                    self.emit(EngineEvent::Disconnected {
+                        reason: DisconnectReason::Network("connection lost (simulated)".into()),
+                    })
+                    .await;
                     return None;
                 }
                 let _ = reply.send(Err(PhoneError::NotConnected));
@@ -394,7 +406,8 @@ impl SimLinkTask {
             Cmd::PairCode { phone, reply } => {
                 if let Phase::Offering { attempt, deadline, .. } = phase {
                     let code = pair_code();
-                    self.emit(EngineEvent::PairingCode { code: code.clone(), timeout: self.timings.pair_code_timeout }).await;
+                    self.emit(EngineEvent::PairingCode { code: code.clone(), timeout: self.timings.pair_code_timeout })
+                        .await;
                     let _ = reply.send(Ok(code));
                     return Some(Phase::Offering { attempt, deadline, pair_code: Some(phone) });
                 }

@@ -73,7 +73,8 @@ const OK: Json<Done> = Json(Done { ok: true });
 impl SimApi {
     /// The simulator and the caller's session id, or 404.
     async fn owned(&self, auth: &Auth, id: Uuid) -> Result<(&SimEngine, Uuid), Problem> {
-        let sim = self.sim.as_deref().ok_or_else(|| Problem::not_found("The simulator exists only with the sim engine."))?;
+        let sim =
+            self.sim.as_deref().ok_or_else(|| Problem::not_found("The simulator exists only with the sim engine."))?;
         Ok((sim, service::find_owned(&self.state.db, auth.id(), id).await?.id))
     }
 }

@@ -40,7 +40,9 @@ impl Machine {
 /// Everything that can happen to a session.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
-    Start { force_relink: bool },
+    Start {
+        force_relink: bool,
+    },
     Stop,
     Logout,
     IdleTimeout,
@@ -62,8 +64,14 @@ pub enum Effect {
     LogoutLink,
     /// Delete the session's stored credentials.
     WipeKeys,
-    OfferQr { code: String, timeout: Duration },
-    OfferPairCode { code: String, timeout: Duration },
+    OfferQr {
+        code: String,
+        timeout: Duration,
+    },
+    OfferPairCode {
+        code: String,
+        timeout: Duration,
+    },
     ClearQr,
     /// Wait, then feed `Input::RetryDue`.
     ScheduleRetry(Duration),

@@ -116,9 +116,7 @@ impl SessionManager {
     /// QR codes on offer for these sessions.
     pub fn qrs(&self, ids: impl IntoIterator<Item = Uuid>) -> HashMap<Uuid, QrOut> {
         let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        ids.into_iter()
-            .filter_map(|id| tasks.get(&id).and_then(|h| h.live.qr()).map(|qr| (id, qr)))
-            .collect()
+        ids.into_iter().filter_map(|id| tasks.get(&id).and_then(|h| h.live.qr()).map(|qr| (id, qr))).collect()
     }
 
     pub fn live_count(&self) -> usize {
@@ -169,7 +167,12 @@ impl SessionManager {
     pub async fn stop_idle(&self) -> Result<usize, sea_orm::DbErr> {
         let cutoff = chrono::Utc::now() - chrono::Duration::seconds(self.ctx.settings.idle_timeout_secs as i64);
         let rows = session::Entity::find()
-            .filter(session::Column::Status.is_in([Status::Connected, Status::ScanQr, Status::Reconnecting, Status::Starting, Status::Pairing].map(Status::as_str)))
+            .filter(
+                session::Column::Status.is_in(
+                    [Status::Connected, Status::ScanQr, Status::Reconnecting, Status::Starting, Status::Pairing]
+                        .map(Status::as_str),
+                ),
+            )
             .filter(session::Column::LastActivityAt.lt(cutoff))
             .all(&self.ctx.db)
             .await?;

@@ -2,9 +2,9 @@
 
 mod context;
 mod live;
+pub mod machine;
 #[cfg(test)]
 mod machine_tests;
-pub mod machine;
 mod manager;
 pub mod name;
 pub mod phone;

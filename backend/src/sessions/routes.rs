@@ -99,7 +99,12 @@ impl SessionsApi {
 
     /// Rename a session.
     #[oai(path = "/sessions/:id", method = "patch")]
-    async fn rename(&self, auth: Auth, id: Path<Uuid>, body: Json<RenameSessionRequest>) -> Result<Json<SessionOut>, Problem> {
+    async fn rename(
+        &self,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: Json<RenameSessionRequest>,
+    ) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let name = SessionName::parse(&body.name)?;
         Ok(Json(service::rename(&self.state.db, &self.state.events, row, name).await?.into()))
@@ -162,10 +167,17 @@ impl SessionsApi {
 
     /// Link by phone number: get a code to type into WhatsApp instead of scanning a QR.
     #[oai(path = "/sessions/:id/pair-code", method = "post")]
-    async fn pair_code(&self, auth: Auth, id: Path<Uuid>, body: Json<PhoneRequest>) -> Result<Json<PairCodeOut>, Problem> {
+    async fn pair_code(
+        &self,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: Json<PhoneRequest>,
+    ) -> Result<Json<PairCodeOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let phone = parse_phone(&body.phone)?;
-        if self.state.sessions.context().claims.in_use(&self.state.db, &phone).await && row.phone.as_deref() != Some(phone.as_str()) {
+        if self.state.sessions.context().claims.in_use(&self.state.db, &phone).await
+            && row.phone.as_deref() != Some(phone.as_str())
+        {
             return Err(Problem::conflict("phone_in_use", "This phone number is already linked to an active session."));
         }
         Ok(Json(self.state.sessions.pair_code(&row, phone).await?))

@@ -2,8 +2,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -103,7 +103,12 @@ pub async fn create(
     Ok(row)
 }
 
-pub async fn rename(db: &DatabaseConnection, hub: &EventHub, row: session::Model, name: SessionName) -> Result<session::Model, Problem> {
+pub async fn rename(
+    db: &DatabaseConnection,
+    hub: &EventHub,
+    row: session::Model,
+    name: SessionName,
+) -> Result<session::Model, Problem> {
     if row.name == name.as_str() {
         return Ok(row);
     }
@@ -121,7 +126,13 @@ pub async fn rename(db: &DatabaseConnection, hub: &EventHub, row: session::Model
         .filter(session::Column::Id.eq(row.id))
         .exec(db)
         .await
-        .map_err(|e| if is_unique_violation(&e) { Problem::conflict("name_taken", "You already have a session with this name.") } else { Problem::internal(e) })?;
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Problem::conflict("name_taken", "You already have a session with this name.")
+            } else {
+                Problem::internal(e)
+            }
+        })?;
     let updated = find_owned(db, row.user_id, row.id).await?;
     publish_updated(hub, &updated).await?;
     Ok(updated)
@@ -134,7 +145,11 @@ pub async fn publish_updated(hub: &EventHub, row: &session::Model) -> Result<(),
 }
 
 /// Makes `row` the user's primary session in one transaction.
-pub async fn set_primary(db: &DatabaseConnection, hub: &EventHub, row: session::Model) -> Result<session::Model, Problem> {
+pub async fn set_primary(
+    db: &DatabaseConnection,
+    hub: &EventHub,
+    row: session::Model,
+) -> Result<session::Model, Problem> {
     if row.is_primary {
         return Ok(row);
     }

@@ -25,8 +25,14 @@ pub enum Command {
     /// Apply an input; reply once it is persisted and published.
     Apply(Input, Option<oneshot::Sender<()>>),
     /// Start (or share the start under way); reply once past `starting`.
-    Start { force_relink: bool, reply: oneshot::Sender<()> },
-    PairCode { phone: Phone, reply: oneshot::Sender<Result<PairCodeOut, Problem>> },
+    Start {
+        force_relink: bool,
+        reply: oneshot::Sender<()>,
+    },
+    PairCode {
+        phone: Phone,
+        reply: oneshot::Sender<Result<PairCodeOut, Problem>>,
+    },
     /// Send queued messages now, if connected.
     Flush,
     /// Close the link for a server shutdown, keeping status and credentials.
@@ -154,7 +160,8 @@ impl SessionTask {
         let Some(link) = self.link.clone() else {
             return Err(Problem::conflict("session_not_started", "The session could not be started."));
         };
-        let code = link.pair_with_code(&phone).await.map_err(|e| Problem::conflict("pair_code_failed", e.to_string()))?;
+        let code =
+            link.pair_with_code(&phone).await.map_err(|e| Problem::conflict("pair_code_failed", e.to_string()))?;
         // Publish now so the code is on the event stream before the caller hears back;
         // the engine's own PairingCode event for it is then a duplicate and skipped.
         let timeout = std::time::Duration::from_millis(self.ctx.settings.pair_code_timeout_ms);
@@ -214,7 +221,9 @@ impl SessionTask {
     async fn persist(&mut self, before: &Machine, effects: &[Effect]) -> Result<(), sea_orm::DbErr> {
         let m = &self.machine;
         let qr_change = effects.iter().find_map(|e| match e {
-            Effect::OfferQr { timeout, .. } => Some(Some(Utc::now() + chrono::Duration::from_std(*timeout).unwrap_or_default())),
+            Effect::OfferQr { timeout, .. } => {
+                Some(Some(Utc::now() + chrono::Duration::from_std(*timeout).unwrap_or_default()))
+            }
             Effect::ClearQr => Some(None),
             _ => None,
         });

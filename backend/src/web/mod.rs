@@ -48,9 +48,7 @@ pub async fn with_spa_fallback<E: Endpoint>(ep: &E, req: Request) -> poem::Resul
     let spa_candidate = req.method() == Method::GET && !is_api_path(&path);
     match ep.call(req).await {
         Ok(resp) => Ok(resp.into_response()),
-        Err(err) if spa_candidate && err.status() == StatusCode::NOT_FOUND => {
-            spa_response(&path).ok_or(err)
-        }
+        Err(err) if spa_candidate && err.status() == StatusCode::NOT_FOUND => spa_response(&path).ok_or(err),
         Err(err) => Err(err),
     }
 }
