@@ -6,3 +6,4 @@ mod errors;
 mod sessions;
 mod messages;
 mod webhooks;
+mod ws;

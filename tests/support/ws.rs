@@ -19,6 +19,51 @@ impl WsClient {
         Ok(Self { stream })
     }
 
+    /// The HTTP status that refused the upgrade, or `None` when it succeeded.
+    pub async fn refusal(url: &str) -> Option<u16> {
+        match tokio_tungstenite::connect_async(url).await {
+            Ok(_) => None,
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Some(resp.status().as_u16()),
+            Err(e) => panic!("connect {url}: {e}"),
+        }
+    }
+
+    /// Every JSON frame until the server closes, and the close code. Panics after `secs`.
+    pub async fn drain_until_close(&mut self, secs: u64) -> (Vec<Value>, Option<u16>) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        let mut frames = Vec::new();
+        loop {
+            let msg = match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => panic!("no close within {secs}s ({} frames read)", frames.len()),
+                Ok(None) | Ok(Some(Err(_))) => return (frames, None),
+                Ok(Some(Ok(msg))) => msg,
+            };
+            match msg {
+                Message::Text(text) => frames.push(serde_json::from_str(&text).expect("frame is JSON")),
+                Message::Close(frame) => return (frames, frame.map(|f| u16::from(f.code))),
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for a WebSocket-level ping from the server.
+    pub async fn next_ping(&mut self, secs: u64) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Ping(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+                _ => return false,
+            }
+        }
+    }
+
+    /// Closes politely and waits for the server's answer.
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(5), self.stream.next()).await {}
+    }
+
     /// The next JSON text frame (pings are skipped). Panics after `secs` seconds.
     pub async fn next_json_within(&mut self, secs: u64) -> Value {
         match self.try_next_json(Duration::from_secs(secs)).await {

@@ -2,82 +2,41 @@
 //!
 //! `publish` gives each event the user's next sequence number, stores it, hands it to
 //! the webhook outbox in the same transaction, and only then broadcasts it to the
-//! user's sockets. A per-user lock keeps sequence numbers and broadcast order aligned.
+//! user's sockets. The per-user sequence lock is held until the broadcast is done, so
+//! broadcast order is sequence order and a subscriber that reads `last_seq` after
+//! subscribing sees every later event live.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
-use serde::Serialize;
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use super::channel::{Subscription, UserChannel};
+use super::Event;
 use crate::db::entities::event;
-
-/// One event as stored and as sent to clients.
-#[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    #[serde(skip)]
-    pub user_id: Uuid,
-    pub seq: i64,
-    pub event: String,
-    pub session_id: Option<Uuid>,
-    pub at: DateTime<Utc>,
-    pub data: serde_json::Value,
-}
-
-impl Event {
-    fn from_row(row: event::Model) -> Self {
-        Self {
-            user_id: row.user_id,
-            seq: row.seq,
-            event: row.event,
-            session_id: row.session_id,
-            at: row.created_at,
-            data: serde_json::from_str(&row.data).unwrap_or(serde_json::Value::Null),
-        }
-    }
-}
-
-
-struct UserChannel {
-    /// Last sequence number handed out; `None` until loaded from the database.
-    seq: tokio::sync::Mutex<Option<i64>>,
-    tx: broadcast::Sender<Arc<Event>>,
-}
 
 pub struct EventHub {
     db: DatabaseConnection,
     buffer: usize,
     users: Mutex<HashMap<Uuid, Arc<UserChannel>>>,
     outbox: crate::webhooks::Outbox,
-}
-
-/// What a reconnecting client gets for `since`.
-pub struct Replay {
-    pub events: Vec<Event>,
-    /// Every event after `since` is in `events`.
-    pub complete: bool,
+    sockets: AtomicUsize,
 }
 
 impl EventHub {
     pub fn new(db: DatabaseConnection, buffer: usize, outbox: crate::webhooks::Outbox) -> Self {
-        Self { db, buffer: buffer.max(1), users: Mutex::new(HashMap::new()), outbox }
+        Self { db, buffer: buffer.max(1), users: Mutex::new(HashMap::new()), outbox, sockets: AtomicUsize::new(0) }
     }
 
     fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
         let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users
-            .entry(user_id)
-            .or_insert_with(|| {
-                let (tx, _) = broadcast::channel(self.buffer);
-                Arc::new(UserChannel { seq: tokio::sync::Mutex::new(None), tx })
-            })
-            .clone()
+        users.entry(user_id).or_insert_with(|| Arc::new(UserChannel::new(self.buffer))).clone()
     }
 
     async fn max_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
@@ -104,41 +63,53 @@ impl EventHub {
             Some(s) => s,
             None => self.max_seq(user_id).await?,
         };
-        let ev = Event { user_id, seq: last + 1, event: name.to_owned(), session_id, at: Utc::now(), data };
+        let ev = Arc::new(Event::new(user_id, last + 1, name.to_owned(), session_id, Utc::now(), data));
+        if let Err(e) = self.store(&ev).await {
+            // The commit may have landed anyway; reload the sequence from the log next time.
+            *seq_guard = None;
+            return Err(e);
+        }
+        *seq_guard = Some(ev.seq);
+        channel.send(ev.clone());
+        drop(seq_guard);
+        crate::api::metrics::EVENTS_PUBLISHED.inc();
+        Ok(ev)
+    }
+
+    async fn store(&self, ev: &Event) -> Result<(), DbErr> {
         let txn = self.db.begin().await?;
         event::ActiveModel {
-            user_id: Set(user_id),
+            user_id: Set(ev.user_id),
             seq: Set(ev.seq),
             event: Set(ev.event.clone()),
-            session_id: Set(session_id),
+            session_id: Set(ev.session_id),
             data: Set(ev.data.to_string()),
             created_at: Set(ev.at),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
-        self.outbox.enqueue(&txn, &ev).await?;
-        txn.commit().await?;
-        *seq_guard = Some(ev.seq);
-        let ev = Arc::new(ev);
-        // No receivers is fine: nobody is watching right now.
-        let _ = channel.tx.send(ev.clone());
-        crate::api::metrics::EVENTS_PUBLISHED.inc();
-        Ok(ev)
+        self.outbox.enqueue(&txn, ev).await?;
+        txn.commit().await
     }
 
     /// Live events of one user from now on.
-    pub fn subscribe(&self, user_id: Uuid) -> broadcast::Receiver<Arc<Event>> {
-        self.channel(user_id).tx.subscribe()
+    pub fn subscribe(&self, user_id: Uuid) -> Subscription {
+        self.channel(user_id).subscribe()
     }
 
-    /// Highest sequence number of the user's log.
+    /// Highest sequence number of the user's log. Waits for a publish in flight, so
+    /// called after `subscribe` every event above it reaches the subscription.
     pub async fn last_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
         let channel = self.channel(user_id);
-        let cached = *channel.seq.lock().await;
-        match cached {
+        let mut seq = channel.seq.lock().await;
+        match *seq {
             Some(s) => Ok(s),
-            None => self.max_seq(user_id).await,
+            None => {
+                let s = self.max_seq(user_id).await?;
+                *seq = Some(s);
+                Ok(s)
+            }
         }
     }
 
@@ -154,20 +125,17 @@ impl EventHub {
         Ok(rows.into_iter().map(Event::from_row).collect())
     }
 
-    /// Everything after `since` up to `until`, and whether nothing in between was purged.
-    pub async fn replay(&self, user_id: Uuid, since: i64, until: i64) -> Result<Replay, DbErr> {
+    /// Whether every event in `since+1..=until` is still in the log. Sequence numbers
+    /// have no holes and purging only drops the oldest, so the first one decides.
+    pub async fn can_replay(&self, user_id: Uuid, since: i64, until: i64) -> Result<bool, DbErr> {
         if since < 0 || since > until {
-            return Ok(Replay { events: Vec::new(), complete: false });
+            return Ok(false);
         }
-        let events: Vec<Event> = self
-            .after(user_id, since, (until - since) as u64)
-            .await?
-            .into_iter()
-            .filter(|e| e.seq <= until)
-            .collect();
-        let complete = events.len() as i64 == until - since
-            && events.first().is_none_or(|e| e.seq == since + 1);
-        Ok(Replay { events, complete })
+        if since == until {
+            return Ok(true);
+        }
+        let first = self.after(user_id, since, 1).await?;
+        Ok(first.first().is_some_and(|e| e.seq == since + 1))
     }
 
     /// Drops events beyond the newest `keep` of each user.
@@ -181,6 +149,34 @@ impl EventHub {
 
     /// Number of users with a live channel (for metrics).
     pub fn channels(&self) -> usize {
-        self.users.lock().map(|u| u.len()).unwrap_or(0)
+        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        users.values().filter(|c| c.receivers() > 0).count()
+    }
+
+    /// Live subscriptions of one user.
+    pub fn receiver_count(&self, user_id: Uuid) -> usize {
+        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        users.get(&user_id).map_or(0, |c| c.receivers())
+    }
+
+    /// Counts an open socket until the guard drops.
+    pub fn open_socket(self: &Arc<Self>) -> SocketGuard {
+        self.sockets.fetch_add(1, Ordering::Relaxed);
+        crate::api::metrics::WS_CONNECTIONS.inc();
+        SocketGuard(self.clone())
+    }
+
+    /// Open WebSockets on this hub.
+    pub fn sockets(&self) -> usize {
+        self.sockets.load(Ordering::Relaxed)
+    }
+}
+
+pub struct SocketGuard(Arc<EventHub>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::Relaxed);
+        crate::api::metrics::WS_CONNECTIONS.dec();
     }
 }

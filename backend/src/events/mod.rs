@@ -1,8 +1,12 @@
 //! The per-user event log, its fan-out, and the WebSocket/REST views of it.
 
+mod channel;
+mod event;
 mod hub;
 mod routes;
 pub mod ws;
 
-pub use hub::{Event, EventHub, Replay};
+pub use channel::Subscription;
+pub use event::Event;
+pub use hub::{EventHub, SocketGuard};
 pub use routes::EventsApi;

@@ -36,15 +36,18 @@ impl EventsApi {
         #[oai(validator(minimum(value = "0")))] since: Query<Option<i64>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
     ) -> Result<Json<Vec<EventOut>>, Problem> {
-        let events = self
-            .state
-            .events
-            .after(auth.id(), since.0.unwrap_or(0), limit.0.unwrap_or(100))
-            .await?;
+        let events = self.state.events.after(auth.id(), since.0.unwrap_or(0), limit.0.unwrap_or(100)).await?;
         Ok(Json(
             events
                 .into_iter()
-                .map(|e| EventOut { kind: "event".into(), seq: e.seq, event: e.event, session_id: e.session_id, at: e.at, data: e.data })
+                .map(|e| EventOut {
+                    kind: "event".into(),
+                    seq: e.seq,
+                    event: e.event,
+                    session_id: e.session_id,
+                    at: e.at,
+                    data: e.data,
+                })
                 .collect(),
         ))
     }

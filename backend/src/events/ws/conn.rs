@@ -1,0 +1,213 @@
+//! One WebSocket connection: a reader (client frames) and a writer (hello, replay,
+//! live events, pings) polled together in one task; when either ends, both end and
+//! the user's subscription is dropped with them.
+//!
+//! The writer's queue is the user's broadcast ring (`ws_buffer` events). A client
+//! that falls further behind is closed with 4008 instead of buffering without bound;
+//! it reconnects with `since` and loses nothing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{Sink, SinkExt, StreamExt};
+use poem::web::websocket::{CloseCode, Message, WebSocketStream};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::hello;
+use crate::api::metrics;
+use crate::state::AppState;
+
+pub const CLOSE_TOO_SLOW: u16 = 4008;
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
+/// A single frame that cannot be written for this long means the client is gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Without any frame from the client for this long (and at least 3 pings), it is gone.
+const MIN_SILENCE: Duration = Duration::from_secs(60);
+const REPLAY_PAGE: u64 = 500;
+
+pub(super) struct Conn {
+    pub user_id: Uuid,
+    pub since: Option<i64>,
+    /// Access token expiry (unix seconds); API keys do not expire.
+    pub expires_at: Option<i64>,
+}
+
+/// Why the writer stopped.
+enum End {
+    Gone,
+    Close(u16, &'static str),
+}
+
+pub(super) async fn serve(state: Arc<AppState>, socket: WebSocketStream, conn: Conn) {
+    let _open = state.events.open_socket();
+    let (mut sink, stream) = socket.split();
+    let started = Instant::now();
+    let heard = AtomicU64::new(0);
+    let (pong_tx, pong_rx) = mpsc::channel::<()>(4);
+    let end = tokio::select! {
+        _ = read(stream, pong_tx, started, &heard) => End::Gone,
+        end = write(&state, &mut sink, conn, pong_rx, started, &heard) => end,
+    };
+    let close = match end {
+        End::Close(code, reason) => Message::Close(Some((CloseCode::from(code), reason.into()))),
+        // Completes the closing handshake when the client started it.
+        End::Gone => Message::Close(None),
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        let _ = sink.send(close).await;
+        let _ = sink.close().await;
+    })
+    .await;
+}
+
+#[derive(Deserialize)]
+struct ClientFrame {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+async fn read<S>(mut stream: S, pong_tx: mpsc::Sender<()>, started: Instant, heard: &AtomicU64)
+where
+    S: futures_util::Stream<Item = std::io::Result<Message>> + Unpin,
+{
+    while let Some(Ok(msg)) = stream.next().await {
+        heard.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        match msg {
+            Message::Text(text) => {
+                let is_ping = serde_json::from_str::<ClientFrame>(&text).is_ok_and(|f| f.kind == "ping");
+                if is_ping && pong_tx.send(()).await.is_err() {
+                    return;
+                }
+            }
+            Message::Close(_) => return,
+            _ => {}
+        }
+    }
+}
+
+async fn write<S>(
+    state: &AppState,
+    sink: &mut S,
+    conn: Conn,
+    mut pong_rx: mpsc::Receiver<()>,
+    started: Instant,
+    heard: &AtomicU64,
+) -> End
+where
+    S: Sink<Message> + Unpin,
+{
+    // Subscribe first: the hello's `seq` is read after, so nothing falls in between.
+    let mut live = state.events.subscribe(conn.user_id);
+    let hello = match hello::build(state, conn.user_id, conn.since).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = ?e, "cannot build hello");
+            return End::Close(1011, "internal error");
+        }
+    };
+    if send_text(sink, hello.frame).await.is_err() {
+        return End::Gone;
+    }
+    if let Some(since) = hello.replay_since {
+        if let Err(end) = replay(state, sink, conn.user_id, since, hello.last).await {
+            return end;
+        }
+    }
+    let mut last_sent = hello.last;
+
+    let ping_every = Duration::from_secs(state.settings.ws_ping_secs.max(1));
+    let silence = (ping_every * 3).max(MIN_SILENCE);
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    let expiry = conn.expires_at.map(|exp| {
+        let left = exp.saturating_mul(1000).saturating_sub(chrono::Utc::now().timestamp_millis());
+        Instant::now() + Duration::from_millis(left.max(0) as u64)
+    });
+    loop {
+        tokio::select! {
+            ev = live.recv() => match ev {
+                Ok(ev) if ev.seq <= last_sent => {}
+                Ok(ev) => {
+                    last_sent = ev.seq;
+                    if send_text(sink, ev.frame().to_string()).await.is_err() {
+                        return End::Gone;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    metrics::WS_SLOW_CLOSES.inc();
+                    return End::Close(CLOSE_TOO_SLOW, "too slow: reconnect with since");
+                }
+                Err(RecvError::Closed) => return End::Gone,
+            },
+            Some(()) = pong_rx.recv() => {
+                if send_text(sink, r#"{"type":"pong"}"#.to_owned()).await.is_err() {
+                    return End::Gone;
+                }
+            }
+            _ = ping.tick() => {
+                let quiet = started.elapsed().saturating_sub(Duration::from_millis(heard.load(Ordering::Relaxed)));
+                if quiet > silence {
+                    return End::Gone;
+                }
+                if send(sink, Message::Ping(Vec::new())).await.is_err() {
+                    return End::Gone;
+                }
+            }
+            _ = sleep_until(expiry) => return End::Close(CLOSE_TOKEN_EXPIRED, "token expired"),
+        }
+    }
+}
+
+/// Sends the stored events `since+1..=until`, page by page.
+async fn replay<S>(state: &AppState, sink: &mut S, user_id: Uuid, since: i64, until: i64) -> Result<(), End>
+where
+    S: Sink<Message> + Unpin,
+{
+    let mut cursor = since;
+    while cursor < until {
+        let page = state.events.after(user_id, cursor, REPLAY_PAGE).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot read events to replay");
+            End::Close(1011, "internal error")
+        })?;
+        if page.first().is_none_or(|e| e.seq != cursor + 1) {
+            // Purged while replaying: the client must start over from a snapshot.
+            return Err(End::Close(CLOSE_TOO_SLOW, "too slow: reconnect with since"));
+        }
+        for ev in page.into_iter().take_while(|e| e.seq <= until) {
+            cursor = ev.seq;
+            send_text(sink, ev.frame().to_string()).await.map_err(|()| End::Gone)?;
+        }
+    }
+    Ok(())
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn send_text<S>(sink: &mut S, text: String) -> Result<(), ()>
+where
+    S: Sink<Message> + Unpin,
+{
+    send(sink, Message::Text(text)).await?;
+    metrics::WS_FRAMES_SENT.inc();
+    Ok(())
+}
+
+async fn send<S>(sink: &mut S, msg: Message) -> Result<(), ()>
+where
+    S: Sink<Message> + Unpin,
+{
+    match tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
