@@ -138,6 +138,33 @@ enum Meta {
     Value,
 }
 
+/// A foreign key that deletes the child rows with their parent.
+fn cascade<T: IntoIden + 'static, C: IntoIden + 'static, P: IntoIden + 'static, K: IntoIden + 'static>(
+    table: T,
+    column: C,
+    parent: P,
+    key: K,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(table, column).to(parent, key).on_delete(ForeignKeyAction::Cascade).to_owned()
+}
+
+fn index<T: IntoIden + 'static, C: IntoIden + 'static, const N: usize>(
+    name: &str,
+    table: T,
+    columns: [C; N],
+    unique: bool,
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column);
+    }
+    if unique {
+        index.unique();
+    }
+    index.to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -165,23 +192,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(RefreshTokens::RevokedAt))
                 .col(uuid_null(RefreshTokens::ReplacedBy))
                 .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(RefreshTokens::Table, RefreshTokens::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade(RefreshTokens::Table, RefreshTokens::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_refresh_tokens_family")
-                .table(RefreshTokens::Table)
-                .col(RefreshTokens::FamilyId)
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_refresh_tokens_family", RefreshTokens::Table, [RefreshTokens::FamilyId], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -194,12 +210,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(ApiKeys::CreatedAt))
                 .col(timestamp_with_time_zone_null(ApiKeys::ExpiresAt))
                 .col(timestamp_with_time_zone_null(ApiKeys::LastUsedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(ApiKeys::Table, ApiKeys::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade(ApiKeys::Table, ApiKeys::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
@@ -224,25 +235,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(Sessions::LastConnectedAt))
                 .col(timestamp_with_time_zone_null(Sessions::LastDisconnectedAt))
                 .col(timestamp_with_time_zone_null(Sessions::LastActivityAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Sessions::Table, Sessions::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade(Sessions::Table, Sessions::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_sessions_user_name")
-                .table(Sessions::Table)
-                .col(Sessions::UserId)
-                .col(Sessions::Name)
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_sessions_user_name", Sessions::Table, [Sessions::UserId, Sessions::Name], true))
+            .await?;
         // At most one primary per user, enforced by the database as well as the code.
         m.get_connection()
             .execute_unprepared("CREATE UNIQUE INDEX idx_sessions_one_primary ON sessions (user_id) WHERE is_primary")
@@ -261,16 +259,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_events_user_seq")
-                .table(Events::Table)
-                .col(Events::UserId)
-                .col(Events::Seq)
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(index("idx_events_user_seq", Events::Table, [Events::UserId, Events::Seq], true)).await?;
 
         m.create_table(
             Table::create()
@@ -290,23 +279,19 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_messages_session_created")
-                .table(Messages::Table)
-                .col(Messages::SessionId)
-                .col(Messages::CreatedAt)
-                .to_owned(),
-        )
+        m.create_index(index(
+            "idx_messages_session_created",
+            Messages::Table,
+            [Messages::SessionId, Messages::CreatedAt],
+            false,
+        ))
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_messages_user_created")
-                .table(Messages::Table)
-                .col(Messages::UserId)
-                .col(Messages::CreatedAt)
-                .to_owned(),
-        )
+        m.create_index(index(
+            "idx_messages_user_created",
+            Messages::Table,
+            [Messages::UserId, Messages::CreatedAt],
+            false,
+        ))
         .await?;
 
         m.create_table(
@@ -319,12 +304,7 @@ impl MigrationTrait for Migration {
                 .col(string(Webhooks::Secret))
                 .col(boolean(Webhooks::Active))
                 .col(timestamp_with_time_zone(Webhooks::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Webhooks::Table, Webhooks::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade(Webhooks::Table, Webhooks::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
@@ -344,23 +324,21 @@ impl MigrationTrait for Migration {
                 .col(text_null(WebhookDeliveries::LastError))
                 .col(timestamp_with_time_zone(WebhookDeliveries::CreatedAt))
                 .col(timestamp_with_time_zone_null(WebhookDeliveries::DeliveredAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(WebhookDeliveries::Table, WebhookDeliveries::WebhookId)
-                        .to(Webhooks::Table, Webhooks::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade(
+                    WebhookDeliveries::Table,
+                    WebhookDeliveries::WebhookId,
+                    Webhooks::Table,
+                    Webhooks::Id,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_deliveries_due")
-                .table(WebhookDeliveries::Table)
-                .col(WebhookDeliveries::Status)
-                .col(WebhookDeliveries::NextAttemptAt)
-                .to_owned(),
-        )
+        m.create_index(index(
+            "idx_deliveries_due",
+            WebhookDeliveries::Table,
+            [WebhookDeliveries::Status, WebhookDeliveries::NextAttemptAt],
+            false,
+        ))
         .await?;
 
         m.create_table(

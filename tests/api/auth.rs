@@ -12,13 +12,8 @@ async fn register_login_me_and_first_user_is_admin() {
     assert_eq!(me["role"], "admin");
     let me: Value = json_of(app.get("/api/v1/me", &user.token).await, 200).await;
     assert_eq!(me["role"], "user");
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": "user@example.com", "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let login =
+        app.post_anon("/api/v1/auth/login", json!({"email": "user@example.com", "password": user.password})).await;
     let body = json_of(login, 200).await;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
@@ -29,29 +24,11 @@ async fn register_login_me_and_first_user_is_admin() {
 async fn duplicate_email_and_bad_input_are_rejected() {
     let app = spawn_app().await;
     app.register("a@example.com").await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({"email": "A@example.com", "password": "longenough"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/register", json!({"email": "A@example.com", "password": "longenough"})).await;
     assert_eq!(json_of(r, 409).await["code"], "email_taken");
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({"email": "not-an-email", "password": "longenough"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/register", json!({"email": "not-an-email", "password": "longenough"})).await;
     assert_eq!(json_of(r, 422).await["code"], "invalid_email");
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({"email": "b@example.com", "password": "short"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/register", json!({"email": "b@example.com", "password": "short"})).await;
     assert_eq!(json_of(r, 422).await["code"], "weak_password");
     app.stop().await;
 }
@@ -60,20 +37,10 @@ async fn duplicate_email_and_bad_input_are_rejected() {
 async fn wrong_password_and_unknown_email_look_the_same() {
     let app = spawn_app().await;
     app.register("a@example.com").await;
-    let wrong = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": "a@example.com", "password": "wrong password"}))
-        .send()
-        .await
-        .unwrap();
-    let unknown = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": "nobody@example.com", "password": "wrong password"}))
-        .send()
-        .await
-        .unwrap();
+    let wrong =
+        app.post_anon("/api/v1/auth/login", json!({"email": "a@example.com", "password": "wrong password"})).await;
+    let unknown =
+        app.post_anon("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "wrong password"})).await;
     assert_eq!(wrong.headers()["content-type"], "application/problem+json");
     let (a, b) = (json_of(wrong, 401).await, json_of(unknown, 401).await);
     assert_eq!(a, b);
@@ -86,34 +53,16 @@ async fn repeated_login_failures_are_rate_limited() {
     let app = spawn_app_with(|s| s.login_max_failures = 3).await;
     let user = app.register("a@example.com").await;
     for _ in 0..3 {
-        let r = app
-            .client
-            .post(app.url("/api/v1/auth/login"))
-            .json(&json!({"email": "a@example.com", "password": "nope nope"}))
-            .send()
-            .await
-            .unwrap();
+        let r = app.post_anon("/api/v1/auth/login", json!({"email": "a@example.com", "password": "nope nope"})).await;
         assert_eq!(r.status(), 401);
     }
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": "a@example.com", "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/login", json!({"email": "a@example.com", "password": user.password})).await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_some());
     assert_eq!(json_of(r, 429).await["code"], "rate_limited");
     // Another account from the same address is not locked.
     app.register("b@example.com").await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": "b@example.com", "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/login", json!({"email": "b@example.com", "password": user.password})).await;
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
@@ -124,14 +73,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let user = app.register("a@example.com").await;
     let refresh = |token: String| {
         let app = &app;
-        async move {
-            app.client
-                .post(app.url("/api/v1/auth/refresh"))
-                .json(&json!({"refresh_token": token}))
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { app.post_anon("/api/v1/auth/refresh", json!({"refresh_token": token})).await }
     };
     let first = json_of(refresh(user.refresh.clone()).await, 200).await;
     let second_token = first["refresh_token"].as_str().unwrap().to_owned();
@@ -143,13 +85,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     // ...so the legitimate successor no longer works either.
     assert_eq!(refresh(second_token).await.status(), 401);
     // A fresh login starts a new family that works.
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": user.email, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.post_anon("/api/v1/auth/login", json!({"email": user.email, "password": user.password})).await;
     let login = json_of(login, 200).await;
     assert_eq!(refresh(login["refresh_token"].as_str().unwrap().to_owned()).await.status(), 200);
     app.stop().await;
@@ -159,21 +95,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 async fn logout_revokes_the_refresh_token() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/logout"))
-        .json(&json!({"refresh_token": user.refresh}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/logout", json!({"refresh_token": user.refresh})).await;
     assert_eq!(r.status(), 204);
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({"refresh_token": user.refresh}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/refresh", json!({"refresh_token": user.refresh})).await;
     assert_eq!(r.status(), 401);
     app.stop().await;
 }
@@ -230,13 +154,7 @@ async fn api_keys_authenticate_until_deleted() {
 #[tokio::test]
 async fn registration_can_be_closed() {
     let app = spawn_app_with(|s| s.registration_open = false).await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({"email": "a@example.com", "password": "longenough"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_anon("/api/v1/auth/register", json!({"email": "a@example.com", "password": "longenough"})).await;
     assert_eq!(json_of(r, 403).await["code"], "registration_closed");
     app.stop().await;
 }
@@ -250,13 +168,7 @@ async fn data_survives_a_restart() {
     // Same JWT secret (configured), same database: the old token and data still work.
     let list = json_of(app.get("/api/v1/sessions", &user.token).await, 200).await;
     assert_eq!(list[0]["name"], "kept");
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": user.email, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.post_anon("/api/v1/auth/login", json!({"email": user.email, "password": user.password})).await;
     assert_eq!(login.status(), 200);
     app.stop().await;
 }

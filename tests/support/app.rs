@@ -147,6 +147,11 @@ impl TestApp {
         self.request(Method::POST, path, Some(token)).json(&body).send().await.expect("POST")
     }
 
+    /// POST without credentials (login, register, refresh).
+    pub async fn post_anon(&self, path: &str, body: Value) -> Response {
+        self.request(Method::POST, path, None).json(&body).send().await.expect("POST")
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Response {
         self.request(Method::DELETE, path, Some(token)).send().await.expect("DELETE")
     }

@@ -32,6 +32,30 @@ pub async fn list(db: &DatabaseConnection, user_id: Uuid) -> Result<Vec<session:
         .await?)
 }
 
+fn name_taken() -> Problem {
+    Problem::conflict("name_taken", "You already have a session with this name.")
+}
+
+fn name_conflict(e: sea_orm::DbErr) -> Problem {
+    if is_unique_violation(&e) {
+        name_taken()
+    } else {
+        Problem::internal(e)
+    }
+}
+
+async fn ensure_name_free(db: &DatabaseConnection, user_id: Uuid, name: &SessionName) -> Result<(), Problem> {
+    let taken = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Name.eq(name.as_str()))
+        .one(db)
+        .await?;
+    match taken {
+        Some(_) => Err(name_taken()),
+        None => Ok(()),
+    }
+}
+
 fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     let s = e.to_string().to_lowercase();
     s.contains("unique") || s.contains("duplicate key")
@@ -60,14 +84,7 @@ pub async fn create(
     if existing >= limit {
         return Err(Problem::conflict("instance_limit_reached", format!("You can have at most {limit} sessions.")));
     }
-    let taken = session::Entity::find()
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::Name.eq(new.name.as_str()))
-        .one(db)
-        .await?;
-    if taken.is_some() {
-        return Err(Problem::conflict("name_taken", "You already have a session with this name."));
-    }
+    ensure_name_free(db, user_id, &new.name).await?;
     let now = chrono::Utc::now();
     let row = session::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -90,14 +107,8 @@ pub async fn create(
     }
     .insert(db)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            // Lost a race with a concurrent create of the same name (or first primary).
-            Problem::conflict("name_taken", "You already have a session with this name.")
-        } else {
-            Problem::internal(e)
-        }
-    })?;
+    // A unique index refusing the row means a concurrent create of the same name won.
+    .map_err(name_conflict)?;
     let data = serde_json::to_value(super::types::SessionOut::from(row.clone())).unwrap_or_default();
     hub.publish(user_id, "session.created", Some(row.id), data).await?;
     Ok(row)
@@ -112,27 +123,14 @@ pub async fn rename(
     if row.name == name.as_str() {
         return Ok(row);
     }
-    let taken = session::Entity::find()
-        .filter(session::Column::UserId.eq(row.user_id))
-        .filter(session::Column::Name.eq(name.as_str()))
-        .one(db)
-        .await?;
-    if taken.is_some() {
-        return Err(Problem::conflict("name_taken", "You already have a session with this name."));
-    }
+    ensure_name_free(db, row.user_id, &name).await?;
     session::Entity::update_many()
         .col_expr(session::Column::Name, Expr::value(name.as_str()))
         .col_expr(session::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
         .filter(session::Column::Id.eq(row.id))
         .exec(db)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                Problem::conflict("name_taken", "You already have a session with this name.")
-            } else {
-                Problem::internal(e)
-            }
-        })?;
+        .map_err(name_conflict)?;
     let updated = find_owned(db, row.user_id, row.id).await?;
     publish_updated(hub, &updated).await?;
     Ok(updated)
