@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::task::JoinSet;
 
 use super::retry::{self, Attempt, Verdict};
@@ -24,6 +22,9 @@ use crate::state::AppState;
 const CONCURRENCY: usize = 16;
 const BATCH: u64 = 64;
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// Finished deliveries stay in the log this long.
+const LOG_RETENTION_DAYS: i64 = 30;
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 struct Dispatcher {
     state: Arc<AppState>,
@@ -52,19 +53,21 @@ pub async fn run(state: Arc<AppState>) {
     let poll = Duration::from_millis(state.settings.webhook_poll_ms.max(10));
     let d = Arc::new(Dispatcher {
         retry_base: Duration::from_millis(state.settings.webhook_retry_base_ms.max(1)),
-        max_attempts: state
-            .settings
-            .webhook_max_attempts
-            .max(1)
-            .try_into()
-            .unwrap_or(i32::MAX),
+        max_attempts: state.settings.webhook_max_attempts.max(1).try_into().unwrap_or(i32::MAX),
         lease: timeout + LEASE_MARGIN,
         client,
         state,
     });
     let mut in_flight = JoinSet::new();
+    let mut next_purge = tokio::time::Instant::now();
     loop {
         while in_flight.try_join_next().is_some() {}
+        if tokio::time::Instant::now() >= next_purge {
+            next_purge += PURGE_EVERY;
+            if let Err(e) = purge_finished(d.db()).await {
+                tracing::warn!(error = %e, "webhook delivery log purge failed");
+            }
+        }
         if let Err(e) = d.dispatch_due(&mut in_flight).await {
             tracing::warn!(error = %e, "webhook dispatch failed");
         }
@@ -99,20 +102,11 @@ impl Dispatcher {
     }
 
     /// Takes the row unless someone else did since it was read.
-    async fn claim(
-        &self,
-        mut row: webhook_delivery::Model,
-    ) -> Result<Option<webhook_delivery::Model>, DbErr> {
+    async fn claim(&self, mut row: webhook_delivery::Model) -> Result<Option<webhook_delivery::Model>, DbErr> {
         let lease_until = Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
         let res = webhook_delivery::Entity::update_many()
-            .col_expr(
-                webhook_delivery::Column::Attempts,
-                Expr::value(row.attempts + 1),
-            )
-            .col_expr(
-                webhook_delivery::Column::NextAttemptAt,
-                Expr::value(lease_until),
-            )
+            .col_expr(webhook_delivery::Column::Attempts, Expr::value(row.attempts + 1))
+            .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(lease_until))
             .filter(webhook_delivery::Column::Id.eq(row.id))
             .filter(webhook_delivery::Column::Status.eq("pending"))
             .filter(webhook_delivery::Column::Attempts.eq(row.attempts))
@@ -126,21 +120,14 @@ impl Dispatcher {
     }
 
     async fn deliver(&self, row: webhook_delivery::Model) {
-        let outcome = match webhook::Entity::find_by_id(row.webhook_id)
-            .one(self.db())
-            .await
-        {
+        let outcome = match webhook::Entity::find_by_id(row.webhook_id).one(self.db()).await {
             // Deleted meanwhile: its deliveries went with it.
             Ok(None) => return,
-            Ok(Some(hook)) if !hook.active => {
-                Outcome::give_up(None, "the endpoint is paused (active: false)")
-            }
-            Ok(Some(hook)) => {
-                match service::open_secret(&self.state.sessions.context().cipher, &hook) {
-                    None => Outcome::give_up(None, "the signing secret cannot be decrypted"),
-                    Some(secret) => self.outcome(&row, self.post(&hook.url, &secret, &row).await),
-                }
-            }
+            Ok(Some(hook)) if !hook.active => Outcome::give_up(None, "the endpoint is paused (active: false)"),
+            Ok(Some(hook)) => match service::open_secret(&self.state.sessions.context().cipher, &hook) {
+                None => Outcome::give_up(None, "the signing secret cannot be decrypted"),
+                Some(secret) => self.outcome(&row, self.post(&hook.url, &secret, &row).await),
+            },
             Err(e) => {
                 tracing::warn!(delivery_id = %row.id, error = %e, "cannot load webhook");
                 Outcome::retry(None, format!("database: {e}"), self.retry_base)
@@ -161,23 +148,16 @@ impl Dispatcher {
             .header("X-Wahub-Event", &row.event)
             .header("X-Wahub-Delivery", row.id.to_string())
             .header("X-Wahub-Timestamp", timestamp.to_string())
-            .header(
-                "X-Wahub-Signature",
-                sign::signature(secret, timestamp, &row.payload),
-            )
+            .header("X-Wahub-Signature", sign::signature(secret, timestamp, &row.payload))
             .header("X-Wahub-Attempt", row.attempts.to_string())
             .body(row.payload.clone())
             .send()
             .await;
         match sent {
-            Ok(resp) => Attempt::Status {
-                code: resp.status().as_u16(),
-                retry_after: retry_after(&resp),
-            },
-            Err(e) if e.is_timeout() => Attempt::Transport(format!(
-                "timed out after {} ms",
-                self.state.settings.webhook_timeout_ms
-            )),
+            Ok(resp) => Attempt::Status { code: resp.status().as_u16(), retry_after: retry_after(&resp) },
+            Err(e) if e.is_timeout() => {
+                Attempt::Transport(format!("timed out after {} ms", self.state.settings.webhook_timeout_ms))
+            }
             Err(e) => Attempt::Transport(error_chain(&e)),
         }
     }
@@ -190,21 +170,16 @@ impl Dispatcher {
         match retry::verdict(&attempt) {
             Verdict::Delivered => Outcome::Delivered { code },
             Verdict::GiveUp => Outcome::give_up(code, error),
-            Verdict::Retry if row.attempts >= self.max_attempts => Outcome::give_up(
-                code,
-                format!("gave up after {} attempts; last: {error}", row.attempts),
-            ),
+            Verdict::Retry if row.attempts >= self.max_attempts => {
+                Outcome::give_up(code, format!("gave up after {} attempts; last: {error}", row.attempts))
+            }
             Verdict::Retry => {
                 let retry_after = match attempt {
                     Attempt::Status { retry_after, .. } => retry_after,
                     Attempt::Transport(_) => None,
                 };
                 let attempt_no = u32::try_from(row.attempts).unwrap_or(1);
-                Outcome::retry(
-                    code,
-                    error,
-                    retry::next_delay(self.retry_base, attempt_no, retry_after),
-                )
+                Outcome::retry(code, error, retry::next_delay(self.retry_base, attempt_no, retry_after))
             }
         }
     }
@@ -220,10 +195,7 @@ impl Dispatcher {
                 .col_expr(C::LastError, Expr::value(Option::<String>::None))
                 .col_expr(C::DeliveredAt, Expr::value(Some(now))),
             Outcome::Retry { code, error, after } => update
-                .col_expr(
-                    C::NextAttemptAt,
-                    Expr::value(now + chrono::Duration::from_std(after).unwrap_or_default()),
-                )
+                .col_expr(C::NextAttemptAt, Expr::value(now + chrono::Duration::from_std(after).unwrap_or_default()))
                 .col_expr(C::LastStatusCode, Expr::value(code))
                 .col_expr(C::LastError, Expr::value(Some(error))),
             Outcome::Failed { code, error } => update
@@ -232,54 +204,40 @@ impl Dispatcher {
                 .col_expr(C::LastError, Expr::value(Some(error))),
         };
         // Matching the attempt count keeps a result from a stale claim from overwriting a newer one.
-        update
-            .filter(C::Id.eq(row.id))
-            .filter(C::Attempts.eq(row.attempts))
-            .exec(self.db())
-            .await?;
+        update.filter(C::Id.eq(row.id)).filter(C::Attempts.eq(row.attempts)).exec(self.db()).await?;
         Ok(())
     }
 }
 
+async fn purge_finished(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let cutoff = Utc::now() - chrono::Duration::days(LOG_RETENTION_DAYS);
+    let res = webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::Status.ne("pending"))
+        .filter(webhook_delivery::Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 enum Outcome {
-    Delivered {
-        code: Option<i32>,
-    },
-    Retry {
-        code: Option<i32>,
-        error: String,
-        after: Duration,
-    },
-    Failed {
-        code: Option<i32>,
-        error: String,
-    },
+    Delivered { code: Option<i32> },
+    Retry { code: Option<i32>, error: String, after: Duration },
+    Failed { code: Option<i32>, error: String },
 }
 
 impl Outcome {
     fn give_up(code: Option<i32>, error: impl Into<String>) -> Self {
-        Outcome::Failed {
-            code,
-            error: error.into(),
-        }
+        Outcome::Failed { code, error: error.into() }
     }
 
     fn retry(code: Option<i32>, error: impl Into<String>, after: Duration) -> Self {
-        Outcome::Retry {
-            code,
-            error: error.into(),
-            after,
-        }
+        Outcome::Retry { code, error: error.into(), after }
     }
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is ignored).
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let raw = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
+    let raw = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     raw.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
