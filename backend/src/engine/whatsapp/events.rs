@@ -22,47 +22,28 @@ pub struct SelfInfo {
 /// batch gives one per message, a pair success gives `PairingStarted` + `PairSuccess`).
 pub fn map_event(ev: &Event, me: &SelfInfo) -> Vec<EngineEvent> {
     match ev {
-        Event::PairingQrCode(qr) => vec![EngineEvent::PairingQrCode {
-            code: qr.code.clone(),
-            timeout: qr.timeout,
-        }],
+        Event::PairingQrCode(qr) => vec![EngineEvent::PairingQrCode { code: qr.code.clone(), timeout: qr.timeout }],
         Event::PairingQrCodesExhausted(_) => vec![EngineEvent::PairingQrCodesExhausted],
-        Event::PairingCode(pc) => vec![EngineEvent::PairingCode {
-            code: pc.code.clone(),
-            timeout: pc.timeout,
-        }],
+        Event::PairingCode(pc) => vec![EngineEvent::PairingCode { code: pc.code.clone(), timeout: pc.timeout }],
         Event::PairSuccess(ps) => match phone_of(&ps.id) {
             Some(phone) => vec![
-                EngineEvent::PairingStarted {
-                    phone: phone.clone(),
-                },
-                EngineEvent::PairSuccess {
-                    phone,
-                    push_name: non_empty(&ps.business_name),
-                },
+                EngineEvent::PairingStarted { phone: phone.clone() },
+                EngineEvent::PairSuccess { phone, push_name: non_empty(&ps.business_name) },
             ],
-            None => vec![EngineEvent::PairError {
-                reason: "paired account has no phone number".to_owned(),
-            }],
+            None => vec![EngineEvent::PairError { reason: "paired account has no phone number".to_owned() }],
         },
-        Event::PairError(pe) => vec![EngineEvent::PairError {
-            reason: pe.error.clone(),
-        }],
-        Event::Connected(_) => vec![EngineEvent::Connected {
-            phone: me.phone.clone(),
-            push_name: me.push_name.clone(),
-        }],
-        Event::Disconnected(d) => vec![EngineEvent::Disconnected {
-            reason: DisconnectReason::Network(d.reason.to_string()),
-        }],
-        Event::LoggedOut(lo) => vec![EngineEvent::LoggedOut {
-            reason: failure_reason(lo.reason).to_owned(),
-        }],
+        Event::PairError(pe) => vec![EngineEvent::PairError { reason: pe.error.clone() }],
+        Event::Connected(_) => {
+            vec![EngineEvent::Connected { phone: me.phone.clone(), push_name: me.push_name.clone() }]
+        }
+        Event::Disconnected(d) => {
+            vec![EngineEvent::Disconnected { reason: DisconnectReason::Network(d.reason.to_string()) }]
+        }
+        Event::LoggedOut(lo) => vec![EngineEvent::LoggedOut { reason: failure_reason(lo.reason).to_owned() }],
         Event::StreamReplaced(_) => vec![EngineEvent::StreamReplaced],
-        Event::TemporaryBan(ban) => vec![EngineEvent::TemporaryBan {
-            reason: ban.code.to_string(),
-            expires_in: ban.expire.to_std().ok(),
-        }],
+        Event::TemporaryBan(ban) => {
+            vec![EngineEvent::TemporaryBan { reason: ban.code.to_string(), expires_in: ban.expire.to_std().ok() }]
+        }
         Event::ConnectFailure(cf) => vec![EngineEvent::ConnectFailure {
             reason: match &cf.message {
                 Some(m) if !m.is_empty() => format!("{}: {m}", failure_reason(cf.reason)),
@@ -70,18 +51,13 @@ pub fn map_event(ev: &Event, me: &SelfInfo) -> Vec<EngineEvent> {
             },
             permanent: !cf.reason.should_reconnect(),
         }],
-        Event::ClientOutdated(_) => vec![EngineEvent::ConnectFailure {
-            reason: "client_outdated".to_owned(),
-            permanent: true,
-        }],
-        Event::QrScannedWithoutMultidevice(_) => vec![EngineEvent::PairError {
-            reason: "the phone scanned without multi-device support".to_owned(),
-        }],
-        Event::Messages(batch) => batch
-            .iter()
-            .filter_map(incoming)
-            .map(EngineEvent::Message)
-            .collect(),
+        Event::ClientOutdated(_) => {
+            vec![EngineEvent::ConnectFailure { reason: "client_outdated".to_owned(), permanent: true }]
+        }
+        Event::QrScannedWithoutMultidevice(_) => {
+            vec![EngineEvent::PairError { reason: "the phone scanned without multi-device support".to_owned() }]
+        }
+        Event::Messages(batch) => batch.iter().filter_map(incoming).map(EngineEvent::Message).collect(),
         _ => Vec::new(),
     }
 }
@@ -161,10 +137,7 @@ fn incoming(msg: &InboundMessage) -> Option<Incoming> {
     .into_iter()
     .flatten()
     .next();
-    let text = message
-        .text_content()
-        .or_else(|| message.get_caption())
-        .map(str::to_owned);
+    let text = message.text_content().or_else(|| message.get_caption()).map(str::to_owned);
     if text.is_none() && media_mimetype.is_none() {
         // Receipts-like protocol messages, reactions, edits...: nothing to store.
         return None;

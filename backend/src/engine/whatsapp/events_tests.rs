@@ -6,14 +6,13 @@ use std::time::Duration;
 use whatsapp_rust::buffa::MessageField;
 use whatsapp_rust::transport::DisconnectReason as WaDisconnectReason;
 use whatsapp_rust::types::events::{
-    BatchOrigin, ClientOutdated, ConnectFailure, ConnectFailureReason, Connected, Disconnected,
-    Event, InboundMessage, LoggedOut, MessageBatch, PairError, PairSuccess, PairingCode,
-    PairingQrCode, PairingQrCodesExhausted, StreamError, StreamReplaced, TempBanReason,
-    TemporaryBan,
+    BatchOrigin, ClientOutdated, ConnectFailure, ConnectFailureReason, Connected, Disconnected, Event, InboundMessage,
+    LoggedOut, MessageBatch, PairError, PairSuccess, PairingCode, PairingQrCode, PairingQrCodesExhausted, StreamError,
+    StreamReplaced, TempBanReason, TemporaryBan,
 };
 use whatsapp_rust::types::message::{MessageInfo, MessageSource};
-use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
+use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::Jid;
 
 use super::*;
@@ -35,43 +34,23 @@ fn one(ev: Event) -> EngineEvent {
 #[test]
 fn qr_codes_keep_their_timeout() {
     let ev = Event::PairingQrCode(
-        PairingQrCode::builder()
-            .code("2@abc,def,ghi".to_owned())
-            .timeout(Duration::from_secs(60))
-            .build(),
+        PairingQrCode::builder().code("2@abc,def,ghi".to_owned()).timeout(Duration::from_secs(60)).build(),
     );
-    assert_eq!(
-        one(ev),
-        EngineEvent::PairingQrCode {
-            code: "2@abc,def,ghi".into(),
-            timeout: Duration::from_secs(60)
-        }
-    );
+    assert_eq!(one(ev), EngineEvent::PairingQrCode { code: "2@abc,def,ghi".into(), timeout: Duration::from_secs(60) });
 }
 
 #[test]
 fn exhausted_qr_codes() {
-    let ev = Event::PairingQrCodesExhausted(
-        PairingQrCodesExhausted::builder().disconnected(true).build(),
-    );
+    let ev = Event::PairingQrCodesExhausted(PairingQrCodesExhausted::builder().disconnected(true).build());
     assert_eq!(one(ev), EngineEvent::PairingQrCodesExhausted);
 }
 
 #[test]
 fn pairing_codes() {
     let ev = Event::PairingCode(
-        PairingCode::builder()
-            .code("ABCD-EFGH".to_owned())
-            .timeout(Duration::from_secs(180))
-            .build(),
+        PairingCode::builder().code("ABCD-EFGH".to_owned()).timeout(Duration::from_secs(180)).build(),
     );
-    assert_eq!(
-        one(ev),
-        EngineEvent::PairingCode {
-            code: "ABCD-EFGH".into(),
-            timeout: Duration::from_secs(180)
-        }
-    );
+    assert_eq!(one(ev), EngineEvent::PairingCode { code: "ABCD-EFGH".into(), timeout: Duration::from_secs(180) });
 }
 
 #[test]
@@ -88,13 +67,8 @@ fn pair_success_reports_pairing_then_success_with_the_phone() {
     assert_eq!(
         out,
         vec![
-            EngineEvent::PairingStarted {
-                phone: phone("6281234567890")
-            },
-            EngineEvent::PairSuccess {
-                phone: phone("6281234567890"),
-                push_name: None
-            },
+            EngineEvent::PairingStarted { phone: phone("6281234567890") },
+            EngineEvent::PairSuccess { phone: phone("6281234567890"), push_name: None },
         ]
     );
 }
@@ -110,71 +84,37 @@ fn pair_errors() {
             .error("bad signature".to_owned())
             .build(),
     );
-    assert_eq!(
-        one(ev),
-        EngineEvent::PairError {
-            reason: "bad signature".into()
-        }
-    );
+    assert_eq!(one(ev), EngineEvent::PairError { reason: "bad signature".into() });
 }
 
 #[test]
 fn connected_carries_what_the_link_knows_about_its_account() {
-    let me = SelfInfo {
-        phone: Some(phone("6281234567890")),
-        push_name: Some("Budi".into()),
-    };
+    let me = SelfInfo { phone: Some(phone("6281234567890")), push_name: Some("Budi".into()) };
     let out = map_event(&Event::Connected(Connected::builder().build()), &me);
     assert_eq!(
         out,
-        vec![EngineEvent::Connected {
-            phone: Some(phone("6281234567890")),
-            push_name: Some("Budi".into())
-        }]
+        vec![EngineEvent::Connected { phone: Some(phone("6281234567890")), push_name: Some("Budi".into()) }]
     );
 }
 
 #[test]
 fn disconnects_are_network_trouble() {
     let ev = Event::Disconnected(
-        Disconnected::builder()
-            .reason(WaDisconnectReason::ReadError("connection reset".into()))
-            .build(),
+        Disconnected::builder().reason(WaDisconnectReason::ReadError("connection reset".into())).build(),
     );
     assert_eq!(
         one(ev),
-        EngineEvent::Disconnected {
-            reason: DisconnectReason::Network("read error: connection reset".into())
-        }
+        EngineEvent::Disconnected { reason: DisconnectReason::Network("read error: connection reset".into()) }
     );
 }
 
 #[test]
 fn logged_out_names_the_reason() {
-    let ev = Event::LoggedOut(
-        LoggedOut::builder()
-            .on_connect(false)
-            .reason(ConnectFailureReason::LoggedOut)
-            .build(),
-    );
-    assert_eq!(
-        one(ev),
-        EngineEvent::LoggedOut {
-            reason: "logged_out".into()
-        }
-    );
-    let locked = Event::LoggedOut(
-        LoggedOut::builder()
-            .on_connect(true)
-            .reason(ConnectFailureReason::AccountLocked)
-            .build(),
-    );
-    assert_eq!(
-        one(locked),
-        EngineEvent::LoggedOut {
-            reason: "account_locked".into()
-        }
-    );
+    let ev = Event::LoggedOut(LoggedOut::builder().on_connect(false).reason(ConnectFailureReason::LoggedOut).build());
+    assert_eq!(one(ev), EngineEvent::LoggedOut { reason: "logged_out".into() });
+    let locked =
+        Event::LoggedOut(LoggedOut::builder().on_connect(true).reason(ConnectFailureReason::AccountLocked).build());
+    assert_eq!(one(locked), EngineEvent::LoggedOut { reason: "account_locked".into() });
 }
 
 #[test]
@@ -202,39 +142,15 @@ fn temporary_bans_keep_their_duration() {
 
 #[test]
 fn connect_failures_are_permanent_unless_the_server_is_busy() {
-    let busy = Event::ConnectFailure(
-        ConnectFailure::builder()
-            .reason(ConnectFailureReason::ServiceUnavailable)
-            .build(),
-    );
-    assert_eq!(
-        one(busy),
-        EngineEvent::ConnectFailure {
-            reason: "service_unavailable".into(),
-            permanent: false
-        }
-    );
+    let busy =
+        Event::ConnectFailure(ConnectFailure::builder().reason(ConnectFailureReason::ServiceUnavailable).build());
+    assert_eq!(one(busy), EngineEvent::ConnectFailure { reason: "service_unavailable".into(), permanent: false });
     let bad = Event::ConnectFailure(
-        ConnectFailure::builder()
-            .reason(ConnectFailureReason::BadUserAgent)
-            .message("nope".to_owned())
-            .build(),
+        ConnectFailure::builder().reason(ConnectFailureReason::BadUserAgent).message("nope".to_owned()).build(),
     );
-    assert_eq!(
-        one(bad),
-        EngineEvent::ConnectFailure {
-            reason: "bad_user_agent: nope".into(),
-            permanent: true
-        }
-    );
+    assert_eq!(one(bad), EngineEvent::ConnectFailure { reason: "bad_user_agent: nope".into(), permanent: true });
     let outdated = Event::ClientOutdated(ClientOutdated::builder().build());
-    assert_eq!(
-        one(outdated),
-        EngineEvent::ConnectFailure {
-            reason: "client_outdated".into(),
-            permanent: true
-        }
-    );
+    assert_eq!(one(outdated), EngineEvent::ConnectFailure { reason: "client_outdated".into(), permanent: true });
 }
 
 #[test]
@@ -244,36 +160,21 @@ fn unrelated_events_map_to_nothing() {
 }
 
 fn info(chat: Jid, sender: Jid, from_me: bool) -> MessageInfo {
-    let mut info = MessageInfo::default();
-    info.source = MessageSource {
-        is_group: chat.is_group(),
-        chat,
-        sender,
-        is_from_me: from_me,
+    MessageInfo {
+        source: MessageSource { is_group: chat.is_group(), chat, sender, is_from_me: from_me, ..Default::default() },
+        id: "3EB0C0FFEE".to_owned(),
+        push_name: "Siti".to_owned(),
+        timestamp: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
         ..Default::default()
-    };
-    info.id = "3EB0C0FFEE".to_owned();
-    info.push_name = "Siti".to_owned();
-    info.timestamp = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
-    info
+    }
 }
 
 fn batch(items: Vec<(wa::Message, MessageInfo)>) -> Event {
     let messages: Vec<InboundMessage> = items
         .into_iter()
-        .map(|(m, i)| {
-            InboundMessage::builder()
-                .message(Arc::new(m))
-                .info(Arc::new(i))
-                .build()
-        })
+        .map(|(m, i)| InboundMessage::builder().message(Arc::new(m)).info(Arc::new(i)).build())
         .collect();
-    Event::Messages(
-        MessageBatch::builder()
-            .messages(messages.into())
-            .origin(BatchOrigin::Live)
-            .build(),
-    )
+    Event::Messages(MessageBatch::builder().messages(messages.into()).origin(BatchOrigin::Live).build())
 }
 
 use whatsapp_rust::wacore_binary::jid::JidExt;
@@ -341,13 +242,7 @@ fn own_group_and_lid_only_messages_are_skipped() {
 fn terminal_events() {
     assert!(is_terminal(&EngineEvent::StreamReplaced));
     assert!(is_terminal(&EngineEvent::PairingQrCodesExhausted));
-    assert!(is_terminal(&EngineEvent::ConnectFailure {
-        reason: String::new(),
-        permanent: false
-    }));
+    assert!(is_terminal(&EngineEvent::ConnectFailure { reason: String::new(), permanent: false }));
     assert!(!is_terminal(&EngineEvent::SocketOpened));
-    assert!(!is_terminal(&EngineEvent::Connected {
-        phone: None,
-        push_name: None
-    }));
+    assert!(!is_terminal(&EngineEvent::Connected { phone: None, push_name: None }));
 }

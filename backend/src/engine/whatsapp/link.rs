@@ -85,10 +85,7 @@ impl Shared {
     }
 
     fn take_error(&self) -> Option<String> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     /// A connection attempt failed before the socket opened: remember why, and make
@@ -116,9 +113,7 @@ impl Shared {
         }
         let error = self.take_error();
         let ev = if self.requested.load(Ordering::SeqCst) {
-            EngineEvent::Disconnected {
-                reason: DisconnectReason::Requested,
-            }
+            EngineEvent::Disconnected { reason: DisconnectReason::Requested }
         } else if !self.socket_opened.load(Ordering::SeqCst) {
             EngineEvent::ConnectFailure {
                 reason: error.unwrap_or_else(|| "network: could not connect".to_owned()),
@@ -126,9 +121,7 @@ impl Shared {
             }
         } else {
             EngineEvent::Disconnected {
-                reason: DisconnectReason::Network(
-                    error.unwrap_or_else(|| "connection closed".to_owned()),
-                ),
+                reason: DisconnectReason::Network(error.unwrap_or_else(|| "connection closed".to_owned())),
             }
         };
         self.emit(ev);
@@ -187,11 +180,45 @@ impl EventHandler for Handler {
     }
 }
 
-/// Forwards engine events, in order, to the session task's bounded channel.
-pub async fn forward(mut rx: mpsc::UnboundedReceiver<EngineEvent>, out: mpsc::Sender<EngineEvent>) {
-    while let Some(ev) = rx.recv().await {
-        if out.send(ev).await.is_err() {
-            break;
+/// Forwards engine events, in order, to the session task's bounded channel. Stops
+/// (dropping the session's sender) once the supervisor is done and the final event
+/// has been passed on, even if library tasks still hold the client for a while.
+pub async fn forward(
+    mut rx: mpsc::UnboundedReceiver<EngineEvent>,
+    out: mpsc::Sender<EngineEvent>,
+    done: watch::Receiver<bool>,
+) {
+    let finished = until_true(done);
+    tokio::pin!(finished);
+    loop {
+        tokio::select! {
+            biased;
+            ev = rx.recv() => match ev {
+                Some(ev) => {
+                    if out.send(ev).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            () = &mut finished => {
+                while let Ok(ev) = rx.try_recv() {
+                    if out.send(ev).await.is_err() {
+                        return;
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Resolves once the flag is set (or its sender is gone).
+async fn until_true(mut flag: watch::Receiver<bool>) {
+    loop {
+        let set = *flag.borrow_and_update();
+        if set || flag.changed().await.is_err() {
+            return;
         }
     }
 }
@@ -244,11 +271,7 @@ pub async fn supervise(
         shared.set_auto_reconnect(false);
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, client.disconnect()).await;
         // A client that never opened its socket has nothing left to flush.
-        let grace = if shared.socket_opened.load(Ordering::SeqCst) {
-            SHUTDOWN_GRACE
-        } else {
-            Duration::from_secs(1)
-        };
+        let grace = if shared.socket_opened.load(Ordering::SeqCst) { SHUTDOWN_GRACE } else { Duration::from_secs(1) };
         if tokio::time::timeout(grace, &mut handle).await.is_err() {
             handle.abort();
         }
@@ -274,13 +297,7 @@ impl WhatsappLink {
         close_tx: watch::Sender<bool>,
         done_rx: watch::Receiver<bool>,
     ) -> Self {
-        Self {
-            client,
-            keys,
-            shared,
-            close_tx,
-            done_rx,
-        }
+        Self { client, keys, shared, close_tx, done_rx }
     }
 
     /// Asks the supervisor to stop the client and waits (bounded) until it has.
@@ -288,11 +305,7 @@ impl WhatsappLink {
         self.shared.requested.store(true, Ordering::SeqCst);
         let _ = self.close_tx.send(true);
         let mut done = self.done_rx.clone();
-        let _ = tokio::time::timeout(
-            SHUTDOWN_GRACE * 3,
-            done.wait_for(|finished| *finished),
-        )
-        .await;
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE * 3, done.wait_for(|finished| *finished)).await;
     }
 }
 
@@ -308,30 +321,18 @@ impl Link for WhatsappLink {
         }
         let to = Jid::pn(msg.to.as_str());
         let message = build_message(&self.client, msg).await?;
-        self.client
-            .send_message(to, message)
-            .await
-            .map(|sent| sent.message_id)
-            .map_err(failed)
+        self.client.send_message(to, message).await.map(|sent| sent.message_id).map_err(failed)
     }
 
     async fn pair_with_code(&self, phone: &Phone) -> Result<String, EngineError> {
         if self.client.is_logged_in() {
             return Err(EngineError::Failed("already paired".into()));
         }
-        self.client
-            .wait_for_socket(PAIR_CODE_SOCKET_WAIT)
-            .await
-            .map_err(|_| EngineError::NotConnected)?;
-        let options = || PairCodeOptions {
-            phone_number: phone.as_str().to_owned(),
-            ..Default::default()
-        };
+        self.client.wait_for_socket(PAIR_CODE_SOCKET_WAIT).await.map_err(|_| EngineError::NotConnected)?;
+        let options = || PairCodeOptions { phone_number: phone.as_str().to_owned(), ..Default::default() };
         match self.client.pair_with_code(options()).await {
             Ok(code) => Ok(code),
-            Err(PairError::PairCode(
-                PairCodeError::CodeAlreadyOutstanding { .. },
-            )) => {
+            Err(PairError::PairCode(PairCodeError::CodeAlreadyOutstanding { .. })) => {
                 // A new code was asked for on purpose: replace the outstanding one.
                 self.client.cancel_pair_code().await;
                 self.client.pair_with_code(options()).await.map_err(failed)

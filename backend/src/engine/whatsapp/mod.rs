@@ -86,11 +86,7 @@ impl Engine for WhatsappEngine {
     }
 
     async fn connect(&self, spec: ConnectSpec) -> Result<Box<dyn Link>, EngineError> {
-        let ConnectSpec {
-            session_id,
-            keys,
-            events,
-        } = spec;
+        let ConnectSpec { session_id, keys, events } = spec;
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::new(tx));
 
@@ -109,29 +105,21 @@ impl Engine for WhatsappEngine {
         if let Some(version) = self.config.app_version {
             builder = builder.with_version(version);
         }
-        let bot = builder.build().await.map_err(|e| {
-            EngineError::Failed(format!("whatsapp client for session {session_id}: {e}"))
-        })?;
+        let bot = builder
+            .build()
+            .await
+            .map_err(|e| EngineError::Failed(format!("whatsapp client for session {session_id}: {e}")))?;
 
         let client = bot.client();
         // The session task owns reconnecting; see link.rs.
         client.enable_auto_reconnect.store(false, Ordering::SeqCst);
         shared.attach(&client);
 
-        tokio::spawn(forward(rx, events));
         let handle = bot.spawn();
         let (close_tx, close_rx) = watch::channel(false);
         let (done_tx, done_rx) = watch::channel(false);
-        tokio::spawn(supervise(
-            shared.clone(),
-            client.clone(),
-            handle,
-            close_rx,
-            done_tx,
-            self.config.connect_timeout,
-        ));
-        Ok(Box::new(WhatsappLink::new(
-            client, keys, shared, close_tx, done_rx,
-        )))
+        tokio::spawn(forward(rx, events, done_rx.clone()));
+        tokio::spawn(supervise(shared.clone(), client.clone(), handle, close_rx, done_tx, self.config.connect_timeout));
+        Ok(Box::new(WhatsappLink::new(client, keys, shared, close_tx, done_rx)))
     }
 }

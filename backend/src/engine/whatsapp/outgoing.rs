@@ -4,8 +4,8 @@
 use whatsapp_rust::buffa::MessageField;
 use whatsapp_rust::download::MediaType;
 use whatsapp_rust::upload::UploadResponse;
-use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
+use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::{Client, UploadOptions};
 
 use crate::engine::{EngineError, Outgoing, OutgoingMedia};
@@ -26,7 +26,7 @@ pub fn media_type_for(mimetype: &str) -> MediaType {
 
 /// The message to send: uploads the media first when there is any.
 pub async fn build_message(client: &Client, msg: Outgoing) -> Result<wa::Message, EngineError> {
-    let Some(media) = msg.media else {
+    let Some(mut media) = msg.media else {
         return match msg.text {
             Some(text) if !text.is_empty() => Ok(wa::Message::text(text)),
             _ => Err(EngineError::Failed("nothing to send: no text and no media".into())),
@@ -34,7 +34,7 @@ pub async fn build_message(client: &Client, msg: Outgoing) -> Result<wa::Message
     };
     let kind = media_type_for(&media.mimetype);
     let uploaded = client
-        .upload(media.data.clone(), kind.clone(), UploadOptions::new())
+        .upload(std::mem::take(&mut media.data), kind, UploadOptions::new())
         .await
         .map_err(|e| EngineError::Failed(format!("media upload failed: {e:#}")))?;
     // A caption of its own wins; otherwise the message text captions the media.
@@ -71,12 +71,7 @@ impl From<UploadResponse> for Uploaded {
 }
 
 /// The media message for an uploaded blob (no network; unit-testable).
-pub fn media_message(
-    kind: MediaType,
-    media: &OutgoingMedia,
-    caption: Option<String>,
-    up: Uploaded,
-) -> wa::Message {
+pub fn media_message(kind: MediaType, media: &OutgoingMedia, caption: Option<String>, up: Uploaded) -> wa::Message {
     let mimetype = Some(media.mimetype.clone());
     let file_length = Some(up.file_length);
     let media_key = Some(up.media_key.to_vec());

@@ -25,9 +25,7 @@ impl ReportingTransportFactory {
 
 #[async_trait]
 impl TransportFactory for ReportingTransportFactory {
-    async fn create_transport(
-        &self,
-    ) -> Result<(Arc<dyn Transport>, Receiver<TransportEvent>), anyhow::Error> {
+    async fn create_transport(&self) -> Result<(Arc<dyn Transport>, Receiver<TransportEvent>), anyhow::Error> {
         match self.inner.create_transport().await {
             Ok(pair) => Ok(pair),
             Err(e) => {

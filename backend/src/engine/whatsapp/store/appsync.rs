@@ -21,31 +21,21 @@ impl AppSyncStore for KeyStoreBackend {
     }
 
     async fn set_sync_key(&self, key_id: &[u8], key: AppStateSyncKey) -> Result<()> {
-        self.put_json(ns::APP_STATE_SYNC_KEY, &hex::encode(key_id), &key)
-            .await?;
+        self.put_json(ns::APP_STATE_SYNC_KEY, &hex::encode(key_id), &key).await?;
         self.put(ns::APP_STATE_META, LATEST_SYNC_KEY_ID, key_id).await
     }
 
     async fn get_version(&self, name: &str) -> Result<HashState> {
-        Ok(self
-            .get_json(ns::APP_STATE_VERSION, name)
-            .await?
-            .unwrap_or_default())
+        Ok(self.get_json(ns::APP_STATE_VERSION, name).await?.unwrap_or_default())
     }
 
     async fn set_version(&self, name: &str, state: HashState) -> Result<()> {
         self.put_json(ns::APP_STATE_VERSION, name, &state).await
     }
 
-    async fn put_mutation_macs(
-        &self,
-        name: &str,
-        _version: u64,
-        mutations: &[AppStateMutationMAC],
-    ) -> Result<()> {
+    async fn put_mutation_macs(&self, name: &str, _version: u64, mutations: &[AppStateMutationMAC]) -> Result<()> {
         for m in mutations {
-            self.put(ns::MUTATION_MAC, &mac_key(name, &m.index_mac), &m.value_mac)
-                .await?;
+            self.put(ns::MUTATION_MAC, &mac_key(name, &m.index_mac), &m.value_mac).await?;
         }
         Ok(())
     }
@@ -56,8 +46,7 @@ impl AppSyncStore for KeyStoreBackend {
 
     async fn delete_mutation_macs(&self, name: &str, index_macs: &[Vec<u8>]) -> Result<()> {
         for index_mac in index_macs {
-            self.delete(ns::MUTATION_MAC, &mac_key(name, index_mac))
-                .await?;
+            self.delete(ns::MUTATION_MAC, &mac_key(name, index_mac)).await?;
         }
         Ok(())
     }

@@ -64,10 +64,7 @@ pub struct KeyStoreBackend {
 
 impl KeyStoreBackend {
     pub fn new(keys: KeyStore) -> Self {
-        Self {
-            keys,
-            rmw: Mutex::new(()),
-        }
+        Self { keys, rmw: Mutex::new(()) }
     }
 
     pub fn keys(&self) -> &KeyStore {

@@ -4,18 +4,12 @@
 
 use async_trait::async_trait;
 use whatsapp_rust::wacore::store::error::Result;
-use whatsapp_rust::wacore::store::traits::{
-    DeviceListRecord, LidPnMappingEntry, ProtocolStore, TcTokenEntry,
-};
+use whatsapp_rust::wacore::store::traits::{DeviceListRecord, LidPnMappingEntry, ProtocolStore, TcTokenEntry};
 
 use super::{from_json, invalid, join, join_prefix, now_secs, ns, split, stamp, unstamp, KeyStoreBackend};
 
 /// Deletes every row of `namespace` whose stamped timestamp satisfies `expired`.
-async fn sweep_stamped(
-    store: &KeyStoreBackend,
-    namespace: &str,
-    expired: impl Fn(i64) -> bool,
-) -> Result<u32> {
+async fn sweep_stamped(store: &KeyStoreBackend, namespace: &str, expired: impl Fn(i64) -> bool) -> Result<u32> {
     let mut deleted = 0u32;
     for (key, value) in store.list(namespace, "").await? {
         let is_expired = match unstamp(&value) {
@@ -44,9 +38,7 @@ impl KeyStoreBackend {
 #[async_trait]
 impl ProtocolStore for KeyStoreBackend {
     async fn get_sender_key_devices(&self, group_jid: &str) -> Result<Vec<(String, bool)>> {
-        let rows = self
-            .list(ns::SENDER_KEY_DEVICE, &join_prefix(&[group_jid]))
-            .await?;
+        let rows = self.list(ns::SENDER_KEY_DEVICE, &join_prefix(&[group_jid])).await?;
         Ok(rows
             .into_iter()
             .filter_map(|(key, value)| {
@@ -59,20 +51,13 @@ impl ProtocolStore for KeyStoreBackend {
 
     async fn set_sender_key_status(&self, group_jid: &str, entries: &[(&str, bool)]) -> Result<()> {
         for (device_jid, has_key) in entries {
-            self.put(
-                ns::SENDER_KEY_DEVICE,
-                &join(&[group_jid, device_jid]),
-                &[u8::from(*has_key)],
-            )
-            .await?;
+            self.put(ns::SENDER_KEY_DEVICE, &join(&[group_jid, device_jid]), &[u8::from(*has_key)]).await?;
         }
         Ok(())
     }
 
     async fn clear_sender_key_devices(&self, group_jid: &str) -> Result<()> {
-        let rows = self
-            .list(ns::SENDER_KEY_DEVICE, &join_prefix(&[group_jid]))
-            .await?;
+        let rows = self.list(ns::SENDER_KEY_DEVICE, &join_prefix(&[group_jid])).await?;
         for (key, _) in rows {
             self.delete(ns::SENDER_KEY_DEVICE, &key).await?;
         }
@@ -105,10 +90,7 @@ impl ProtocolStore for KeyStoreBackend {
             return Ok(None);
         };
         let lid = String::from_utf8(lid).map_err(|_| invalid("pn mapping"))?;
-        Ok(self
-            .lid_mapping(&lid)
-            .await?
-            .filter(|entry| entry.phone_number == phone))
+        Ok(self.lid_mapping(&lid).await?.filter(|entry| entry.phone_number == phone))
     }
 
     async fn put_lid_mapping(&self, entry: &LidPnMappingEntry) -> Result<()> {
@@ -116,37 +98,24 @@ impl ProtocolStore for KeyStoreBackend {
         if let Some(old) = self.lid_mapping(&entry.lid).await? {
             if old.phone_number != entry.phone_number {
                 // Drop the stale reverse entry, but only if it still points at this LID.
-                if self.get(ns::PN_MAPPING, &old.phone_number).await?.as_deref()
-                    == Some(entry.lid.as_bytes())
-                {
+                if self.get(ns::PN_MAPPING, &old.phone_number).await?.as_deref() == Some(entry.lid.as_bytes()) {
                     self.delete(ns::PN_MAPPING, &old.phone_number).await?;
                 }
             }
         }
         self.put_json(ns::LID_MAPPING, &entry.lid, entry).await?;
-        self.put(ns::PN_MAPPING, &entry.phone_number, entry.lid.as_bytes())
-            .await
+        self.put(ns::PN_MAPPING, &entry.phone_number, entry.lid.as_bytes()).await
     }
 
     async fn get_all_lid_mappings(&self) -> Result<Vec<LidPnMappingEntry>> {
-        self.list(ns::LID_MAPPING, "")
-            .await?
-            .iter()
-            .map(|(_, value)| from_json(value))
-            .collect()
+        self.list(ns::LID_MAPPING, "").await?.iter().map(|(_, value)| from_json(value)).collect()
     }
 
     async fn save_base_key(&self, address: &str, message_id: &str, base_key: &[u8]) -> Result<()> {
-        self.put(ns::BASE_KEY, &join(&[address, message_id]), base_key)
-            .await
+        self.put(ns::BASE_KEY, &join(&[address, message_id]), base_key).await
     }
 
-    async fn has_same_base_key(
-        &self,
-        address: &str,
-        message_id: &str,
-        current_base_key: &[u8],
-    ) -> Result<bool> {
+    async fn has_same_base_key(&self, address: &str, message_id: &str, current_base_key: &[u8]) -> Result<bool> {
         let stored = self.get(ns::BASE_KEY, &join(&[address, message_id])).await?;
         Ok(stored.as_deref() == Some(current_base_key))
     }
@@ -193,12 +162,7 @@ impl ProtocolStore for KeyStoreBackend {
     }
 
     async fn get_all_tc_token_jids(&self) -> Result<Vec<String>> {
-        Ok(self
-            .list(ns::TC_TOKEN, "")
-            .await?
-            .into_iter()
-            .map(|(key, _)| key)
-            .collect())
+        Ok(self.list(ns::TC_TOKEN, "").await?.into_iter().map(|(key, _)| key).collect())
     }
 
     async fn delete_expired_tc_tokens(&self, token_cutoff: i64, sender_cutoff: i64) -> Result<u32> {
@@ -207,8 +171,7 @@ impl ProtocolStore for KeyStoreBackend {
         for (jid, value) in self.list(ns::TC_TOKEN, "").await? {
             let live = match from_json::<TcTokenEntry>(&value) {
                 Ok(entry) => {
-                    let token_live =
-                        !entry.token.is_empty() && entry.token_timestamp >= token_cutoff;
+                    let token_live = !entry.token.is_empty() && entry.token_timestamp >= token_cutoff;
                     let sender_live = entry.sender_timestamp.is_some_and(|ts| ts >= sender_cutoff);
                     token_live || sender_live
                 }
@@ -227,9 +190,7 @@ impl ProtocolStore for KeyStoreBackend {
         let entry = match self.tc_token(jid).await? {
             Some(existing) => TcTokenEntry {
                 sender_timestamp: Some(
-                    existing
-                        .sender_timestamp
-                        .map_or(sender_timestamp, |ts| ts.max(sender_timestamp)),
+                    existing.sender_timestamp.map_or(sender_timestamp, |ts| ts.max(sender_timestamp)),
                 ),
                 ..existing
             },
@@ -260,12 +221,7 @@ impl ProtocolStore for KeyStoreBackend {
     }
 
     async fn store_sent_message(&self, chat_jid: &str, message_id: &str, payload: &[u8]) -> Result<()> {
-        self.put(
-            ns::SENT_MESSAGE,
-            &join(&[chat_jid, message_id]),
-            &stamp(now_secs(), payload),
-        )
-        .await
+        self.put(ns::SENT_MESSAGE, &join(&[chat_jid, message_id]), &stamp(now_secs(), payload)).await
     }
 
     async fn take_sent_message(&self, chat_jid: &str, message_id: &str) -> Result<Option<Vec<u8>>> {
@@ -284,12 +240,7 @@ impl ProtocolStore for KeyStoreBackend {
     }
 
     async fn store_pending_inbound(&self, chat: &str, sender: &str, id: &str, message: &[u8]) -> Result<()> {
-        self.put(
-            ns::PENDING_INBOUND,
-            &join(&[chat, sender, id]),
-            &stamp(now_secs(), message),
-        )
-        .await
+        self.put(ns::PENDING_INBOUND, &join(&[chat, sender, id]), &stamp(now_secs(), message)).await
     }
 
     async fn get_pending_inbound(&self, chat: &str, sender: &str, id: &str) -> Result<Option<Vec<u8>>> {
@@ -303,8 +254,7 @@ impl ProtocolStore for KeyStoreBackend {
     }
 
     async fn delete_pending_inbound(&self, chat: &str, sender: &str, id: &str) -> Result<()> {
-        self.delete(ns::PENDING_INBOUND, &join(&[chat, sender, id]))
-            .await
+        self.delete(ns::PENDING_INBOUND, &join(&[chat, sender, id])).await
     }
 
     async fn delete_expired_pending_inbound(&self, cutoff_timestamp: i64) -> Result<u32> {

@@ -3,8 +3,7 @@
 use async_trait::async_trait;
 use whatsapp_rust::wacore::store::error::Result;
 use whatsapp_rust::wacore::store::traits::{
-    merge_msg_secret_expiry, merge_msg_secret_message_ts, MessageSecret, MsgSecretEntry,
-    MsgSecretStore,
+    merge_msg_secret_expiry, merge_msg_secret_message_ts, MessageSecret, MsgSecretEntry, MsgSecretStore,
 };
 
 use super::{invalid, join, ns, KeyStoreBackend};
@@ -34,11 +33,7 @@ impl SecretRow {
         let secret = MessageSecret::try_from(&bytes[..n]).map_err(|_| malformed())?;
         let expires_at = i64::from_be_bytes(bytes[n..n + 8].try_into().map_err(|_| malformed())?);
         let message_ts = i64::from_be_bytes(bytes[n + 8..].try_into().map_err(|_| malformed())?);
-        Ok(Self {
-            secret,
-            expires_at,
-            message_ts,
-        })
+        Ok(Self { secret, expires_at, message_ts })
     }
 }
 
@@ -64,19 +59,15 @@ impl MsgSecretStore for KeyStoreBackend {
                     let old = SecretRow::decode(&bytes).ok();
                     SecretRow {
                         secret: entry.secret,
-                        expires_at: old.as_ref().map_or(entry.expires_at, |o| {
-                            merge_msg_secret_expiry(o.expires_at, entry.expires_at)
-                        }),
-                        message_ts: old.as_ref().map_or(entry.message_ts, |o| {
-                            merge_msg_secret_message_ts(o.message_ts, entry.message_ts)
-                        }),
+                        expires_at: old
+                            .as_ref()
+                            .map_or(entry.expires_at, |o| merge_msg_secret_expiry(o.expires_at, entry.expires_at)),
+                        message_ts: old
+                            .as_ref()
+                            .map_or(entry.message_ts, |o| merge_msg_secret_message_ts(o.message_ts, entry.message_ts)),
                     }
                 }
-                None => SecretRow {
-                    secret: entry.secret,
-                    expires_at: entry.expires_at,
-                    message_ts: entry.message_ts,
-                },
+                None => SecretRow { secret: entry.secret, expires_at: entry.expires_at, message_ts: entry.message_ts },
             };
             self.put(ns::MSG_SECRET, &key, &row.encode()).await?;
         }
@@ -84,22 +75,11 @@ impl MsgSecretStore for KeyStoreBackend {
     }
 
     async fn get_msg_secret(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .secret_row(chat, sender, msg_id)
-            .await?
-            .map(|row| row.secret.to_vec()))
+        Ok(self.secret_row(chat, sender, msg_id).await?.map(|row| row.secret.to_vec()))
     }
 
-    async fn get_msg_secret_with_ts(
-        &self,
-        chat: &str,
-        sender: &str,
-        msg_id: &str,
-    ) -> Result<Option<(Vec<u8>, i64)>> {
-        Ok(self
-            .secret_row(chat, sender, msg_id)
-            .await?
-            .map(|row| (row.secret.to_vec(), row.message_ts)))
+    async fn get_msg_secret_with_ts(&self, chat: &str, sender: &str, msg_id: &str) -> Result<Option<(Vec<u8>, i64)>> {
+        Ok(self.secret_row(chat, sender, msg_id).await?.map(|row| (row.secret.to_vec(), row.message_ts)))
     }
 
     async fn delete_expired_msg_secrets(&self, cutoff_timestamp: i64) -> Result<u32> {
@@ -125,11 +105,7 @@ mod tests {
 
     #[test]
     fn secret_rows_round_trip_and_reject_bad_lengths() {
-        let row = SecretRow {
-            secret: [7u8; 32],
-            expires_at: 42,
-            message_ts: -1,
-        };
+        let row = SecretRow { secret: [7u8; 32], expires_at: 42, message_ts: -1 };
         let back = SecretRow::decode(&row.encode()).ok();
         assert_eq!(back.map(|r| (r.secret, r.expires_at, r.message_ts)), Some(([7u8; 32], 42, -1)));
         assert!(SecretRow::decode(&[0u8; 10]).is_err());

@@ -24,9 +24,7 @@ fn unpack_prekey(bytes: &[u8]) -> Result<(bool, &[u8])> {
 
 /// Whether `address` (`user@server` or `user:device@server`) belongs to `user`.
 fn address_of_user(address: &str, user: &str) -> bool {
-    address
-        .strip_prefix(user)
-        .is_some_and(|rest| rest.starts_with('@') || rest.starts_with(':'))
+    address.strip_prefix(user).is_some_and(|rest| rest.starts_with('@') || rest.starts_with(':'))
 }
 
 #[async_trait]
@@ -38,9 +36,7 @@ impl SignalStore for KeyStoreBackend {
     async fn load_identity(&self, address: &str) -> Result<Option<[u8; 32]>> {
         match self.get(ns::IDENTITY, address).await? {
             None => Ok(None),
-            Some(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
-                .map(Some)
-                .map_err(|_| invalid("identity key")),
+            Some(bytes) => <[u8; 32]>::try_from(bytes.as_slice()).map(Some).map_err(|_| invalid("identity key")),
         }
     }
 
@@ -105,11 +101,7 @@ impl SignalStore for KeyStoreBackend {
 
     async fn get_max_prekey_id(&self) -> Result<u32> {
         let rows = self.list(ns::PREKEY, "").await?;
-        Ok(rows
-            .iter()
-            .filter_map(|(key, _)| parse_id_key(key))
-            .max()
-            .unwrap_or(0))
+        Ok(rows.iter().filter_map(|(key, _)| parse_id_key(key)).max().unwrap_or(0))
     }
 
     async fn store_signed_prekey(&self, id: u32, record: &[u8]) -> Result<()> {
@@ -122,10 +114,7 @@ impl SignalStore for KeyStoreBackend {
 
     async fn load_all_signed_prekeys(&self) -> Result<Vec<(u32, Vec<u8>)>> {
         let rows = self.list(ns::SIGNED_PREKEY, "").await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(key, record)| parse_id_key(&key).map(|id| (id, record)))
-            .collect())
+        Ok(rows.into_iter().filter_map(|(key, record)| parse_id_key(&key).map(|id| (id, record))).collect())
     }
 
     async fn remove_signed_prekey(&self, id: u32) -> Result<()> {
