@@ -194,9 +194,11 @@ async fn app_sync_store_round_trips() {
     // versions: missing is the default state
     let empty = s.get_version("regular_high").await.unwrap();
     assert_eq!(empty.version, 0);
-    let mut state = HashState::default();
-    state.version = 7;
-    state.hash = [9; 128];
+    let mut state = HashState {
+        version: 7,
+        hash: [9; 128],
+        ..Default::default()
+    };
     state.index_value_map.insert("idx".into(), marked("v"));
     s.set_version("regular_high", state.clone()).await.unwrap();
     let back = s.get_version("regular_high").await.unwrap();
