@@ -4,20 +4,12 @@ use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use wahub_tests::{
-    eventually, json_of, spawn_app, spawn_app_with, Received, Receiver, TestApp, TestUser,
-};
+use wahub_tests::{eventually, json_of, spawn_app, spawn_app_with, Received, Receiver, TestApp, TestUser};
 
 const SECRET: &str = "a-test-secret-of-some-length";
 
 async fn create_hook(app: &TestApp, user: &TestUser, url: &str, events: Value) -> Value {
-    let r = app
-        .post(
-            "/api/v1/webhooks",
-            &user.token,
-            json!({"url": url, "events": events, "secret": SECRET}),
-        )
-        .await;
+    let r = app.post("/api/v1/webhooks", &user.token, json!({"url": url, "events": events, "secret": SECRET})).await;
     json_of(r, 201).await
 }
 
@@ -26,12 +18,7 @@ fn id(v: &Value) -> String {
 }
 
 async fn deliveries(app: &TestApp, user: &TestUser, hook: &str) -> Vec<Value> {
-    let log = json_of(
-        app.get(&format!("/api/v1/webhooks/{hook}/deliveries"), &user.token)
-            .await,
-        200,
-    )
-    .await;
+    let log = json_of(app.get(&format!("/api/v1/webhooks/{hook}/deliveries"), &user.token).await, 200).await;
     log.as_array().expect("array").clone()
 }
 
@@ -59,11 +46,7 @@ fn verify(req: &Received, secret: &str) -> bool {
 }
 
 async fn patch(app: &TestApp, user: &TestUser, path: &str, body: Value) -> reqwest::Response {
-    app.request(Method::PATCH, path, Some(&user.token))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.request(Method::PATCH, path, Some(&user.token)).json(&body).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -72,26 +55,14 @@ async fn crud_validation_and_ownership() {
     let user = app.register("a@example.com").await;
     let other = app.register("b@example.com").await;
 
-    let created = create_hook(
-        &app,
-        &user,
-        "https://example.com/hook",
-        json!(["session.*", "message.received"]),
-    )
-    .await;
+    let created = create_hook(&app, &user, "https://example.com/hook", json!(["session.*", "message.received"])).await;
     assert_eq!(created["secret"], SECRET, "the secret is shown on create");
     assert_eq!(created["events"], json!(["session.*", "message.received"]));
     assert_eq!(created["active"], true);
     let hook = id(&created);
 
     // Without a secret or events: a generated secret, every event.
-    let r = app
-        .post(
-            "/api/v1/webhooks",
-            &user.token,
-            json!({"url": "http://127.0.0.1:9/x"}),
-        )
-        .await;
+    let r = app.post("/api/v1/webhooks", &user.token, json!({"url": "http://127.0.0.1:9/x"})).await;
     let generated = json_of(r, 201).await;
     assert!(generated["secret"].as_str().unwrap().starts_with("whsec_"));
     assert!(generated["secret"].as_str().unwrap().len() >= 40);
@@ -100,17 +71,8 @@ async fn crud_validation_and_ownership() {
     // Listing and reading never show the secret.
     let list = json_of(app.get("/api/v1/webhooks", &user.token).await, 200).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
-    assert!(list
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|w| w.get("secret").is_none()));
-    let one = json_of(
-        app.get(&format!("/api/v1/webhooks/{hook}"), &user.token)
-            .await,
-        200,
-    )
-    .await;
+    assert!(list.as_array().unwrap().iter().all(|w| w.get("secret").is_none()));
+    let one = json_of(app.get(&format!("/api/v1/webhooks/{hook}"), &user.token).await, 200).await;
     assert_eq!(one["url"], "https://example.com/hook");
     assert!(one.get("secret").is_none());
 
@@ -139,28 +101,14 @@ async fn crud_validation_and_ownership() {
         json!({"url": "https://example.com", "events": []}),
         json!({"url": "https://example.com", "secret": "short"}),
     ] {
-        let r = app
-            .post("/api/v1/webhooks", &user.token, body.clone())
-            .await;
+        let r = app.post("/api/v1/webhooks", &user.token, body.clone()).await;
         assert_eq!(json_of(r, 422).await["code"], "validation_failed", "{body}");
     }
-    for body in [
-        json!({"url": 42}),
-        json!({"url": "https://example.com", "events": "session.qr"}),
-        json!({}),
-    ] {
-        let r = app
-            .post("/api/v1/webhooks", &user.token, body.clone())
-            .await;
+    for body in [json!({"url": 42}), json!({"url": "https://example.com", "events": "session.qr"}), json!({})] {
+        let r = app.post("/api/v1/webhooks", &user.token, body.clone()).await;
         assert!(r.status().is_client_error(), "{body}: {}", r.status());
     }
-    let r = patch(
-        &app,
-        &user,
-        &format!("/api/v1/webhooks/{hook}"),
-        json!({"url": "gopher://x"}),
-    )
-    .await;
+    let r = patch(&app, &user, &format!("/api/v1/webhooks/{hook}"), json!({"url": "gopher://x"})).await;
     assert_eq!(json_of(r, 422).await["code"], "validation_failed");
 
     // Another user's webhook does not exist for them.
@@ -170,57 +118,27 @@ async fn crud_validation_and_ownership() {
         (Method::PATCH, format!("/api/v1/webhooks/{hook}")),
         (Method::DELETE, format!("/api/v1/webhooks/{hook}")),
         (Method::GET, format!("/api/v1/webhooks/{hook}/deliveries")),
-        (
-            Method::POST,
-            format!("/api/v1/webhooks/{hook}/deliveries/{fake}/redeliver"),
-        ),
+        (Method::POST, format!("/api/v1/webhooks/{hook}/deliveries/{fake}/redeliver")),
     ] {
-        let r = app
-            .request(method.clone(), &path, Some(&other.token))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            json_of(r, 404).await["code"],
-            "not_found",
-            "{method} {path}"
-        );
+        let r = app.request(method.clone(), &path, Some(&other.token)).json(&json!({})).send().await.unwrap();
+        assert_eq!(json_of(r, 404).await["code"], "not_found", "{method} {path}");
     }
-    assert!(
-        json_of(app.get("/api/v1/webhooks", &other.token).await, 200)
-            .await
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    let r = app
-        .post(
-            &format!("/api/v1/webhooks/{hook}/deliveries/{fake}/redeliver"),
-            &user.token,
-            json!({}),
-        )
-        .await;
+    assert!(json_of(app.get("/api/v1/webhooks", &other.token).await, 200).await.as_array().unwrap().is_empty());
+    let r = app.post(&format!("/api/v1/webhooks/{hook}/deliveries/{fake}/redeliver"), &user.token, json!({})).await;
     assert_eq!(json_of(r, 404).await["code"], "not_found");
 
-    assert_eq!(
-        app.delete(&format!("/api/v1/webhooks/{hook}"), &user.token)
-            .await
-            .status(),
-        204
-    );
-    assert_eq!(
-        app.get(&format!("/api/v1/webhooks/{hook}"), &user.token)
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        app.delete(&format!("/api/v1/webhooks/{hook}"), &user.token)
-            .await
-            .status(),
-        404
-    );
+    let r = app.get(&format!("/api/v1/webhooks/{hook}/deliveries?limit=0"), &user.token).await;
+    assert!(r.status().is_client_error());
+    let spec = json_of(app.client.get(app.url("/api/openapi.json")).send().await.unwrap(), 200).await;
+    for path in
+        ["/api/v1/webhooks", "/api/v1/webhooks/{id}", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver"]
+    {
+        assert!(spec["paths"].get(path).is_some(), "{path} is documented");
+    }
+
+    assert_eq!(app.delete(&format!("/api/v1/webhooks/{hook}"), &user.token).await.status(), 204);
+    assert_eq!(app.get(&format!("/api/v1/webhooks/{hook}"), &user.token).await.status(), 404);
+    assert_eq!(app.delete(&format!("/api/v1/webhooks/{hook}"), &user.token).await.status(), 404);
     app.stop().await;
 }
 
@@ -232,13 +150,7 @@ async fn deliveries_are_signed_and_only_for_subscribed_events() {
     let hook = id(&create_hook(&app, &user, &receiver.url, json!(["session.created"])).await);
     let session = app.create_session(&user, "main", false).await;
     // session.updated is not subscribed: only the creation arrives.
-    patch(
-        &app,
-        &user,
-        &format!("/api/v1/sessions/{}", id(&session)),
-        json!({"name": "renamed"}),
-    )
-    .await;
+    patch(&app, &user, &format!("/api/v1/sessions/{}", id(&session)), json!({"name": "renamed"})).await;
 
     let seen = receiver.wait_for(1, 10).await;
     let req = &seen[0];
@@ -247,10 +159,7 @@ async fn deliveries_are_signed_and_only_for_subscribed_events() {
     assert!(req.header("content-type").starts_with("application/json"));
     assert_eq!(req.header("x-wahub-event"), "session.created");
     assert!(uuid::Uuid::parse_str(req.header("x-wahub-delivery")).is_ok());
-    let ts: i64 = req
-        .header("x-wahub-timestamp")
-        .parse()
-        .expect("unix seconds");
+    let ts: i64 = req.header("x-wahub-timestamp").parse().expect("unix seconds");
     assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
     assert!(verify(req, SECRET), "the signature verifies");
     assert!(!verify(req, "some-other-secret-entirely"));
@@ -269,11 +178,7 @@ async fn deliveries_are_signed_and_only_for_subscribed_events() {
     assert_eq!(log["payload"], body);
 
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(
-        receiver.requests().len(),
-        1,
-        "unsubscribed events are not sent"
-    );
+    assert_eq!(receiver.requests().len(), 1, "unsubscribed events are not sent");
     assert_eq!(deliveries(&app, &user, &hook).await.len(), 1);
     app.stop().await;
 }
@@ -291,17 +196,11 @@ async fn a_receiver_failing_twice_gets_the_same_delivery_until_it_acknowledges()
     let answered: Vec<u16> = seen.iter().map(|r| r.answered).collect();
     assert_eq!(answered, vec![503, 503, 200]);
     let ids: Vec<&str> = seen.iter().map(|r| r.header("x-wahub-delivery")).collect();
-    assert!(
-        ids.iter().all(|d| *d == ids[0]),
-        "one delivery id across retries: {ids:?}"
-    );
+    assert!(ids.iter().all(|d| *d == ids[0]), "one delivery id across retries: {ids:?}");
     let attempts: Vec<&str> = seen.iter().map(|r| r.header("x-wahub-attempt")).collect();
     assert_eq!(attempts, vec!["1", "2", "3"]);
     assert!(seen.iter().all(|r| verify(r, SECRET)));
-    assert!(
-        seen.iter().all(|r| r.body == seen[0].body),
-        "the same body every time"
-    );
+    assert!(seen.iter().all(|r| r.body == seen[0].body), "the same body every time");
 
     let log = settled(&app, &user, &hook).await;
     assert_eq!(log["status"], "delivered");
@@ -309,14 +208,7 @@ async fn a_receiver_failing_twice_gets_the_same_delivery_until_it_acknowledges()
     assert_eq!(log["last_status_code"], 200);
     // Acknowledged once: nothing more arrives.
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(
-        receiver
-            .requests()
-            .iter()
-            .filter(|r| r.answered == 200)
-            .count(),
-        1
-    );
+    assert_eq!(receiver.requests().iter().filter(|r| r.answered == 200).count(), 1);
     assert_eq!(receiver.requests().len(), 3);
     app.stop().await;
 }
@@ -361,31 +253,18 @@ async fn gives_up_after_max_attempts_and_redeliver_sends_again() {
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["attempts"], 3);
     assert_eq!(failed["last_status_code"], 500);
-    assert!(failed["last_error"]
-        .as_str()
-        .unwrap()
-        .contains("gave up after 3 attempts"));
+    assert!(failed["last_error"].as_str().unwrap().contains("gave up after 3 attempts"));
     assert_eq!(receiver.requests().len(), 3);
 
     let r = app
-        .post(
-            &format!(
-                "/api/v1/webhooks/{hook}/deliveries/{}/redeliver",
-                id(&failed)
-            ),
-            &user.token,
-            json!({}),
-        )
+        .post(&format!("/api/v1/webhooks/{hook}/deliveries/{}/redeliver", id(&failed)), &user.token, json!({}))
         .await;
     let again = json_of(r, 202).await;
     assert_ne!(again["id"], failed["id"], "a redelivery is a new delivery");
     assert_eq!(again["status"], "pending");
     assert_eq!(again["payload"], failed["payload"]);
     let seen = receiver.wait_for(4, 10).await;
-    assert_eq!(
-        seen[3].header("x-wahub-delivery"),
-        again["id"].as_str().unwrap()
-    );
+    assert_eq!(seen[3].header("x-wahub-delivery"), again["id"].as_str().unwrap());
     assert_eq!(seen[3].body, seen[0].body);
     assert!(verify(&seen[3], SECRET));
     let log = eventually(10, "the redelivery to be delivered", || async {
@@ -393,10 +272,7 @@ async fn gives_up_after_max_attempts_and_redeliver_sends_again() {
         (log.len() == 2 && log[0]["status"] == "delivered").then_some(log)
     })
     .await;
-    assert_eq!(
-        log[1]["status"], "failed",
-        "the old delivery keeps its history"
-    );
+    assert_eq!(log[1]["status"], "failed", "the old delivery keeps its history");
     app.stop().await;
 }
 
@@ -410,13 +286,7 @@ async fn slow_receivers_time_out_and_are_retried() {
     app.create_session(&user, "main", false).await;
     let timed_out = eventually(10, "a timed-out attempt", || async {
         let log = deliveries(&app, &user, &hook).await;
-        log.first()
-            .filter(|d| {
-                d["last_error"]
-                    .as_str()
-                    .is_some_and(|e| e.contains("timed out"))
-            })
-            .cloned()
+        log.first().filter(|d| d["last_error"].as_str().is_some_and(|e| e.contains("timed out"))).cloned()
     })
     .await;
     assert_eq!(timed_out["status"], "pending");
@@ -441,19 +311,13 @@ async fn a_restart_mid_retry_loses_nothing() {
     let delivery = first[0].header("x-wahub-delivery").to_owned();
     eventually(5, "the failure to be recorded", || async {
         let log = deliveries(&app, &user, &hook).await;
-        log.first()
-            .filter(|d| d["last_status_code"] == 500)
-            .cloned()
+        log.first().filter(|d| d["last_status_code"] == 500).cloned()
     })
     .await;
 
     let app = app.restart().await;
     let seen = receiver.wait_for(2, 15).await;
-    assert_eq!(
-        seen[1].header("x-wahub-delivery"),
-        delivery,
-        "the same delivery after the restart"
-    );
+    assert_eq!(seen[1].header("x-wahub-delivery"), delivery, "the same delivery after the restart");
     assert_eq!(seen[1].answered, 200);
     assert!(verify(&seen[1], SECRET));
     let log = settled(&app, &user, &hook).await;
@@ -475,18 +339,10 @@ async fn pending_deliveries_follow_a_url_change_and_survive_a_restart() {
     app.create_session(&user, "main", false).await;
     eventually(5, "a failed attempt", || async {
         let log = deliveries(&app, &user, &hook).await;
-        log.first()
-            .filter(|d| d["attempts"].as_i64() >= Some(1) && d["last_error"].is_string())
-            .cloned()
+        log.first().filter(|d| d["attempts"].as_i64() >= Some(1) && d["last_error"].is_string()).cloned()
     })
     .await;
-    patch(
-        &app,
-        &user,
-        &format!("/api/v1/webhooks/{hook}"),
-        json!({"url": receiver.url}),
-    )
-    .await;
+    patch(&app, &user, &format!("/api/v1/webhooks/{hook}"), json!({"url": receiver.url})).await;
     let app = app.restart().await;
     let seen = receiver.wait_for(1, 15).await;
     assert_eq!(seen[0].header("x-wahub-event"), "session.created");
@@ -500,24 +356,12 @@ async fn paused_webhooks_get_nothing_and_resume_on_activation() {
     let receiver = Receiver::start().await;
     let user = app.register("a@example.com").await;
     let hook = id(&create_hook(&app, &user, &receiver.url, json!(["session.*"])).await);
-    patch(
-        &app,
-        &user,
-        &format!("/api/v1/webhooks/{hook}"),
-        json!({"active": false}),
-    )
-    .await;
+    patch(&app, &user, &format!("/api/v1/webhooks/{hook}"), json!({"active": false})).await;
     app.create_session(&user, "quiet", false).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(receiver.requests().is_empty());
     assert!(deliveries(&app, &user, &hook).await.is_empty());
-    patch(
-        &app,
-        &user,
-        &format!("/api/v1/webhooks/{hook}"),
-        json!({"active": true}),
-    )
-    .await;
+    patch(&app, &user, &format!("/api/v1/webhooks/{hook}"), json!({"active": true})).await;
     app.create_session(&user, "loud", false).await;
     let seen = receiver.wait_for(1, 10).await;
     assert_eq!(seen[0].json()["data"]["name"], "loud");
@@ -539,28 +383,16 @@ async fn message_events_reach_webhooks() {
         )
         .await;
     assert_eq!(r.status(), 200);
-    let r = app
-        .post(
-            "/api/v1/messages",
-            &user.token,
-            json!({"to": "6289876543210", "text": "hello back"}),
-        )
-        .await;
+    let r = app.post("/api/v1/messages", &user.token, json!({"to": "6289876543210", "text": "hello back"})).await;
     let sent = json_of(r, 202).await;
     let seen = receiver.wait_for(2, 10).await;
-    let by_event = |name: &str| {
-        seen.iter()
-            .find(|r| r.header("x-wahub-event") == name)
-            .map(Received::json)
-    };
+    let by_event = |name: &str| seen.iter().find(|r| r.header("x-wahub-event") == name).map(Received::json);
     let received = by_event("message.received").expect("message.received");
     assert_eq!(received["data"]["text"], "hi there");
     assert_eq!(received["data"]["peer"], "6289876543210");
     assert_eq!(received["data"]["direction"], "in");
     let updated = by_event("message.updated").expect("message.updated");
     assert_eq!(updated["data"], json!({"id": sent["id"], "status": "sent"}));
-    assert!(seen
-        .iter()
-        .all(|r| r.header("x-wahub-event").starts_with("message.")));
+    assert!(seen.iter().all(|r| r.header("x-wahub-event").starts_with("message.")));
     app.stop().await;
 }

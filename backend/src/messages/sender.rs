@@ -29,13 +29,7 @@ pub struct OutboxSender {
 
 impl OutboxSender {
     pub fn new(ctx: Arc<SessionContext>, session_id: Uuid, user_id: Uuid) -> Self {
-        Self {
-            ctx,
-            session_id,
-            user_id,
-            worker: None,
-            last_send: Arc::default(),
-        }
+        Self { ctx, session_id, user_id, worker: None, last_send: Arc::default() }
     }
 
     /// Makes sure a worker is sending over `link`.
@@ -115,23 +109,15 @@ impl Worker {
             if let Some(at) = last {
                 tokio::time::sleep_until(at + interval).await;
             }
-            *self.last_send.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(tokio::time::Instant::now());
-            let (status, error, external) = match self.send(&msg).await {
+            let outcome = self.send(&msg).await;
+            // Measured from when the previous message left, not from when it was picked up.
+            *self.last_send.lock().unwrap_or_else(|p| p.into_inner()) = Some(tokio::time::Instant::now());
+            let (status, error, external) = match outcome {
                 Outcome::Sent(id) => ("sent", None, Some(id)),
                 Outcome::Failed(why) => ("failed", Some(why), None),
                 Outcome::Retry => return,
             };
-            if let Err(e) = set_status(
-                &self.ctx,
-                self.user_id,
-                self.session_id,
-                msg.id,
-                status,
-                error,
-                external,
-            )
-            .await
+            if let Err(e) = set_status(&self.ctx, self.user_id, self.session_id, msg.id, status, error, external).await
             {
                 tracing::error!(session_id = %self.session_id, error = %e, "cannot record message status");
                 return;
@@ -152,15 +138,7 @@ impl Worker {
                 Err(why) => return Outcome::Failed(why),
             },
         };
-        match self
-            .link
-            .send(Outgoing {
-                to,
-                text: msg.text.clone(),
-                media,
-            })
-            .await
-        {
+        match self.link.send(Outgoing { to, text: msg.text.clone(), media }).await {
             Ok(id) => Outcome::Sent(id),
             Err(EngineError::NotConnected) => Outcome::Retry,
             Err(e) => Outcome::Failed(e.to_string()),
@@ -187,28 +165,15 @@ async fn load_media(media: MediaIn) -> Result<OutgoingMedia, String> {
 }
 
 async fn download(url: &str) -> Result<Vec<u8>, String> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let resp = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("media download failed: {e}"))?;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
+    let resp = client.get(url).send().await.map_err(|e| format!("media download failed: {e}"))?;
     if !resp.status().is_success() {
         return Err(format!("media download answered {}", resp.status()));
     }
-    if resp
-        .content_length()
-        .is_some_and(|n| n as usize > MAX_MEDIA_BYTES)
-    {
+    if resp.content_length().is_some_and(|n| n as usize > MAX_MEDIA_BYTES) {
         return Err("media is larger than 16 MiB".into());
     }
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| format!("media download failed: {e}"))?;
+    let bytes = resp.bytes().await.map_err(|e| format!("media download failed: {e}"))?;
     if bytes.len() > MAX_MEDIA_BYTES {
         return Err("media is larger than 16 MiB".into());
     }
