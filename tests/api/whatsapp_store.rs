@@ -12,19 +12,19 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use tokio::sync::mpsc;
 use uuid::Uuid;
-use wahub::db::crypto::Cipher;
-use wahub::engine::whatsapp::whatsapp_rust as wa_rs;
-use wahub::engine::whatsapp::{KeyStoreBackend, WhatsappConfig, WhatsappEngine};
-use wahub::engine::{ConnectSpec, Engine, EngineEvent, KeyStore};
 use wa_rs::bytes::Bytes;
 use wa_rs::wacore::appstate::hash::HashState;
 use wa_rs::wacore::appstate::processor::AppStateMutationMAC;
 use wa_rs::wacore::store::traits::{
-    AppStateSyncKey, AppSyncStore, DeviceInfo, DeviceListRecord, DeviceStore, LidPnMappingEntry,
-    MsgSecretEntry, MsgSecretStore, ProtocolStore, SignalStore, TcTokenEntry,
+    AppStateSyncKey, AppSyncStore, DeviceInfo, DeviceListRecord, DeviceStore, LidPnMappingEntry, MsgSecretEntry,
+    MsgSecretStore, ProtocolStore, SignalStore, TcTokenEntry,
 };
 use wa_rs::wacore::store::Device;
 use wa_rs::Jid;
+use wahub::db::crypto::Cipher;
+use wahub::engine::whatsapp::whatsapp_rust as wa_rs;
+use wahub::engine::whatsapp::{KeyStoreBackend, WhatsappConfig, WhatsappEngine};
+use wahub::engine::{ConnectSpec, Engine, EngineEvent, KeyStore};
 use wahub_tests::TestDb;
 
 /// Bytes that must never appear in the raw value column.
@@ -46,11 +46,7 @@ impl Fixture {
     async fn new() -> Self {
         let db = TestDb::create().await;
         let conn = db.conn().await;
-        Self {
-            db,
-            conn,
-            cipher: Arc::new(Cipher::new([7u8; 32])),
-        }
+        Self { db, conn, cipher: Arc::new(Cipher::new([7u8; 32])) }
     }
 
     fn keys(&self, session_id: Uuid) -> KeyStore {
@@ -65,9 +61,7 @@ impl Fixture {
     async fn raw_values(&self, session_id: Uuid) -> Vec<(String, String, Vec<u8>)> {
         let backend = self.conn.get_database_backend();
         let sql = match backend {
-            sea_orm::DatabaseBackend::Postgres => {
-                "SELECT namespace, key, value FROM engine_keys WHERE session_id = $1"
-            }
+            sea_orm::DatabaseBackend::Postgres => "SELECT namespace, key, value FROM engine_keys WHERE session_id = $1",
             _ => "SELECT namespace, key, value FROM engine_keys WHERE session_id = ?",
         };
         let rows = self
@@ -111,9 +105,7 @@ async fn signal_store_round_trips() {
     assert_eq!(s.load_identity(addr).await.unwrap(), Some([2; 32]));
     s.delete_identity(addr).await.unwrap();
     assert_eq!(s.load_identity(addr).await.unwrap(), None);
-    s.put_identities_batch(&[(Arc::from("a@lid"), [3; 32]), (Arc::from("b@lid"), [4; 32])])
-        .await
-        .unwrap();
+    s.put_identities_batch(&[(Arc::from("a@lid"), [3; 32]), (Arc::from("b@lid"), [4; 32])]).await.unwrap();
     assert_eq!(s.load_identity("b@lid").await.unwrap(), Some([4; 32]));
 
     // sessions
@@ -126,9 +118,7 @@ async fn signal_store_round_trips() {
     assert!(!s.has_signal_state_for_user("628123456789").await.unwrap());
     s.put_session(addr_dev, &marked("s2")).await.unwrap();
     assert_eq!(s.get_session(addr_dev).await.unwrap(), Some(Bytes::from(marked("s2"))));
-    s.put_sessions_batch(&[(Arc::from("x@s.whatsapp.net"), Bytes::from_static(b"bx"))])
-        .await
-        .unwrap();
+    s.put_sessions_batch(&[(Arc::from("x@s.whatsapp.net"), Bytes::from_static(b"bx"))]).await.unwrap();
     assert_eq!(s.get_session("x@s.whatsapp.net").await.unwrap(), Some(Bytes::from_static(b"bx")));
     s.delete_session(addr_dev).await.unwrap();
     assert_eq!(s.get_session(addr_dev).await.unwrap(), None);
@@ -136,9 +126,7 @@ async fn signal_store_round_trips() {
     // one-time pre-keys
     assert_eq!(s.get_max_prekey_id().await.unwrap(), 0);
     s.store_prekey(9, &marked("pk9"), false).await.unwrap();
-    s.store_prekeys_batch(&[(10, Bytes::from(marked("pk10"))), (11, Bytes::from(marked("pk11")))], true)
-        .await
-        .unwrap();
+    s.store_prekeys_batch(&[(10, Bytes::from(marked("pk10"))), (11, Bytes::from(marked("pk11")))], true).await.unwrap();
     assert_eq!(s.get_max_prekey_id().await.unwrap(), 11);
     assert_eq!(s.load_prekey(9).await.unwrap(), Some(Bytes::from(marked("pk9"))));
     s.store_prekey(9, &marked("pk9b"), false).await.unwrap();
@@ -194,27 +182,17 @@ async fn app_sync_store_round_trips() {
     // versions: missing is the default state
     let empty = s.get_version("regular_high").await.unwrap();
     assert_eq!(empty.version, 0);
-    let mut state = HashState {
-        version: 7,
-        hash: [9; 128],
-        ..Default::default()
-    };
+    let mut state = HashState { version: 7, hash: [9; 128], ..Default::default() };
     state.index_value_map.insert("idx".into(), marked("v"));
     s.set_version("regular_high", state.clone()).await.unwrap();
     let back = s.get_version("regular_high").await.unwrap();
-    assert_eq!(
-        serde_json::to_value(&back).unwrap(),
-        serde_json::to_value(&state).unwrap()
-    );
+    assert_eq!(serde_json::to_value(&back).unwrap(), serde_json::to_value(&state).unwrap());
     state.version = 8;
     s.set_version("regular_high", state).await.unwrap();
     assert_eq!(s.get_version("regular_high").await.unwrap().version, 8);
 
     // mutation MACs, per collection; names with '_' must not leak into others
-    let mac = |i: u8, v: &str| AppStateMutationMAC {
-        index_mac: vec![i; 32],
-        value_mac: marked(v),
-    };
+    let mac = |i: u8, v: &str| AppStateMutationMAC { index_mac: vec![i; 32], value_mac: marked(v) };
     s.put_mutation_macs("regular_high", 8, &[mac(1, "a"), mac(2, "b")]).await.unwrap();
     s.put_mutation_macs("regularXhigh", 8, &[mac(1, "other")]).await.unwrap();
     s.put_mutation_macs("regular_high", 9, &[mac(1, "a2")]).await.unwrap();
@@ -361,10 +339,7 @@ async fn msg_secret_store_round_trips_and_merges() {
 
     assert_eq!(s.get_msg_secret(&chat.to_string(), &me.to_string(), "M1").await.unwrap(), None);
     s.put_msg_secret(&chat.to_string(), &me.to_string(), "M1", &[5; 32]).await.unwrap();
-    assert_eq!(
-        s.get_msg_secret(&chat.to_string(), &me.to_string(), "M1").await.unwrap(),
-        Some(vec![5; 32])
-    );
+    assert_eq!(s.get_msg_secret(&chat.to_string(), &me.to_string(), "M1").await.unwrap(), Some(vec![5; 32]));
     let n = s
         .put_msg_secrets(vec![
             MsgSecretEntry::new(&chat, &me, "M2", [6; 32], 100, 50),
@@ -374,9 +349,7 @@ async fn msg_secret_store_round_trips_and_merges() {
         .unwrap();
     assert_eq!(n, 2);
     // overwrite: new secret; later deadline and known timestamp win
-    s.put_msg_secrets(vec![MsgSecretEntry::new(&chat, &me, "M2", [8; 32], 200, 0)])
-        .await
-        .unwrap();
+    s.put_msg_secrets(vec![MsgSecretEntry::new(&chat, &me, "M2", [8; 32], 200, 0)]).await.unwrap();
     assert_eq!(
         s.get_msg_secret_with_ts(&chat.to_string(), &me.to_string(), "M2").await.unwrap(),
         Some((vec![8; 32], 50))
@@ -530,9 +503,7 @@ async fn a_link_without_network_ends_in_connect_failure() {
         Ok(None) => {}
         other => panic!("expected the event channel to close, got {other:?}"),
     }
-    tokio::time::timeout(Duration::from_secs(10), link.disconnect())
-        .await
-        .expect("disconnect returns");
+    tokio::time::timeout(Duration::from_secs(10), link.disconnect()).await.expect("disconnect returns");
     // A fresh device (not yet paired) was created in the encrypted store.
     assert!(KeyStoreBackend::new(fx.keys(session)).exists().await.unwrap());
     drop(link);
@@ -570,9 +541,7 @@ async fn a_silent_server_ends_in_connect_failure_after_the_timeout() {
         .expect("an event");
     assert!(matches!(ev, EngineEvent::ConnectFailure { permanent: false, .. }), "got {ev:?}");
     assert!(started.elapsed() < Duration::from_secs(6));
-    tokio::time::timeout(Duration::from_secs(15), link.disconnect())
-        .await
-        .expect("disconnect returns");
+    tokio::time::timeout(Duration::from_secs(15), link.disconnect()).await.expect("disconnect returns");
     server.abort();
     fx.finish().await;
 }
