@@ -68,10 +68,19 @@ pub async fn run(state: Arc<AppState>) {
                 tracing::warn!(error = %e, "webhook delivery log purge failed");
             }
         }
-        if let Err(e) = d.dispatch_due(&mut in_flight).await {
-            tracing::warn!(error = %e, "webhook dispatch failed");
+        let backlog = match d.dispatch_due(&mut in_flight).await {
+            Ok(backlog) => backlog,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook dispatch failed");
+                false
+            }
+        };
+        // With a backlog, go on as soon as a slot frees up instead of waiting a whole poll.
+        if backlog && in_flight.len() >= CONCURRENCY {
+            let _ = tokio::time::timeout(poll, in_flight.join_next()).await;
+        } else if !backlog {
+            tokio::time::sleep(poll).await;
         }
-        tokio::time::sleep(poll).await;
     }
 }
 
@@ -80,25 +89,28 @@ impl Dispatcher {
         &self.state.db
     }
 
-    async fn dispatch_due(self: &Arc<Self>, in_flight: &mut JoinSet<()>) -> Result<(), DbErr> {
+    /// Starts due deliveries in the free slots; `true` when more may be due than fitted.
+    async fn dispatch_due(self: &Arc<Self>, in_flight: &mut JoinSet<()>) -> Result<bool, DbErr> {
         let free = CONCURRENCY.saturating_sub(in_flight.len());
         if free == 0 {
-            return Ok(());
+            return Ok(true);
         }
+        let batch = BATCH.min(free as u64);
         let due = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::Status.eq("pending"))
             .filter(webhook_delivery::Column::NextAttemptAt.lte(Utc::now()))
             .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-            .limit(BATCH.min(free as u64))
+            .limit(batch)
             .all(self.db())
             .await?;
+        let full = due.len() as u64 == batch;
         for row in due {
             if let Some(row) = self.claim(row).await? {
                 let me = self.clone();
                 in_flight.spawn(async move { me.deliver(row).await });
             }
         }
-        Ok(())
+        Ok(full)
     }
 
     /// Takes the row unless someone else did since it was read.
