@@ -17,32 +17,17 @@ async fn send(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response 
 }
 
 async fn sim_sent(app: &TestApp, user: &TestUser, session: &str) -> Vec<Value> {
-    let sent = json_of(
-        app.get(&format!("/api/v1/sessions/{session}/sim/sent"), &user.token)
-            .await,
-        200,
-    )
-    .await;
+    let sent = json_of(app.get(&format!("/api/v1/sessions/{session}/sim/sent"), &user.token).await, 200).await;
     sent.as_array().expect("array").clone()
 }
 
 async fn list(app: &TestApp, user: &TestUser, query: &str) -> Vec<Value> {
-    let list = json_of(
-        app.get(&format!("/api/v1/messages{query}"), &user.token)
-            .await,
-        200,
-    )
-    .await;
+    let list = json_of(app.get(&format!("/api/v1/messages{query}"), &user.token).await, 200).await;
     list.as_array().expect("array").clone()
 }
 
 async fn health(app: &TestApp, user: &TestUser, session: &str) -> Value {
-    json_of(
-        app.get(&format!("/api/v1/sessions/{session}/health"), &user.token)
-            .await,
-        200,
-    )
-    .await
+    json_of(app.get(&format!("/api/v1/sessions/{session}/health"), &user.token).await, 200).await
 }
 
 #[tokio::test]
@@ -50,33 +35,15 @@ async fn text_goes_through_the_primary_session_and_is_reported_sent() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
     let primary = id(&app.connected_session(&user, "main", "6281234567890").await);
-    let second = id(&app
-        .connected_session(&user, "second", "6281111111111")
-        .await);
+    let second = id(&app.connected_session(&user, "second", "6281111111111").await);
     let mut ws = app.ws(&user, None).await;
     assert_eq!(ws.next_json().await["type"], "hello");
 
-    let accepted = json_of(
-        send(
-            &app,
-            &user,
-            json!({"to": "+62 898-7654-3210", "text": "hello"}),
-        )
-        .await,
-        202,
-    )
-    .await;
+    let accepted = json_of(send(&app, &user, json!({"to": "+62 898-7654-3210", "text": "hello"})).await, 202).await;
     assert_eq!(accepted["status"], "queued");
-    assert_eq!(
-        accepted["session_id"],
-        primary.as_str(),
-        "the primary session sends by default"
-    );
+    assert_eq!(accepted["session_id"], primary.as_str(), "the primary session sends by default");
     let update = ws.next_event("message.updated", Some(&primary)).await;
-    assert_eq!(
-        update["data"],
-        json!({"id": accepted["id"], "status": "sent"})
-    );
+    assert_eq!(update["data"], json!({"id": accepted["id"], "status": "sent"}));
 
     let sent = sim_sent(&app, &user, &primary).await;
     assert_eq!(sent.len(), 1);
@@ -85,16 +52,8 @@ async fn text_goes_through_the_primary_session_and_is_reported_sent() {
     assert!(sim_sent(&app, &user, &second).await.is_empty());
 
     // An explicit session_id picks that session.
-    let other = json_of(
-        send(
-            &app,
-            &user,
-            json!({"session_id": second, "to": PEER, "text": "via second"}),
-        )
-        .await,
-        202,
-    )
-    .await;
+    let other =
+        json_of(send(&app, &user, json!({"session_id": second, "to": PEER, "text": "via second"})).await, 202).await;
     assert_eq!(other["session_id"], second.as_str());
     eventually(10, "the second session to send", || async {
         (sim_sent(&app, &user, &second).await.len() == 1).then_some(())
@@ -130,11 +89,7 @@ async fn media_from_base64_and_from_a_url() {
     assert_eq!(sent[0]["media_mimetype"], "image/png");
     assert_eq!(sent[0]["text"], "look");
     assert_eq!(sent[1]["media_mimetype"], "text/plain");
-    assert_eq!(
-        files.requests()[0].method,
-        "GET",
-        "wahub downloaded the media"
-    );
+    assert_eq!(files.requests()[0].method, "GET", "wahub downloaded the media");
     let listed = list(&app, &user, "").await;
     let find = |id: &Value| listed.iter().find(|m| m["id"] == *id).cloned().unwrap();
     let a = find(&a["id"]);
@@ -142,10 +97,7 @@ async fn media_from_base64_and_from_a_url() {
     assert_eq!(a["media"]["mimetype"], "image/png");
     assert_eq!(a["media"]["filename"], "a.png");
     assert_eq!(a["media"]["caption"], "look");
-    assert!(
-        a["media"].get("data_base64").is_none(),
-        "file data is not listed"
-    );
+    assert!(a["media"].get("data_base64").is_none(), "file data is not listed");
     assert_eq!(find(&b["id"])["status"], "sent");
 
     for bad in [
@@ -173,41 +125,16 @@ async fn nothing_can_send_is_409_and_other_users_sessions_are_404() {
     let user = app.register("a@example.com").await;
     let other = app.register("b@example.com").await;
     let r = send(&app, &user, json!({"to": PEER, "text": "x"})).await;
-    assert_eq!(
-        json_of(r, 409).await["code"],
-        "no_connected_session",
-        "no session at all"
-    );
+    assert_eq!(json_of(r, 409).await["code"], "no_connected_session", "no session at all");
     let stopped = id(&app.create_session(&user, "idle", false).await);
     let r = send(&app, &user, json!({"to": PEER, "text": "x"})).await;
-    assert_eq!(
-        json_of(r, 409).await["code"],
-        "no_connected_session",
-        "a stopped primary"
-    );
-    let r = send(
-        &app,
-        &user,
-        json!({"session_id": stopped, "to": PEER, "text": "x"}),
-    )
-    .await;
+    assert_eq!(json_of(r, 409).await["code"], "no_connected_session", "a stopped primary");
+    let r = send(&app, &user, json!({"session_id": stopped, "to": PEER, "text": "x"})).await;
     assert_eq!(json_of(r, 409).await["code"], "no_connected_session");
-    let theirs = id(&app
-        .connected_session(&other, "theirs", "6281234567890")
-        .await);
-    let r = send(
-        &app,
-        &user,
-        json!({"session_id": theirs, "to": PEER, "text": "x"}),
-    )
-    .await;
+    let theirs = id(&app.connected_session(&other, "theirs", "6281234567890").await);
+    let r = send(&app, &user, json!({"session_id": theirs, "to": PEER, "text": "x"})).await;
     assert_eq!(json_of(r, 404).await["code"], "not_found");
-    let r = app
-        .get(
-            &format!("/api/v1/messages?session_id={theirs}"),
-            &user.token,
-        )
-        .await;
+    let r = app.get(&format!("/api/v1/messages?session_id={theirs}"), &user.token).await;
     assert_eq!(json_of(r, 404).await["code"], "not_found");
     assert!(list(&app, &user, "").await.is_empty());
     app.stop().await;
@@ -224,37 +151,20 @@ async fn messages_queued_while_reconnecting_are_sent_in_order_after_reconnect() 
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     let mut ws = app.ws(&user, None).await;
-    let r = app
-        .post(
-            &format!("/api/v1/sessions/{s}/sim/drop"),
-            &user.token,
-            json!({"down_for_ms": 800}),
-        )
-        .await;
+    let r = app.post(&format!("/api/v1/sessions/{s}/sim/drop"), &user.token, json!({"down_for_ms": 800})).await;
     assert_eq!(r.status(), 200);
     ws.next_status(&s, "reconnecting").await;
 
     let mut ids = Vec::new();
     for i in 0..5 {
-        let accepted = json_of(
-            send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await,
-            202,
-        )
-        .await;
+        let accepted = json_of(send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await, 202).await;
         assert_eq!(accepted["status"], "queued");
         ids.push(accepted["id"].clone());
     }
-    assert_eq!(
-        app.session(&user, &s).await["status"],
-        "reconnecting",
-        "still down while queueing"
-    );
+    assert_eq!(app.session(&user, &s).await["status"], "reconnecting", "still down while queueing");
     assert!(sim_sent(&app, &user, &s).await.is_empty());
     let stored = list(&app, &user, "").await;
-    assert!(
-        stored.iter().all(|m| m["status"] == "queued"),
-        "queued in the database"
-    );
+    assert!(stored.iter().all(|m| m["status"] == "queued"), "queued in the database");
 
     ws.next_status(&s, "connected").await;
     let mut updates = Vec::new();
@@ -264,11 +174,7 @@ async fn messages_queued_while_reconnecting_are_sent_in_order_after_reconnect() 
         updates.push(ev["data"]["id"].clone());
     }
     assert_eq!(updates, ids, "sent in the order they were queued");
-    let texts: Vec<Value> = sim_sent(&app, &user, &s)
-        .await
-        .iter()
-        .map(|m| m["text"].clone())
-        .collect();
+    let texts: Vec<Value> = sim_sent(&app, &user, &s).await.iter().map(|m| m["text"].clone()).collect();
     assert_eq!(texts, vec!["m0", "m1", "m2", "m3", "m4"]);
     app.stop().await;
 }
@@ -279,19 +185,10 @@ async fn queued_messages_survive_a_restart() {
     let app = spawn_app_with(|s| s.reconnect_base_ms = 5_000).await;
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
-    app.post(
-        &format!("/api/v1/sessions/{s}/sim/drop"),
-        &user.token,
-        json!({"down_for_ms": 60_000}),
-    )
-    .await;
+    app.post(&format!("/api/v1/sessions/{s}/sim/drop"), &user.token, json!({"down_for_ms": 60_000})).await;
     app.wait_status(&user, &s, "reconnecting").await;
     for i in 0..3 {
-        json_of(
-            send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await,
-            202,
-        )
-        .await;
+        json_of(send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await, 202).await;
     }
     // A new process (and a network that works again): the queue is still there.
     let app = app.restart().await;
@@ -304,11 +201,7 @@ async fn queued_messages_survive_a_restart() {
     let texts: Vec<&str> = sent.iter().map(|m| m["text"].as_str().unwrap()).collect();
     assert_eq!(texts, ["m0", "m1", "m2"]);
     eventually(5, "every message marked sent", || async {
-        list(&app, &user, "")
-            .await
-            .iter()
-            .all(|m| m["status"] == "sent")
-            .then_some(())
+        list(&app, &user, "").await.iter().all(|m| m["status"] == "sent").then_some(())
     })
     .await;
     app.stop().await;
@@ -325,25 +218,13 @@ async fn queued_messages_fail_when_the_session_gives_up() {
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     let mut ws = app.ws(&user, None).await;
-    app.post(
-        &format!("/api/v1/sessions/{s}/sim/drop"),
-        &user.token,
-        json!({"down_for_ms": 60_000}),
-    )
-    .await;
+    app.post(&format!("/api/v1/sessions/{s}/sim/drop"), &user.token, json!({"down_for_ms": 60_000})).await;
     ws.next_status(&s, "reconnecting").await;
-    let queued = json_of(
-        send(&app, &user, json!({"to": PEER, "text": "doomed"})).await,
-        202,
-    )
-    .await;
+    let queued = json_of(send(&app, &user, json!({"to": PEER, "text": "doomed"})).await, 202).await;
     let ev = ws.next_event("message.updated", Some(&s)).await;
     assert_eq!(ev["data"]["id"], queued["id"]);
     assert_eq!(ev["data"]["status"], "failed");
-    assert!(ev["data"]["error"]
-        .as_str()
-        .unwrap()
-        .contains("max_retries"));
+    assert!(ev["data"]["error"].as_str().unwrap().contains("max_retries"));
     assert_eq!(app.session(&user, &s).await["status"], "failed");
     let r = send(&app, &user, json!({"to": PEER, "text": "x"})).await;
     assert_eq!(json_of(r, 409).await["code"], "no_connected_session");
@@ -356,8 +237,7 @@ async fn incoming_messages_are_stored_per_user_and_pushed() {
     let user = app.register("a@example.com").await;
     let other = app.register("b@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
-    app.connected_session(&other, "theirs", "6281111111111")
-        .await;
+    app.connected_session(&other, "theirs", "6281111111111").await;
     let mut ws = app.ws(&user, None).await;
     let mut other_ws = app.ws(&other, None).await;
     other_ws.next_json().await;
@@ -380,10 +260,7 @@ async fn incoming_messages_are_stored_per_user_and_pushed() {
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0]["id"], ev["data"]["id"]);
     assert!(list(&app, &user, "?direction=out").await.is_empty());
-    assert!(
-        list(&app, &other, "").await.is_empty(),
-        "another user sees none of it"
-    );
+    assert!(list(&app, &other, "").await.is_empty(), "another user sees none of it");
     assert!(other_ws
         .try_next_json(Duration::from_millis(300))
         .await
@@ -402,21 +279,11 @@ async fn listing_pages_newest_first() {
     let mut sent = Vec::new();
     for i in 0..7 {
         sent.push(
-            json_of(
-                send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await,
-                202,
-            )
-            .await["id"]
-                .clone(),
+            json_of(send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await, 202).await["id"].clone(),
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    app.post(
-        &format!("/api/v1/sessions/{s}/sim/incoming"),
-        &user.token,
-        json!({"from": PEER, "text": "in"}),
-    )
-    .await;
+    app.post(&format!("/api/v1/sessions/{s}/sim/incoming"), &user.token, json!({"from": PEER, "text": "in"})).await;
     eventually(10, "the incoming message", || async {
         (list(&app, &user, "?direction=in").await.len() == 1).then_some(())
     })
@@ -437,15 +304,8 @@ async fn listing_pages_newest_first() {
     assert_eq!(seen, sent, "every outgoing message once, newest first");
     assert_eq!(list(&app, &user, "").await.len(), 8);
     assert_eq!(list(&app, &user, "?limit=1").await[0]["direction"], "in");
-    for bad in [
-        "?limit=0",
-        "?limit=501",
-        "?direction=sideways",
-        "?before=yesterday",
-    ] {
-        let r = app
-            .get(&format!("/api/v1/messages{bad}"), &user.token)
-            .await;
+    for bad in ["?limit=0", "?limit=501", "?direction=sideways", "?before=yesterday"] {
+        let r = app.get(&format!("/api/v1/messages{bad}"), &user.token).await;
         assert!(r.status().is_client_error(), "{bad}: {}", r.status());
     }
     app.stop().await;
@@ -464,21 +324,11 @@ async fn daily_limit_and_health_levels() {
 
     let mut levels = Vec::new();
     for i in 0..10 {
-        json_of(
-            send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await,
-            202,
-        )
-        .await;
-        levels.push(
-            health(&app, &user, &s).await["level"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        json_of(send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await, 202).await;
+        levels.push(health(&app, &user, &s).await["level"].as_str().unwrap().to_owned());
     }
     // 10 % .. 100 %: healthy below 70, warning below 90, then critical.
-    let expected: Vec<&str> =
-        [["healthy"; 6].as_slice(), &["warning"; 2], &["critical"; 2]].concat();
+    let expected: Vec<&str> = [["healthy"; 6].as_slice(), &["warning"; 2], &["critical"; 2]].concat();
     assert_eq!(levels, expected);
     let h = health(&app, &user, &s).await;
     assert_eq!(h["messages_sent_today"], 10);
@@ -495,21 +345,9 @@ async fn concurrent_sends_never_overshoot_the_limit() {
     let user = app.register("a@example.com").await;
     app.connected_session(&user, "main", "6281234567890").await;
     let sends = (0..12).map(|i| send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})));
-    let statuses: Vec<u16> = futures_util::future::join_all(sends)
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 202).count(),
-        5,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 429).count(),
-        7,
-        "{statuses:?}"
-    );
+    let statuses: Vec<u16> = futures_util::future::join_all(sends).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 7, "{statuses:?}");
     app.stop().await;
 }
 
@@ -519,8 +357,7 @@ async fn counters_start_again_at_midnight_utc() {
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     // Two messages from yesterday (23:59 UTC) do not count today.
-    let yesterday: DateTime<Utc> =
-        wahub::messages::health::start_of_day(Utc::now()) - chrono::Duration::minutes(1);
+    let yesterday: DateTime<Utc> = wahub::messages::health::start_of_day(Utc::now()) - chrono::Duration::minutes(1);
     for direction in ["out", "out", "in"] {
         message::ActiveModel {
             id: Set(uuid::Uuid::new_v4()),
@@ -530,12 +367,7 @@ async fn counters_start_again_at_midnight_utc() {
             peer: Set(PEER.into()),
             text: Set(Some("old".into())),
             media: Set(None),
-            status: Set(if direction == "out" {
-                "sent"
-            } else {
-                "received"
-            }
-            .into()),
+            status: Set(if direction == "out" { "sent" } else { "received" }.into()),
             error: Set(None),
             external_id: Set(None),
             created_at: Set(yesterday),
@@ -548,11 +380,7 @@ async fn counters_start_again_at_midnight_utc() {
     let h = health(&app, &user, &s).await;
     assert_eq!(h["messages_sent_today"], 0);
     assert_eq!(h["messages_received_today"], 0);
-    json_of(
-        send(&app, &user, json!({"to": PEER, "text": "today"})).await,
-        202,
-    )
-    .await;
+    json_of(send(&app, &user, json!({"to": PEER, "text": "today"})).await, 202).await;
     assert_eq!(health(&app, &user, &s).await["messages_sent_today"], 1);
     app.stop().await;
 }
@@ -563,21 +391,14 @@ async fn sends_keep_the_minimum_interval() {
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     for i in 0..3 {
-        json_of(
-            send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await,
-            202,
-        )
-        .await;
+        json_of(send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})).await, 202).await;
     }
     let sent = eventually(10, "three sends", || async {
         let sent = sim_sent(&app, &user, &s).await;
         (sent.len() == 3).then_some(sent)
     })
     .await;
-    let at: Vec<DateTime<Utc>> = sent
-        .iter()
-        .map(|m| m["at"].as_str().unwrap().parse().unwrap())
-        .collect();
+    let at: Vec<DateTime<Utc>> = sent.iter().map(|m| m["at"].as_str().unwrap().parse().unwrap()).collect();
     for pair in at.windows(2) {
         let gap = (pair[1] - pair[0]).num_milliseconds();
         assert!(gap >= 290, "sends only {gap} ms apart");

@@ -22,10 +22,7 @@ pub struct Received {
 
 impl Received {
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-            .unwrap_or("")
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str).unwrap_or("")
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -49,9 +46,7 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind receiver");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");
         let script = Arc::new(Mutex::new(Script::default()));
         let shared = script.clone();
@@ -60,11 +55,7 @@ impl Receiver {
                 tokio::spawn(serve(stream, shared.clone()));
             }
         });
-        Receiver {
-            url: format!("http://{addr}/hook"),
-            script,
-            task,
-        }
+        Receiver { url: format!("http://{addr}/hook"), script, task }
     }
 
     fn script(&self) -> std::sync::MutexGuard<'_, Script> {
@@ -124,10 +115,7 @@ async fn serve(mut stream: TcpStream, script: Arc<Mutex<Script>>) {
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
         let body_start = head_end + 4;
         while buf.len() < body_start + len {
             match stream.read(&mut chunk).await {
@@ -145,20 +133,14 @@ async fn serve(mut stream: TcpStream, script: Arc<Mutex<Script>>) {
             tokio::time::sleep(delay).await;
         }
         // Recorded after the delay: a request the client gave up on still counts.
-        script
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .seen
-            .push(Received {
-                method,
-                path,
-                headers,
-                body,
-                answered: status,
-            });
-        let reply = format!(
-            "HTTP/1.1 {status} X\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok"
-        );
+        script.lock().unwrap_or_else(|p| p.into_inner()).seen.push(Received {
+            method,
+            path,
+            headers,
+            body,
+            answered: status,
+        });
+        let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok");
         if stream.write_all(reply.as_bytes()).await.is_err() {
             return;
         }

@@ -11,10 +11,7 @@ use crate::state::AppState;
 
 /// Midnight UTC of today: counters start again there.
 pub fn start_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc())
-        .unwrap_or(now)
+    now.date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc()).unwrap_or(now)
 }
 
 /// Outgoing messages of today that count against the limit (queued or sent).
@@ -28,10 +25,7 @@ pub async fn sent_today(db: &DatabaseConnection, session_id: Uuid) -> Result<u64
         .await
 }
 
-pub async fn received_today(
-    db: &DatabaseConnection,
-    session_id: Uuid,
-) -> Result<u64, sea_orm::DbErr> {
+pub async fn received_today(db: &DatabaseConnection, session_id: Uuid) -> Result<u64, sea_orm::DbErr> {
     message::Entity::find()
         .filter(message::Column::SessionId.eq(session_id))
         .filter(message::Column::Direction.eq("in"))
@@ -54,11 +48,7 @@ pub async fn health(state: &AppState, row: &session::Model) -> Result<HealthOut,
     let limit = state.settings.daily_message_limit;
     let sent = sent_today(&state.db, row.id).await?;
     let received = received_today(&state.db, row.id).await?;
-    let usage = if limit == 0 {
-        100.0
-    } else {
-        (sent as f64 * 100.0 / limit as f64 * 10.0).round() / 10.0
-    };
+    let usage = if limit == 0 { 100.0 } else { (sent as f64 * 100.0 / limit as f64 * 10.0).round() / 10.0 };
     Ok(HealthOut {
         messages_sent_today: sent,
         messages_received_today: received,
@@ -84,9 +74,7 @@ mod tests {
 
     #[test]
     fn day_starts_at_midnight_utc() {
-        let t = DateTime::parse_from_rfc3339("2026-11-24T23:59:59Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-11-24T23:59:59Z").unwrap().with_timezone(&Utc);
         assert_eq!(start_of_day(t).to_rfc3339(), "2026-11-24T00:00:00+00:00");
     }
 }

@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::types::*;
@@ -33,22 +31,15 @@ const MAX_TEXT_CHARS: usize = 65_536;
 static SEND_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn no_session() -> Problem {
-    Problem::conflict(
-        "no_connected_session",
-        "No connected (or reconnecting) session can send this message.",
-    )
+    Problem::conflict("no_connected_session", "No connected (or reconnecting) session can send this message.")
 }
 
 fn validate_media(media: &MediaIn) -> Result<(), Problem> {
     if media.mimetype.trim().is_empty() || !media.mimetype.contains('/') {
-        return Err(Problem::validation(
-            "media.mimetype must be a MIME type such as image/png.",
-        ));
+        return Err(Problem::validation("media.mimetype must be a MIME type such as image/png."));
     }
     match (&media.data_base64, &media.url) {
-        (Some(_), Some(_)) | (None, None) => Err(Problem::validation(
-            "media needs exactly one of data_base64 or url.",
-        )),
+        (Some(_), Some(_)) | (None, None) => Err(Problem::validation("media needs exactly one of data_base64 or url.")),
         (Some(data), None) => {
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD
@@ -71,10 +62,7 @@ impl MessagesApi {
         let body = body.0;
         let to = parse_phone(&body.to)?;
         let text = body.text.map(String::from).filter(|t| !t.is_empty());
-        if text
-            .as_ref()
-            .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
-        {
+        if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
             return Err(Problem::validation("text is at most 65536 characters."));
         }
         if text.is_none() && body.media.is_none() {
@@ -116,9 +104,7 @@ impl MessagesApi {
             direction: Set("out".into()),
             peer: Set(to.as_str().to_owned()),
             text: Set(text),
-            media: Set(body
-                .media
-                .map(|m| serde_json::to_string(&m).unwrap_or_default())),
+            media: Set(body.media.map(|m| serde_json::to_string(&m).unwrap_or_default())),
             status: Set("queued".into()),
             error: Set(None),
             external_id: Set(None),
@@ -129,11 +115,7 @@ impl MessagesApi {
         .await?;
         drop(counted);
         self.state.sessions.flush(row.id).await;
-        Ok(Accepted::Accepted(Json(SendAccepted {
-            id,
-            session_id: row.id,
-            status: "queued".into(),
-        })))
+        Ok(Accepted::Accepted(Json(SendAccepted { id, session_id: row.id, status: "queued".into() })))
     }
 
     /// Messages, newest first.

@@ -18,9 +18,7 @@ pub async fn store_incoming(
     msg: Incoming,
 ) -> Result<(), sea_orm::DbErr> {
     let now = Utc::now();
-    let media = msg
-        .media_mimetype
-        .map(|mimetype| serde_json::json!({ "mimetype": mimetype }).to_string());
+    let media = msg.media_mimetype.map(|mimetype| serde_json::json!({ "mimetype": mimetype }).to_string());
     let row = message::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
@@ -39,9 +37,7 @@ pub async fn store_incoming(
     .await?;
     touch_activity(ctx, session_id).await?;
     let data = serde_json::to_value(MessageOut::from(row)).unwrap_or_default();
-    ctx.hub
-        .publish(user_id, "message.received", Some(session_id), data)
-        .await?;
+    ctx.hub.publish(user_id, "message.received", Some(session_id), data).await?;
     Ok(())
 }
 
@@ -71,17 +67,12 @@ pub async fn set_status(
     if external_id.is_some() {
         update = update.col_expr(message::Column::ExternalId, Expr::value(external_id));
     }
-    update
-        .filter(message::Column::Id.eq(id))
-        .exec(&ctx.db)
-        .await?;
+    update.filter(message::Column::Id.eq(id)).exec(&ctx.db).await?;
     let mut data = serde_json::json!({ "id": id, "status": status });
     if let Some(error) = error {
         data["error"] = serde_json::Value::String(error);
     }
-    ctx.hub
-        .publish(user_id, "message.updated", Some(session_id), data)
-        .await?;
+    ctx.hub.publish(user_id, "message.updated", Some(session_id), data).await?;
     Ok(())
 }
 
@@ -103,16 +94,7 @@ pub async fn fail_queued(
         .all(&ctx.db)
         .await?;
     for msg in queued {
-        set_status(
-            ctx,
-            user_id,
-            session_id,
-            msg.id,
-            "failed",
-            Some(format!("session {why}")),
-            None,
-        )
-        .await?;
+        set_status(ctx, user_id, session_id, msg.id, "failed", Some(format!("session {why}")), None).await?;
     }
     Ok(())
 }

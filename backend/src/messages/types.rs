@@ -81,11 +81,8 @@ pub struct MessageOut {
 
 impl From<message::Model> for MessageOut {
     fn from(m: message::Model) -> Self {
-        let media = m
-            .media
-            .as_deref()
-            .and_then(|raw| serde_json::from_str::<MediaIn>(raw).ok())
-            .map(|media| MediaOut {
+        let media =
+            m.media.as_deref().and_then(|raw| serde_json::from_str::<MediaIn>(raw).ok()).map(|media| MediaOut {
                 mimetype: media.mimetype.0,
                 filename: media.filename.map(String::from),
                 caption: media.caption.map(String::from),

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::db::entities::{webhook, webhook_delivery};
@@ -25,11 +23,9 @@ impl Target {
             || self.events.iter().any(|pattern| {
                 pattern == "*"
                     || pattern == event
-                    || pattern.strip_suffix(".*").is_some_and(|prefix| {
-                        event
-                            .strip_prefix(prefix)
-                            .is_some_and(|rest| rest.starts_with('.'))
-                    })
+                    || pattern
+                        .strip_suffix(".*")
+                        .is_some_and(|prefix| event.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.')))
             })
     }
 }
@@ -47,23 +43,11 @@ impl Outbox {
 
     /// Forget the cached endpoints of a user (after any webhook change).
     pub fn invalidate(&self, user_id: Uuid) {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&user_id);
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&user_id);
     }
 
-    async fn targets<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        user_id: Uuid,
-    ) -> Result<Arc<Vec<Target>>, DbErr> {
-        if let Some(hit) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&user_id)
-        {
+    async fn targets<C: ConnectionTrait>(&self, conn: &C, user_id: Uuid) -> Result<Arc<Vec<Target>>, DbErr> {
+        if let Some(hit) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&user_id) {
             return Ok(hit.clone());
         }
         let rows = webhook::Entity::find()
@@ -73,16 +57,10 @@ impl Outbox {
             .await?;
         let targets: Arc<Vec<Target>> = Arc::new(
             rows.into_iter()
-                .map(|w| Target {
-                    id: w.id,
-                    events: serde_json::from_str(&w.events).unwrap_or_default(),
-                })
+                .map(|w| Target { id: w.id, events: serde_json::from_str(&w.events).unwrap_or_default() })
                 .collect(),
         );
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(user_id, targets.clone());
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(user_id, targets.clone());
         Ok(targets)
     }
 
@@ -129,10 +107,7 @@ mod tests {
 
     #[test]
     fn event_patterns() {
-        let t = |events: &[&str]| Target {
-            id: Uuid::nil(),
-            events: events.iter().map(|s| s.to_string()).collect(),
-        };
+        let t = |events: &[&str]| Target { id: Uuid::nil(), events: events.iter().map(|s| s.to_string()).collect() };
         assert!(t(&[]).wants("session.qr"));
         assert!(t(&["*"]).wants("message.received"));
         assert!(t(&["session.*"]).wants("session.qr"));

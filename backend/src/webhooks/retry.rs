@@ -11,10 +11,7 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
     /// The receiver answered with this status.
-    Status {
-        code: u16,
-        retry_after: Option<Duration>,
-    },
+    Status { code: u16, retry_after: Option<Duration> },
     /// No answer: connection refused, timeout, TLS error...
     Transport(String),
 }
@@ -63,10 +60,7 @@ mod tests {
     use super::*;
 
     fn status(code: u16) -> Attempt {
-        Attempt::Status {
-            code,
-            retry_after: None,
-        }
+        Attempt::Status { code, retry_after: None }
     }
 
     #[test]
@@ -77,10 +71,7 @@ mod tests {
         assert_eq!(verdict(&status(503)), Verdict::Retry);
         assert_eq!(verdict(&status(408)), Verdict::Retry);
         assert_eq!(verdict(&status(429)), Verdict::Retry);
-        assert_eq!(
-            verdict(&Attempt::Transport("refused".into())),
-            Verdict::Retry
-        );
+        assert_eq!(verdict(&Attempt::Transport("refused".into())), Verdict::Retry);
         assert_eq!(verdict(&status(400)), Verdict::GiveUp);
         assert_eq!(verdict(&status(404)), Verdict::GiveUp);
         assert_eq!(verdict(&status(410)), Verdict::GiveUp);
@@ -92,10 +83,7 @@ mod tests {
         let base = Duration::from_millis(100);
         for (attempt, nominal) in [(1, 100), (2, 200), (3, 400), (4, 800)] {
             let d = backoff(base, attempt).as_millis();
-            assert!(
-                d >= nominal && d <= nominal * 5 / 4,
-                "attempt {attempt}: {d}"
-            );
+            assert!(d >= nominal && d <= nominal * 5 / 4, "attempt {attempt}: {d}");
         }
         assert!(backoff(base, 60) <= MAX_BACKOFF + MAX_BACKOFF / 4);
         assert!(backoff(Duration::from_secs(2), 40) >= MAX_BACKOFF);
@@ -106,9 +94,6 @@ mod tests {
         let base = Duration::from_millis(100);
         assert!(next_delay(base, 1, Some(Duration::from_secs(5))) == Duration::from_secs(5));
         assert!(next_delay(base, 1, Some(Duration::from_millis(1))) >= base);
-        assert_eq!(
-            next_delay(base, 1, Some(Duration::from_secs(86_400))),
-            MAX_BACKOFF
-        );
+        assert_eq!(next_delay(base, 1, Some(Duration::from_secs(86_400))), MAX_BACKOFF);
     }
 }

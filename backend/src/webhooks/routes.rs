@@ -41,16 +41,9 @@ impl WebhooksApi {
     /// `X-Wahub-Signature: sha256=HMAC(secret, "{X-Wahub-Timestamp}.{body}")`.
     /// The secret (generated when omitted) is returned only in this response.
     #[oai(path = "/webhooks", method = "post")]
-    async fn create(
-        &self,
-        auth: Auth,
-        body: Json<CreateWebhookRequest>,
-    ) -> Result<Created, Problem> {
+    async fn create(&self, auth: Auth, body: Json<CreateWebhookRequest>) -> Result<Created, Problem> {
         let (row, secret) = service::create(&self.state, auth.id(), body.0).await?;
-        Ok(Created::Created(Json(CreatedWebhook {
-            webhook: row.into(),
-            secret,
-        })))
+        Ok(Created::Created(Json(CreatedWebhook { webhook: row.into(), secret })))
     }
 
     /// The caller's webhooks (secrets are never listed).
@@ -62,11 +55,7 @@ impl WebhooksApi {
 
     #[oai(path = "/webhooks/:id", method = "get")]
     async fn get(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<WebhookOut>, Problem> {
-        Ok(Json(
-            service::find_owned(&self.state, auth.id(), id.0)
-                .await?
-                .into(),
-        ))
+        Ok(Json(service::find_owned(&self.state, auth.id(), id.0).await?.into()))
     }
 
     /// Change the URL, the events, the secret, or pause it (`active: false`).
@@ -77,11 +66,7 @@ impl WebhooksApi {
         id: Path<Uuid>,
         body: Json<UpdateWebhookRequest>,
     ) -> Result<Json<WebhookOut>, Problem> {
-        Ok(Json(
-            service::update(&self.state, auth.id(), id.0, body.0)
-                .await?
-                .into(),
-        ))
+        Ok(Json(service::update(&self.state, auth.id(), id.0, body.0).await?.into()))
     }
 
     /// Delete the endpoint and its delivery log; pending deliveries are dropped.
@@ -104,16 +89,8 @@ impl WebhooksApi {
     }
 
     /// Send a past delivery's payload again, as a new delivery (new id).
-    #[oai(
-        path = "/webhooks/:id/deliveries/:delivery_id/redeliver",
-        method = "post"
-    )]
-    async fn redeliver(
-        &self,
-        auth: Auth,
-        id: Path<Uuid>,
-        delivery_id: Path<Uuid>,
-    ) -> Result<Queued, Problem> {
+    #[oai(path = "/webhooks/:id/deliveries/:delivery_id/redeliver", method = "post")]
+    async fn redeliver(&self, auth: Auth, id: Path<Uuid>, delivery_id: Path<Uuid>) -> Result<Queued, Problem> {
         let row = service::redeliver(&self.state, auth.id(), id.0, delivery_id.0).await?;
         Ok(Queued::Accepted(Json(row.into())))
     }

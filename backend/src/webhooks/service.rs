@@ -5,8 +5,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
@@ -51,10 +51,7 @@ pub async fn create(
         Some(s) => validate::secret(s)?,
         None => crate::auth::secrets::random_token("whsec_"),
     };
-    let count = webhook::Entity::find()
-        .filter(webhook::Column::UserId.eq(user_id))
-        .count(&state.db)
-        .await?;
+    let count = webhook::Entity::find().filter(webhook::Column::UserId.eq(user_id)).count(&state.db).await?;
     if count >= MAX_WEBHOOKS_PER_USER {
         return Err(Problem::conflict(
             "webhook_limit_reached",
@@ -87,11 +84,7 @@ pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<webhook::Model>
 }
 
 /// The caller's webhook, or 404 (also for another user's: existence is not revealed).
-pub async fn find_owned(
-    state: &AppState,
-    user_id: Uuid,
-    id: Uuid,
-) -> Result<webhook::Model, Problem> {
+pub async fn find_owned(state: &AppState, user_id: Uuid, id: Uuid) -> Result<webhook::Model, Problem> {
     webhook::Entity::find_by_id(id)
         .filter(webhook::Column::UserId.eq(user_id))
         .one(&state.db)
@@ -108,11 +101,7 @@ pub async fn update(
     let row = find_owned(state, user_id, id).await?;
     let url = req.url.as_deref().map(|u| validate::url(u)).transpose()?;
     let events = req.events.as_deref().map(validate::events).transpose()?;
-    let secret = req
-        .secret
-        .as_deref()
-        .map(|s| validate::secret(s))
-        .transpose()?;
+    let secret = req.secret.as_deref().map(|s| validate::secret(s)).transpose()?;
     let mut active = row.into_active_model();
     if let Some(url) = url {
         active.url = Set(url);
@@ -134,10 +123,7 @@ pub async fn update(
 /// Deletes the endpoint; its deliveries go with it (foreign key cascade).
 pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), Problem> {
     find_owned(state, user_id, id).await?;
-    webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::WebhookId.eq(id))
-        .exec(&state.db)
-        .await?;
+    webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::WebhookId.eq(id)).exec(&state.db).await?;
     webhook::Entity::delete_by_id(id).exec(&state.db).await?;
     state.outbox.invalidate(user_id);
     Ok(())

@@ -23,8 +23,7 @@ pub fn url(raw: &str) -> Result<String, Problem> {
     if raw.len() > MAX_URL_LEN {
         return Err(Problem::validation("url is at most 2048 characters."));
     }
-    let parsed = url::Url::parse(raw)
-        .map_err(|_| Problem::validation("url must be an absolute http(s) URL."))?;
+    let parsed = url::Url::parse(raw).map_err(|_| Problem::validation("url must be an absolute http(s) URL."))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Problem::validation("url must use http or https."));
     }
@@ -42,17 +41,14 @@ pub fn url(raw: &str) -> Result<String, Problem> {
 /// Known names, `<prefix>.*` for a known prefix, or `*`; duplicates dropped.
 pub fn events(raw: &[crate::api::Text]) -> Result<Vec<String>, Problem> {
     if raw.is_empty() {
-        return Err(Problem::validation(
-            "events must not be empty; omit it or use [\"*\"] for every event.",
-        ));
+        return Err(Problem::validation("events must not be empty; omit it or use [\"*\"] for every event."));
     }
     let mut out: Vec<String> = Vec::new();
     for pattern in raw {
         let p = pattern.trim();
         let known = p == "*"
             || EVENTS.contains(&p)
-            || p.strip_suffix(".*")
-                .is_some_and(|prefix| EVENTS.iter().any(|e| e.split('.').next() == Some(prefix)));
+            || p.strip_suffix(".*").is_some_and(|prefix| EVENTS.iter().any(|e| e.split('.').next() == Some(prefix)));
         if !known {
             return Err(Problem::validation(format!(
                 "Unknown event {p:?}; use one of {}, a prefix like \"session.*\", or \"*\".",
