@@ -237,18 +237,26 @@ async fn fifty_users_see_only_their_own_events() {
         });
         users.extend(futures_util::future::join_all(batch).await);
     }
-    let run = |user: TestUser| {
-        let app = &app;
-        async move {
-            let mut ws = app.ws(&user, None).await;
-            let base = seq(&ws.next_json().await);
-            let sid = id(&app.create_session(&user, &format!("{}-s", user.email), false).await);
-            rename(app, &user, &sid, &format!("{}-r1", user.email)).await;
-            rename(app, &user, &sid, &format!("{}-r2", user.email)).await;
-            (user, sid, ws, base)
-        }
-    };
-    let mut runs = futures_util::future::join_all(users.into_iter().map(run)).await;
+    // Sockets first, then sessions one by one (concurrent creates are not what this
+    // tests), then renames from all users at once so their events interleave.
+    let mut sockets = Vec::new();
+    for user in &users {
+        let mut ws = app.ws(user, None).await;
+        let base = seq(&ws.next_json().await);
+        sockets.push((ws, base));
+    }
+    let mut sids = Vec::new();
+    for user in &users {
+        sids.push(id(&app.create_session(user, &format!("{}-s", user.email), false).await));
+    }
+    let app_ref = &app;
+    let renames = users.iter().zip(&sids).map(|(user, sid)| async move {
+        rename(app_ref, user, sid, &format!("{}-r1", user.email)).await;
+        rename(app_ref, user, sid, &format!("{}-r2", user.email)).await;
+    });
+    futures_util::future::join_all(renames).await;
+    let mut runs: Vec<(TestUser, String, WsClient, i64)> =
+        users.into_iter().zip(sids).zip(sockets).map(|((u, s), (ws, base))| (u, s, ws, base)).collect();
     for (user, sid, ws, base) in &mut runs {
         let got = events(ws, 3).await;
         let kinds: Vec<&str> = got.iter().filter_map(|f| f["event"].as_str()).collect();

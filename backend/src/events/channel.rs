@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::Event;
 
@@ -53,6 +53,11 @@ impl Subscription {
     /// The next event; `Lagged` when more than the buffer went unread.
     pub async fn recv(&mut self) -> Result<Arc<Event>, RecvError> {
         self.rx.recv().await
+    }
+
+    /// The next event if one is already waiting.
+    pub fn try_recv(&mut self) -> Result<Arc<Event>, TryRecvError> {
+        self.rx.try_recv()
     }
 }
 

@@ -1,6 +1,7 @@
-//! One WebSocket connection: a reader (client frames) and a writer (hello, replay,
-//! live events, pings) polled together in one task; when either ends, both end and
-//! the user's subscription is dropped with them.
+//! One WebSocket connection: a reader task (client frames) and a writer (hello,
+//! replay, live events, pings). When the reader ends its pong channel closes and the
+//! writer stops; when the writer ends the reader is aborted. The user's subscription
+//! is dropped with the writer.
 //!
 //! The writer's queue is the user's broadcast ring (`ws_buffer` events). A client
 //! that falls further behind is closed with 4008 instead of buffering without bound;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use futures_util::{Sink, SinkExt, StreamExt};
 use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -30,6 +31,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Without any frame from the client for this long (and at least 3 pings), it is gone.
 const MIN_SILENCE: Duration = Duration::from_secs(60);
 const REPLAY_PAGE: u64 = 500;
+/// Frames written before a flush when events arrive faster than they are sent.
+const MAX_BATCH: usize = 64;
 
 pub(super) struct Conn {
     pub user_id: Uuid,
@@ -48,12 +51,12 @@ pub(super) async fn serve(state: Arc<AppState>, socket: WebSocketStream, conn: C
     let _open = state.events.open_socket();
     let (mut sink, stream) = socket.split();
     let started = Instant::now();
-    let heard = AtomicU64::new(0);
+    let heard = Arc::new(AtomicU64::new(0));
     let (pong_tx, pong_rx) = mpsc::channel::<()>(4);
-    let end = tokio::select! {
-        _ = read(stream, pong_tx, started, &heard) => End::Gone,
-        end = write(&state, &mut sink, conn, pong_rx, started, &heard) => end,
-    };
+    let mut reader = tokio::spawn(read(stream, pong_tx, started, heard.clone()));
+    let end = write(&state, &mut sink, conn, pong_rx, started, &heard).await;
+    reader.abort();
+    let _ = (&mut reader).await;
     let close = match end {
         End::Close(code, reason) => Message::Close(Some((CloseCode::from(code), reason.into()))),
         // Completes the closing handshake when the client started it.
@@ -72,7 +75,7 @@ struct ClientFrame {
     kind: String,
 }
 
-async fn read<S>(mut stream: S, pong_tx: mpsc::Sender<()>, started: Instant, heard: &AtomicU64)
+async fn read<S>(mut stream: S, pong_tx: mpsc::Sender<()>, started: Instant, heard: Arc<AtomicU64>)
 where
     S: futures_util::Stream<Item = std::io::Result<Message>> + Unpin,
 {
@@ -128,24 +131,43 @@ where
         let left = exp.saturating_mul(1000).saturating_sub(chrono::Utc::now().timestamp_millis());
         Instant::now() + Duration::from_millis(left.max(0) as u64)
     });
+    let expiry = sleep_until(expiry);
+    tokio::pin!(expiry);
     loop {
         tokio::select! {
-            ev = live.recv() => match ev {
-                Ok(ev) if ev.seq <= last_sent => {}
-                Ok(ev) => {
-                    last_sent = ev.seq;
-                    if send_text(sink, ev.frame().to_string()).await.is_err() {
-                        return End::Gone;
+            ev = live.recv() => {
+                let first = match ev {
+                    Ok(ev) => ev,
+                    Err(RecvError::Lagged(_)) => return too_slow(),
+                    Err(RecvError::Closed) => return End::Gone,
+                };
+                // What is already waiting goes out with one flush.
+                let mut next = Some(first);
+                let mut fed = 0;
+                while let Some(ev) = next.take() {
+                    if ev.seq > last_sent {
+                        last_sent = ev.seq;
+                        if feed(sink, ev.frame().to_string()).await.is_err() {
+                            return End::Gone;
+                        }
+                    }
+                    fed += 1;
+                    if fed < MAX_BATCH {
+                        next = match live.try_recv() {
+                            Ok(ev) => Some(ev),
+                            Err(TryRecvError::Empty) => None,
+                            Err(TryRecvError::Lagged(_)) => return too_slow(),
+                            Err(TryRecvError::Closed) => return End::Gone,
+                        };
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
-                    metrics::WS_SLOW_CLOSES.inc();
-                    return End::Close(CLOSE_TOO_SLOW, "too slow: reconnect with since");
+                if flush(sink).await.is_err() {
+                    return End::Gone;
                 }
-                Err(RecvError::Closed) => return End::Gone,
             },
-            Some(()) = pong_rx.recv() => {
-                if send_text(sink, r#"{"type":"pong"}"#.to_owned()).await.is_err() {
+            pong = pong_rx.recv() => {
+                // `None`: the reader ended, so the client is gone.
+                if pong.is_none() || send_text(sink, r#"{"type":"pong"}"#.to_owned()).await.is_err() {
                     return End::Gone;
                 }
             }
@@ -158,9 +180,14 @@ where
                     return End::Gone;
                 }
             }
-            _ = sleep_until(expiry) => return End::Close(CLOSE_TOKEN_EXPIRED, "token expired"),
+            _ = &mut expiry => return End::Close(CLOSE_TOKEN_EXPIRED, "token expired"),
         }
     }
+}
+
+fn too_slow() -> End {
+    metrics::WS_SLOW_CLOSES.inc();
+    End::Close(CLOSE_TOO_SLOW, "too slow: reconnect with since")
 }
 
 /// Sends the stored events `since+1..=until`, page by page.
@@ -190,6 +217,30 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Queues a frame without flushing; a full socket still makes this wait.
+async fn feed<S>(sink: &mut S, text: String) -> Result<(), ()>
+where
+    S: Sink<Message> + Unpin,
+{
+    match tokio::time::timeout(SEND_TIMEOUT, sink.feed(Message::Text(text))).await {
+        Ok(Ok(())) => {
+            metrics::WS_FRAMES_SENT.inc();
+            Ok(())
+        }
+        _ => Err(()),
+    }
+}
+
+async fn flush<S>(sink: &mut S) -> Result<(), ()>
+where
+    S: Sink<Message> + Unpin,
+{
+    match tokio::time::timeout(SEND_TIMEOUT, sink.flush()).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
     }
 }
 
