@@ -7,3 +7,7 @@ mod sessions;
 mod messages;
 mod webhooks;
 mod ws;
+#[cfg(feature = "whatsapp")]
+mod whatsapp_store;
+#[cfg(feature = "whatsapp")]
+mod whatsapp_engine;

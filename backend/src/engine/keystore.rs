@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{LikeExpr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
@@ -96,11 +96,13 @@ impl KeyStore {
         let rows = engine_key::Entity::find()
             .filter(engine_key::Column::SessionId.eq(self.session_id))
             .filter(engine_key::Column::Namespace.eq(namespace))
-            .filter(engine_key::Column::Key.starts_with(prefix))
+            .filter(engine_key::Column::Key.like(LikeExpr::new(like_prefix(prefix)).escape('\\')))
             .order_by_asc(engine_key::Column::Key)
             .all(&self.db)
             .await?;
         rows.into_iter()
+            // SQLite's LIKE ignores case: keep only exact prefix matches.
+            .filter(|row| row.key.starts_with(prefix))
             .map(|row| {
                 let plain =
                     self.cipher.decrypt(&row.value, &self.aad(namespace, &row.key)).ok_or(KeyStoreError::Decrypt)?;
@@ -125,5 +127,26 @@ impl KeyStore {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+}
+
+/// `prefix%` with LIKE's wildcards in the prefix escaped.
+fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_prefix_escapes_wildcards() {
+        assert_eq!(super::like_prefix("a_b%c\\"), "a\\_b\\%c\\\\%");
     }
 }
