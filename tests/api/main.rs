@@ -3,11 +3,11 @@
 
 mod auth;
 mod errors;
-mod sessions;
 mod messages;
+mod sessions;
 mod webhooks;
-mod ws;
-#[cfg(feature = "whatsapp")]
-mod whatsapp_store;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_engine;
+#[cfg(feature = "whatsapp")]
+mod whatsapp_store;
+mod ws;
