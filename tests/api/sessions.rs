@@ -117,12 +117,17 @@ async fn scan_goes_pairing_then_connected_never_connected_early() {
     assert_eq!(connected["phone"], "6281234567890");
     assert_eq!(connected["push_name"], "Ann");
     assert!(connected["last_connected_at"].is_string());
-    let statuses: Vec<_> = events(&app, &user)
-        .await
-        .into_iter()
-        .filter(|e| e["event"] == "session.status")
-        .map(|e| e["data"]["status"].as_str().unwrap().to_owned())
-        .collect();
+    // The row is written just before its event is appended: wait for the event too.
+    let statuses: Vec<String> = eventually(5, "the connected event", || async {
+        let s: Vec<String> = events(&app, &user)
+            .await
+            .into_iter()
+            .filter(|e| e["event"] == "session.status")
+            .map(|e| e["data"]["status"].as_str().unwrap().to_owned())
+            .collect();
+        s.contains(&"connected".to_owned()).then_some(s)
+    })
+    .await;
     let first_connected = statuses.iter().position(|s| s == "connected").unwrap();
     assert!(statuses[..first_connected].contains(&"pairing".to_owned()));
     // Scanning with no QR on offer is refused.

@@ -21,6 +21,14 @@ use super::channel::{Subscription, UserChannel};
 use super::Event;
 use crate::db::entities::event;
 
+/// Work done inside the transaction that stores an event.
+pub type TxnChange = Box<
+    dyn for<'t> FnOnce(
+            &'t sea_orm::DatabaseTransaction,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DbErr>> + Send + 't>>
+        + Send,
+>;
+
 pub struct EventHub {
     db: DatabaseConnection,
     buffer: usize,
@@ -57,6 +65,19 @@ impl EventHub {
         session_id: Option<Uuid>,
         data: serde_json::Value,
     ) -> Result<Arc<Event>, DbErr> {
+        self.publish_with(user_id, name, session_id, data, None).await
+    }
+
+    /// Like `publish`, and runs `change` in the same transaction, so that a state change
+    /// (a session row) and the event announcing it are stored together or not at all.
+    pub async fn publish_with(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        session_id: Option<Uuid>,
+        data: serde_json::Value,
+        change: Option<TxnChange>,
+    ) -> Result<Arc<Event>, DbErr> {
         let channel = self.channel(user_id);
         let mut seq_guard = channel.seq.lock().await;
         let last = match *seq_guard {
@@ -64,7 +85,7 @@ impl EventHub {
             None => self.max_seq(user_id).await?,
         };
         let ev = Arc::new(Event::new(user_id, last + 1, name.to_owned(), session_id, Utc::now(), data));
-        if let Err(e) = self.store(&ev).await {
+        if let Err(e) = self.store(&ev, change).await {
             // The commit may have landed anyway; reload the sequence from the log next time.
             *seq_guard = None;
             return Err(e);
@@ -76,8 +97,11 @@ impl EventHub {
         Ok(ev)
     }
 
-    async fn store(&self, ev: &Event) -> Result<(), DbErr> {
+    async fn store(&self, ev: &Event, change: Option<TxnChange>) -> Result<(), DbErr> {
         let txn = self.db.begin().await?;
+        if let Some(change) = change {
+            change(&txn).await?;
+        }
         event::ActiveModel {
             user_id: Set(ev.user_id),
             seq: Set(ev.seq),

@@ -8,5 +8,5 @@ pub mod ws;
 
 pub use channel::Subscription;
 pub use event::Event;
-pub use hub::{EventHub, SocketGuard};
+pub use hub::{EventHub, SocketGuard, TxnChange};
 pub use routes::EventsApi;

@@ -196,13 +196,14 @@ impl SessionTask {
         if let Err(e) = self.persist(&before, &effects).await {
             tracing::error!(session_id = %self.id, error = %e, "could not persist session transition");
         }
+        for effect in effects {
+            self.effect(effect).await;
+        }
+        // Answer waiting starts only after the effects, so a QR on offer is already published.
         if self.machine.status != Status::Starting {
             for waiter in self.start_waiters.drain(..) {
                 let _ = waiter.send(());
             }
-        }
-        for effect in effects {
-            self.effect(effect).await;
         }
         if before.status != self.machine.status && matches!(self.machine.status, Status::Failed | Status::LoggedOut) {
             let why = format!("{}: {}", self.machine.status.as_str(), self.machine.reason.unwrap_or("unknown"));
@@ -261,19 +262,24 @@ impl SessionTask {
         if m.status == Status::Starting && before.status != Status::Starting {
             active.last_activity_at = Set(Some(now));
         }
-        active.update(&self.ctx.db).await?;
-        if status_changed {
-            let data = serde_json::json!({
-                "status": m.status,
-                "previous": before.status,
-                "reason": m.reason,
-                "auth_paired": m.auth_paired,
-                "socket_open": m.socket_open,
-                "phone": m.phone.as_ref().map(Phone::as_str),
-                "push_name": m.push_name,
-            });
-            self.publish("session.status", data).await;
+        if !status_changed {
+            active.update(&self.ctx.db).await?;
+            return Ok(());
         }
+        let data = serde_json::json!({
+            "status": m.status,
+            "previous": before.status,
+            "reason": m.reason,
+            "auth_paired": m.auth_paired,
+            "socket_open": m.socket_open,
+            "phone": m.phone.as_ref().map(Phone::as_str),
+            "push_name": m.push_name,
+        });
+        // The row and the event announcing it commit together: a reader never sees one
+        // without the other.
+        let change: crate::events::TxnChange =
+            Box::new(move |txn| Box::pin(async move { active.update(txn).await.map(|_| ()) }));
+        self.ctx.hub.publish_with(self.user_id, "session.status", Some(self.id), data, Some(change)).await?;
         Ok(())
     }
 
