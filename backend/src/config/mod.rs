@@ -126,7 +126,12 @@ impl Settings {
         for (name, raw) in env {
             let Some(key) = name.strip_prefix("WAHUB_") else { continue };
             let key = key.to_ascii_lowercase();
-            if key == "config" || key.starts_with("test_") {
+            if !table.contains_key(&key) && !OPTIONAL_KEYS.contains(&key.as_str()) {
+                // Other tools' variables (WAHUB_CONFIG, WAHUB_NEW_PASSWORD, test settings)
+                // share the prefix; a typo is reported but does not stop the server.
+                if !matches!(key.as_str(), "config" | "new_password") && !key.starts_with("test_") {
+                    eprintln!("wahub: ignoring {name}: not a setting");
+                }
                 continue;
             }
             let value = typed_like(table.get(&key), raw)
@@ -157,6 +162,9 @@ impl Settings {
         }
     }
 }
+
+/// Settings without a default value (absent from the serialized defaults).
+const OPTIONAL_KEYS: [&str; 3] = ["database_url", "jwt_secret", "encryption_key"];
 
 /// Parses an environment value into the type the setting already has.
 fn typed_like(existing: Option<&toml::Value>, raw: &str) -> Option<toml::Value> {
@@ -201,7 +209,17 @@ mod tests {
     fn bad_values_are_rejected() {
         assert!(Settings::load_from(None, &env(&[("WAHUB_DAILY_MESSAGE_LIMIT", "lots")])).is_err());
         assert!(Settings::load_from(None, &env(&[("WAHUB_ENGINE", "telegram")])).is_err());
-        assert!(Settings::load_from(None, &env(&[("WAHUB_NOPE", "1")])).is_err());
+        // Unknown environment variables are ignored; unknown file keys are refused.
+        assert!(Settings::load_from(None, &env(&[("WAHUB_NOPE", "1")])).is_ok());
+        let dir = std::env::temp_dir().join(format!("wahub_cfg_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("wahub.toml");
+        std::fs::write(&file, "nope = 1\n").unwrap();
+        assert!(Settings::load_from(Some(&file), &[]).is_err());
+        std::fs::write(&file, "bind = \"127.0.0.1:9\"\ndaily_message_limit = 7\n").unwrap();
+        let s = Settings::load_from(Some(&file), &env(&[("WAHUB_DAILY_MESSAGE_LIMIT", "8")])).unwrap();
+        assert_eq!((s.bind.as_str(), s.daily_message_limit), ("127.0.0.1:9", 8), "env wins over the file");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
