@@ -8,9 +8,11 @@ use uuid::Uuid;
 use super::types::MessageOut;
 use crate::db::entities::{message, session};
 use crate::engine::Incoming;
+use crate::events::TxnChange;
 use crate::sessions::SessionContext;
 
-/// Stores a message that arrived and pushes `message.received`.
+/// Stores a message that arrived and pushes `message.received`: the row, the session's
+/// activity time and the event commit together.
 pub async fn store_incoming(
     ctx: &SessionContext,
     session_id: Uuid,
@@ -18,35 +20,54 @@ pub async fn store_incoming(
     msg: Incoming,
 ) -> Result<(), sea_orm::DbErr> {
     let now = Utc::now();
-    let media = msg.media_mimetype.map(|mimetype| serde_json::json!({ "mimetype": mimetype }).to_string());
-    let row = message::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        user_id: Set(user_id),
-        session_id: Set(session_id),
-        direction: Set("in".into()),
-        peer: Set(msg.from.as_str().to_owned()),
-        text: Set(msg.text),
-        media: Set(media),
-        status: Set("received".into()),
-        error: Set(None),
-        external_id: Set(Some(msg.external_id)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&ctx.db)
-    .await?;
-    touch_activity(ctx, session_id).await?;
-    let data = serde_json::to_value(MessageOut::from(row)).unwrap_or_default();
-    ctx.hub.publish(user_id, "message.received", Some(session_id), data).await?;
+    let row = message::Model {
+        id: Uuid::new_v4(),
+        user_id,
+        session_id,
+        direction: "in".into(),
+        peer: msg.from.as_str().to_owned(),
+        text: msg.text,
+        media: msg.media_mimetype.map(|mimetype| serde_json::json!({ "mimetype": mimetype }).to_string()),
+        status: "received".into(),
+        error: None,
+        external_id: Some(msg.external_id),
+        created_at: now,
+        updated_at: now,
+    };
+    let data = serde_json::to_value(MessageOut::from(row.clone())).unwrap_or_default();
+    let insert = message::ActiveModel {
+        id: Set(row.id),
+        user_id: Set(row.user_id),
+        session_id: Set(row.session_id),
+        direction: Set(row.direction),
+        peer: Set(row.peer),
+        text: Set(row.text),
+        media: Set(row.media),
+        status: Set(row.status),
+        error: Set(row.error),
+        external_id: Set(row.external_id),
+        created_at: Set(row.created_at),
+        updated_at: Set(row.updated_at),
+    };
+    let change: TxnChange = Box::new(move |txn| {
+        Box::pin(async move {
+            insert.insert(txn).await?;
+            activity_update(session_id).exec(txn).await?;
+            Ok(())
+        })
+    });
+    ctx.hub.publish_with(user_id, "message.received", Some(session_id), data, Some(change)).await?;
     Ok(())
 }
 
-pub async fn touch_activity(ctx: &SessionContext, session_id: Uuid) -> Result<(), sea_orm::DbErr> {
+fn activity_update(session_id: Uuid) -> sea_orm::UpdateMany<session::Entity> {
     session::Entity::update_many()
         .col_expr(session::Column::LastActivityAt, Expr::value(Utc::now()))
         .filter(session::Column::Id.eq(session_id))
-        .exec(&ctx.db)
-        .await?;
+}
+
+pub async fn touch_activity(ctx: &SessionContext, session_id: Uuid) -> Result<(), sea_orm::DbErr> {
+    activity_update(session_id).exec(&ctx.db).await?;
     Ok(())
 }
 
@@ -67,12 +88,13 @@ pub async fn set_status(
     if external_id.is_some() {
         update = update.col_expr(message::Column::ExternalId, Expr::value(external_id));
     }
-    update.filter(message::Column::Id.eq(id)).exec(&ctx.db).await?;
+    let update = update.filter(message::Column::Id.eq(id));
     let mut data = serde_json::json!({ "id": id, "status": status });
     if let Some(error) = error {
         data["error"] = serde_json::Value::String(error);
     }
-    ctx.hub.publish(user_id, "message.updated", Some(session_id), data).await?;
+    let change: TxnChange = Box::new(move |txn| Box::pin(async move { update.exec(txn).await.map(|_| ()) }));
+    ctx.hub.publish_with(user_id, "message.updated", Some(session_id), data, Some(change)).await?;
     Ok(())
 }
 
