@@ -103,6 +103,15 @@ fn fail(m: &mut Machine, why: &'static str) {
     m.qr_attempt = 0;
 }
 
+fn log_out(m: &mut Machine, why: &'static str) {
+    m.status = Status::LoggedOut;
+    m.reason = Some(why);
+    m.auth_paired = false;
+    m.socket_open = false;
+    m.qr_attempt = 0;
+    m.reconnect_attempt = 0;
+}
+
 /// Applies one input.
 pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effect>) {
     use Effect::*;
@@ -145,12 +154,7 @@ pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effe
                 fx.extend([LogoutLink, Disconnect]);
             }
             fx.extend([WipeKeys, ClearQr]);
-            m.status = Status::LoggedOut;
-            m.reason = Some(reason::USER_LOGOUT);
-            m.auth_paired = false;
-            m.socket_open = false;
-            m.qr_attempt = 0;
-            m.reconnect_attempt = 0;
+            log_out(&mut m, reason::USER_LOGOUT);
         }
         Input::DuplicatePhone => {
             fx.extend([LogoutLink, Disconnect, WipeKeys, ClearQr]);
@@ -257,12 +261,7 @@ pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effe
                 }
                 EngineEvent::LoggedOut { .. } => {
                     fx.extend([Disconnect, WipeKeys, ClearQr]);
-                    m.status = Status::LoggedOut;
-                    m.reason = Some(reason::DEVICE_REMOVED);
-                    m.auth_paired = false;
-                    m.socket_open = false;
-                    m.qr_attempt = 0;
-                    m.reconnect_attempt = 0;
+                    log_out(&mut m, reason::DEVICE_REMOVED);
                 }
                 EngineEvent::StreamReplaced => {
                     fx.extend([Disconnect, ClearQr]);

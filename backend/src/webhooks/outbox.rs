@@ -80,24 +80,33 @@ impl Outbox {
         .to_string();
         let now = Utc::now();
         for target in targets.iter().filter(|t| t.wants(&event.event)) {
-            webhook_delivery::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                webhook_id: Set(target.id),
-                user_id: Set(event.user_id),
-                event: Set(event.event.clone()),
-                payload: Set(payload.clone()),
-                status: Set("pending".into()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                last_status_code: Set(None),
-                last_error: Set(None),
-                created_at: Set(now),
-                delivered_at: Set(None),
-            }
-            .insert(conn)
-            .await?;
+            new_delivery(target.id, event.user_id, event.event.clone(), payload.clone(), now).insert(conn).await?;
         }
         Ok(())
+    }
+}
+
+/// A delivery due now, with no attempts yet.
+pub fn new_delivery(
+    webhook_id: Uuid,
+    user_id: Uuid,
+    event: String,
+    payload: String,
+    now: chrono::DateTime<Utc>,
+) -> webhook_delivery::ActiveModel {
+    webhook_delivery::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        webhook_id: Set(webhook_id),
+        user_id: Set(user_id),
+        event: Set(event),
+        payload: Set(payload),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_status_code: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        delivered_at: Set(None),
     }
 }
 

@@ -161,20 +161,5 @@ pub async fn redeliver(
         .await?
         .ok_or_else(|| Problem::not_found("No such delivery."))?;
     let now = Utc::now();
-    Ok(webhook_delivery::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        webhook_id: Set(old.webhook_id),
-        user_id: Set(old.user_id),
-        event: Set(old.event),
-        payload: Set(old.payload),
-        status: Set("pending".into()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        last_status_code: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        delivered_at: Set(None),
-    }
-    .insert(&state.db)
-    .await?)
+    Ok(super::outbox::new_delivery(old.webhook_id, old.user_id, old.event, old.payload, now).insert(&state.db).await?)
 }
