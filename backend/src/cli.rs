@@ -57,7 +57,19 @@ fn init_tracing(settings: &Settings) {
     }
 }
 
+/// glibc raises its mmap threshold after large frees, after which the ~19 MiB buffers of
+/// argon2 come from the heap and are never returned to the system (measured: 1.7 GiB RSS
+/// after 100 registrations). A fixed threshold keeps them mmapped and returned on free.
+fn keep_large_allocations_mmapped() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    }
+}
+
 pub fn main() -> ExitCode {
+    keep_large_allocations_mmapped();
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
