@@ -50,7 +50,7 @@ fn init_tracing(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if settings.log_format == "json" {
+    if settings.server.log_format == crate::config::LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();
@@ -97,7 +97,7 @@ pub fn main() -> ExitCode {
             }
             Command::User { command: UserCommand::Create { email, password, display_name, admin } } => {
                 let state = crate::startup::build_state(settings).await?;
-                let user = crate::auth::accounts::create_user(&state, &email, &password, display_name, admin)
+                let user = crate::auth::accounts::create_user(&state.auth, &email, &password, display_name, admin)
                     .await
                     .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
                 println!("created {} ({}) with id {}", user.email, user.role, user.id);

@@ -1,15 +1,24 @@
 //! wahub: link WhatsApp accounts, keep them alive, push everything live.
 
-pub mod api;
-pub mod auth;
-pub mod cli;
+// Lowest layer first; a module imports only those above it in this list (the
+// layering test in backend/tests/layering.rs enforces the table it keeps).
+pub mod domain;
+pub mod error;
+pub mod metrics;
+
 pub mod config;
 pub mod db;
+
 pub mod engine;
 pub mod events;
+
 pub mod messages;
-pub mod sessions;
-pub mod startup;
-pub mod state;
-pub mod web;
 pub mod webhooks;
+
+pub mod auth;
+pub mod sessions;
+
+pub mod http;
+
+pub mod cli;
+pub mod startup;

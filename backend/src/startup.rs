@@ -14,14 +14,17 @@ use rand::RngCore;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::AuthService;
 use crate::config::Settings;
 use crate::db::crypto::Cipher;
+use crate::domain::EngineKind;
 use crate::engine::sim::{SimEngine, SimTimings};
-use crate::engine::{EngineKind, SharedEngine};
+use crate::engine::SharedEngine;
 use crate::events::EventHub;
+use crate::http::AppState;
+use crate::messages::MessageStore;
 use crate::sessions::{PhoneClaims, SessionContext, SessionManager};
-use crate::state::AppState;
-use crate::webhooks::Outbox;
+use crate::webhooks::{WebhookOutbox, WebhookService};
 
 const KEY_CHECK: &str = "encryption_key_check";
 const KEY_CHECK_PLAIN: &[u8] = b"wahub encryption key check";
@@ -35,10 +38,10 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 /// The engine-key encryption key: configured, or generated once into `data_dir/wahub.key`
 /// (outside the database, so a database dump alone does not reveal the keys).
 fn encryption_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
-    let encoded = match &settings.encryption_key {
+    let encoded = match &settings.database.encryption_key {
         Some(k) => k.expose().trim().to_owned(),
         None => {
-            let path = settings.data_dir.join("wahub.key");
+            let path = settings.server.data_dir.join("wahub.key");
             if !path.exists() {
                 write_private(&path, &B64.encode(random_bytes::<32>()))
                     .with_context(|| format!("cannot create {}", path.display()))?;
@@ -85,11 +88,11 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
     match kind {
         EngineKind::Sim => {
             let sim = Arc::new(SimEngine::new(SimTimings {
-                qr_first: Duration::from_millis(settings.qr_first_timeout_ms),
-                qr_next: Duration::from_millis(settings.qr_next_timeout_ms),
-                qr_max: settings.qr_max_attempts,
-                pair_delay: Duration::from_millis(settings.sim_pair_delay_ms),
-                pair_code_timeout: Duration::from_millis(settings.pair_code_timeout_ms),
+                qr_first: Duration::from_millis(settings.sessions.qr_first_timeout_ms),
+                qr_next: Duration::from_millis(settings.sessions.qr_next_timeout_ms),
+                qr_max: settings.sessions.qr_max_attempts,
+                pair_delay: Duration::from_millis(settings.sim.sim_pair_delay_ms),
+                pair_code_timeout: Duration::from_millis(settings.sessions.pair_code_timeout_ms),
             }));
             Ok((sim.clone(), Some(sim)))
         }
@@ -103,21 +106,23 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
 /// Connects the database, loads or creates secrets and wires every component.
 pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let settings = Arc::new(settings);
-    if settings.database_url.is_none() || settings.encryption_key.is_none() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
+    if settings.database.database_url.is_none() || settings.database.encryption_key.is_none() {
+        std::fs::create_dir_all(&settings.server.data_dir)
+            .with_context(|| format!("cannot create data dir {}", settings.server.data_dir.display()))?;
     }
     let db = crate::db::connect(&settings.database_url()).await.context("cannot open the database")?;
-    let jwt_secret = match &settings.jwt_secret {
+    let jwt_secret = match &settings.auth.jwt_secret {
         Some(s) => s.expose().to_owned(),
         None => crate::db::meta::get_or_insert(&db, "jwt_secret", B64.encode(random_bytes::<48>())).await?,
     };
     let cipher = Arc::new(Cipher::new(encryption_key(&settings)?));
     check_key(&db, &cipher).await?;
-    let engine_kind = EngineKind::parse(&settings.engine).context("unknown engine")?;
+    let engine_kind = settings.sessions.engine;
     let (engine, sim) = build_engine(engine_kind, &settings)?;
-    let outbox = Outbox::new();
-    let events = Arc::new(EventHub::new(db.clone(), settings.ws_buffer, outbox.clone()));
+    let outbox = WebhookOutbox::new();
+    let events = Arc::new(EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone())));
+    let messages = MessageStore { db: db.clone(), hub: events.clone() };
+    let webhooks = WebhookService { db: db.clone(), cipher: cipher.clone(), outbox, settings: settings.clone() };
     let ctx = Arc::new(SessionContext {
         db: db.clone(),
         hub: events.clone(),
@@ -125,34 +130,44 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         settings: settings.clone(),
         cipher,
         claims: PhoneClaims::default(),
+        messages: messages.clone(),
     });
+    let auth = AuthService {
+        db: db.clone(),
+        settings: settings.clone(),
+        jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_token_ttl_secs),
+        login_limiter: LoginLimiter::new(
+            settings.auth.login_max_failures,
+            Duration::from_secs(settings.auth.login_window_secs),
+        ),
+        dummy_password_hash: crate::auth::password::dummy_hash(),
+    };
     Ok(Arc::new(AppState {
-        jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.access_token_ttl_secs),
-        login_limiter: LoginLimiter::new(settings.login_max_failures, Duration::from_secs(settings.login_window_secs)),
         settings,
         db,
+        auth,
         events,
         sessions: SessionManager::new(ctx),
-        outbox,
+        messages,
+        webhooks,
         engine_kind,
         sim,
         create_lock: tokio::sync::Mutex::new(()),
-        dummy_password_hash: crate::auth::password::dummy_hash(),
     }))
 }
 
 /// Periodic housekeeping: idle sessions, old events, expired refresh tokens.
 async fn housekeeping(state: Arc<AppState>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(state.settings.housekeeping_secs.max(1)));
+    let mut tick = tokio::time::interval(Duration::from_secs(state.settings.server.housekeeping_secs.max(1)));
     loop {
         tick.tick().await;
         if let Err(e) = state.sessions.stop_idle().await {
             tracing::warn!(error = %e, "idle sweep failed");
         }
-        if let Err(e) = state.events.purge(state.settings.event_retention).await {
+        if let Err(e) = state.events.purge(state.settings.database.event_retention).await {
             tracing::warn!(error = %e, "event purge failed");
         }
-        if let Err(e) = crate::auth::refresh::purge_expired(&state).await {
+        if let Err(e) = crate::auth::refresh::purge_expired(&state.auth).await {
             tracing::warn!(error = %e, "refresh token purge failed");
         }
     }
@@ -171,10 +186,12 @@ pub async fn run(
     if restored > 0 {
         tracing::info!(restored, "restoring paired sessions");
     }
-    let background =
-        vec![tokio::spawn(housekeeping(state.clone())), tokio::spawn(crate::webhooks::run_dispatcher(state.clone()))];
+    let background = vec![
+        tokio::spawn(housekeeping(state.clone())),
+        tokio::spawn(crate::webhooks::run_dispatcher(state.webhooks.clone())),
+    ];
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
-    let app = crate::api::build(state.clone());
+    let app = crate::http::build(state.clone());
     let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
     let served = poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(5)))
@@ -187,10 +204,10 @@ pub async fn run(
     served.map_err(Into::into)
 }
 
-/// Binds `settings.bind` and serves until SIGINT/SIGTERM.
+/// Binds `settings.server.bind` and serves until SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let addr: SocketAddr =
-        settings.bind.parse().with_context(|| format!("bind {:?} is not host:port", settings.bind))?;
+        settings.server.bind.parse().with_context(|| format!("bind {:?} is not host:port", settings.server.bind))?;
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let state = build_state(settings).await?;
     run(state, listener, shutdown_signal()).await

@@ -50,7 +50,7 @@ async fn wrong_password_and_unknown_email_look_the_same() {
 
 #[tokio::test]
 async fn repeated_login_failures_are_rate_limited() {
-    let app = spawn_app_with(|s| s.login_max_failures = 3).await;
+    let app = spawn_app_with(|s| s.auth.login_max_failures = 3).await;
     let user = app.register("a@example.com").await;
     for _ in 0..3 {
         let r = app.post_anon("/api/v1/auth/login", json!({"email": "a@example.com", "password": "nope nope"})).await;
@@ -104,7 +104,7 @@ async fn logout_revokes_the_refresh_token() {
 
 #[tokio::test]
 async fn expired_tampered_and_missing_tokens_are_refused() {
-    let app = spawn_app_with(|s| s.access_token_ttl_secs = 1).await;
+    let app = spawn_app_with(|s| s.auth.access_token_ttl_secs = 1).await;
     let user = app.register("a@example.com").await;
     assert_eq!(app.get("/api/v1/me", &user.token).await.status(), 200);
     let mut tampered = user.token.clone();
@@ -153,7 +153,7 @@ async fn api_keys_authenticate_until_deleted() {
 
 #[tokio::test]
 async fn registration_can_be_closed() {
-    let app = spawn_app_with(|s| s.registration_open = false).await;
+    let app = spawn_app_with(|s| s.auth.registration_open = false).await;
     let r = app.post_anon("/api/v1/auth/register", json!({"email": "a@example.com", "password": "longenough"})).await;
     assert_eq!(json_of(r, 403).await["code"], "registration_closed");
     app.stop().await;

@@ -51,7 +51,7 @@ async fn malformed_json_wrong_types_and_unknown_enums_get_4xx_problems() {
 
 #[tokio::test]
 async fn oversized_bodies_get_413_with_and_without_content_length() {
-    let app = spawn_app_with(|s| s.max_body_bytes = 64 * 1024).await;
+    let app = spawn_app_with(|s| s.server.max_body_bytes = 64 * 1024).await;
     let user = app.register("a@example.com").await;
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(200 * 1024));
     let r = app

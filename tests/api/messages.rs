@@ -144,8 +144,8 @@ async fn nothing_can_send_is_409_and_other_users_sessions_are_404() {
 async fn messages_queued_while_reconnecting_are_sent_in_order_after_reconnect() {
     // Retries every 300 ms, up to 5: the 800 ms outage is survived.
     let app = spawn_app_with(|s| {
-        s.reconnect_base_ms = 300;
-        s.reconnect_max_ms = 300;
+        s.sessions.reconnect_base_ms = 300;
+        s.sessions.reconnect_max_ms = 300;
     })
     .await;
     let user = app.register("a@example.com").await;
@@ -182,7 +182,7 @@ async fn messages_queued_while_reconnecting_are_sent_in_order_after_reconnect() 
 #[tokio::test]
 async fn queued_messages_survive_a_restart() {
     // Slow retries: the session is still reconnecting when the server restarts.
-    let app = spawn_app_with(|s| s.reconnect_base_ms = 5_000).await;
+    let app = spawn_app_with(|s| s.sessions.reconnect_base_ms = 5_000).await;
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     app.post(&format!("/api/v1/sessions/{s}/sim/drop"), &user.token, json!({"down_for_ms": 60_000})).await;
@@ -210,9 +210,9 @@ async fn queued_messages_survive_a_restart() {
 #[tokio::test]
 async fn queued_messages_fail_when_the_session_gives_up() {
     let app = spawn_app_with(|s| {
-        s.reconnect_max_attempts = 2;
-        s.reconnect_base_ms = 400;
-        s.reconnect_max_ms = 400;
+        s.sessions.reconnect_max_attempts = 2;
+        s.sessions.reconnect_base_ms = 400;
+        s.sessions.reconnect_max_ms = 400;
     })
     .await;
     let user = app.register("a@example.com").await;
@@ -313,7 +313,7 @@ async fn listing_pages_newest_first() {
 
 #[tokio::test]
 async fn daily_limit_and_health_levels() {
-    let app = spawn_app_with(|s| s.daily_message_limit = 10).await;
+    let app = spawn_app_with(|s| s.sessions.daily_message_limit = 10).await;
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     let h = health(&app, &user, &s).await;
@@ -341,7 +341,7 @@ async fn daily_limit_and_health_levels() {
 
 #[tokio::test]
 async fn concurrent_sends_never_overshoot_the_limit() {
-    let app = spawn_app_with(|s| s.daily_message_limit = 5).await;
+    let app = spawn_app_with(|s| s.sessions.daily_message_limit = 5).await;
     let user = app.register("a@example.com").await;
     app.connected_session(&user, "main", "6281234567890").await;
     let sends = (0..12).map(|i| send(&app, &user, json!({"to": PEER, "text": format!("m{i}")})));
@@ -353,7 +353,7 @@ async fn concurrent_sends_never_overshoot_the_limit() {
 
 #[tokio::test]
 async fn counters_start_again_at_midnight_utc() {
-    let app = spawn_app_with(|s| s.daily_message_limit = 2).await;
+    let app = spawn_app_with(|s| s.sessions.daily_message_limit = 2).await;
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     // Two messages from yesterday (23:59 UTC) do not count today.
@@ -387,7 +387,7 @@ async fn counters_start_again_at_midnight_utc() {
 
 #[tokio::test]
 async fn sends_keep_the_minimum_interval() {
-    let app = spawn_app_with(|s| s.min_send_interval_ms = 300).await;
+    let app = spawn_app_with(|s| s.sessions.min_send_interval_ms = 300).await;
     let user = app.register("a@example.com").await;
     let s = id(&app.connected_session(&user, "main", "6281234567890").await);
     for i in 0..3 {

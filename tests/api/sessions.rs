@@ -72,9 +72,9 @@ async fn twenty_concurrent_starts_share_one_qr() {
 #[tokio::test]
 async fn qr_rotates_then_times_out() {
     let app = spawn_app_with(|s| {
-        s.qr_first_timeout_ms = 300;
-        s.qr_next_timeout_ms = 100;
-        s.qr_max_attempts = 3;
+        s.sessions.qr_first_timeout_ms = 300;
+        s.sessions.qr_next_timeout_ms = 100;
+        s.sessions.qr_max_attempts = 3;
     })
     .await;
     let user = app.register("a@example.com").await;
@@ -96,7 +96,7 @@ async fn qr_rotates_then_times_out() {
 
 #[tokio::test]
 async fn scan_goes_pairing_then_connected_never_connected_early() {
-    let app = spawn_app_with(|s| s.sim_pair_delay_ms = 400).await;
+    let app = spawn_app_with(|s| s.sim.sim_pair_delay_ms = 400).await;
     let user = app.register("a@example.com").await;
     let s = app.create_session(&user, "main", true).await;
     let sid = id(&s);
@@ -334,7 +334,7 @@ async fn names_are_unique_per_user_and_renames_respect_it() {
 
 #[tokio::test]
 async fn the_instance_limit_holds_under_concurrency() {
-    let app = spawn_app_with(|s| s.max_sessions_per_user = 3).await;
+    let app = spawn_app_with(|s| s.sessions.max_sessions_per_user = 3).await;
     let user = app.register("a@example.com").await;
     let creates =
         (0..10).map(|i| app.post("/api/v1/sessions", &user.token, json!({"name": format!("s{i}"), "start": false})));
@@ -459,8 +459,8 @@ async fn pairing_by_phone_code() {
 #[tokio::test]
 async fn idle_sessions_are_stopped() {
     let app = spawn_app_with(|s| {
-        s.idle_timeout_secs = 1;
-        s.housekeeping_secs = 1;
+        s.sessions.idle_timeout_secs = 1;
+        s.server.housekeeping_secs = 1;
     })
     .await;
     let user = app.register("a@example.com").await;

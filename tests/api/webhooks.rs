@@ -242,7 +242,7 @@ async fn client_errors_are_final_but_408_and_429_are_retried() {
 
 #[tokio::test]
 async fn gives_up_after_max_attempts_and_redeliver_sends_again() {
-    let app = spawn_app_with(|s| s.webhook_max_attempts = 3).await;
+    let app = spawn_app_with(|s| s.webhooks.webhook_max_attempts = 3).await;
     let receiver = Receiver::start().await;
     receiver.fail_next(3, 500);
     let user = app.register("a@example.com").await;
@@ -278,7 +278,7 @@ async fn gives_up_after_max_attempts_and_redeliver_sends_again() {
 
 #[tokio::test]
 async fn slow_receivers_time_out_and_are_retried() {
-    let app = spawn_app_with(|s| s.webhook_timeout_ms = 300).await;
+    let app = spawn_app_with(|s| s.webhooks.webhook_timeout_ms = 300).await;
     let receiver = Receiver::start().await;
     receiver.set_delay(Duration::from_millis(1_500));
     let user = app.register("a@example.com").await;
@@ -301,7 +301,7 @@ async fn slow_receivers_time_out_and_are_retried() {
 #[tokio::test]
 async fn a_restart_mid_retry_loses_nothing() {
     // A long first backoff, so the restart happens while the retry is pending.
-    let app = spawn_app_with(|s| s.webhook_retry_base_ms = 1_500).await;
+    let app = spawn_app_with(|s| s.webhooks.webhook_retry_base_ms = 1_500).await;
     let receiver = Receiver::start().await;
     receiver.fail_next(1, 500);
     let user = app.register("a@example.com").await;

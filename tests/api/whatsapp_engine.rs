@@ -7,10 +7,10 @@ use wahub_tests::{json_of, spawn_app_with};
 #[tokio::test]
 async fn without_network_a_whatsapp_session_retries_then_fails_with_max_retries() {
     let app = spawn_app_with(|s| {
-        s.engine = "whatsapp".into();
-        s.reconnect_base_ms = 20;
-        s.reconnect_max_ms = 50;
-        s.reconnect_max_attempts = 2;
+        s.sessions.engine = wahub::domain::EngineKind::Whatsapp;
+        s.sessions.reconnect_base_ms = 20;
+        s.sessions.reconnect_max_ms = 50;
+        s.sessions.reconnect_max_attempts = 2;
     })
     .await;
     let user = app.register("a@example.com").await;

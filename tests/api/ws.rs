@@ -60,7 +60,7 @@ async fn upgrade_needs_a_valid_token_or_api_key() {
 
 #[tokio::test]
 async fn expired_token_closes_with_4401() {
-    let app = spawn_app_with(|s| s.access_token_ttl_secs = 2).await;
+    let app = spawn_app_with(|s| s.auth.access_token_ttl_secs = 2).await;
     let user = app.register("a@example.com").await;
     let mut ws = app.ws(&user, None).await;
     assert_eq!(ws.next_json().await["type"], "hello");
@@ -73,7 +73,7 @@ async fn expired_token_closes_with_4401() {
 
 #[tokio::test]
 async fn hello_has_sessions_and_qrs_then_pong_and_server_pings() {
-    let app = spawn_app_with(|s| s.ws_ping_secs = 1).await;
+    let app = spawn_app_with(|s| s.ws.ws_ping_secs = 1).await;
     let user = app.register("a@example.com").await;
     let s = app.create_session(&user, "main", true).await;
     app.wait_status(&user, &id(&s), "scan_qr").await;
@@ -183,7 +183,7 @@ async fn resume_after_dropped_sockets_loses_nothing_while_events_flow() {
 
 #[tokio::test]
 async fn resume_from_a_purged_point_falls_back_to_the_snapshot() {
-    let app = spawn_app_with(|s| s.event_retention = 2).await;
+    let app = spawn_app_with(|s| s.database.event_retention = 2).await;
     let user = app.register("a@example.com").await;
     let sid = id(&app.create_session(&user, "s", false).await);
     for i in 0..5 {
@@ -275,7 +275,7 @@ async fn fifty_users_see_only_their_own_events() {
 
 #[tokio::test]
 async fn stalled_reader_is_closed_with_4008_and_resumes_without_loss() {
-    let app = spawn_app_with(|s| s.ws_buffer = 8).await;
+    let app = spawn_app_with(|s| s.ws.ws_buffer = 8).await;
     let user = app.register("a@example.com").await;
     let sid = id(&app.connected_session(&user, "main", "6281234567890").await);
     let mut ws = app.ws(&user, None).await;

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wahub::config::{Secret, Settings};
-use wahub::state::AppState;
+use wahub::http::AppState;
 
 use super::{TestDb, WsClient};
 
@@ -34,22 +34,21 @@ pub struct TestUser {
 
 /// Settings for fast tests: quick pairing and retries, no send spacing.
 fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
-    Settings {
-        bind: "127.0.0.1:0".into(),
-        data_dir: data_dir.to_path_buf(),
-        database_url: Some(Secret::new(db.url())),
-        jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
-        sim_pair_delay_ms: 50,
-        min_send_interval_ms: 0,
-        reconnect_base_ms: 50,
-        reconnect_max_ms: 400,
-        reconnect_max_attempts: 5,
-        webhook_retry_base_ms: 100,
-        webhook_poll_ms: 50,
-        webhook_timeout_ms: 2_000,
-        login_max_failures: 5,
-        ..Settings::default()
-    }
+    let mut s = Settings::default();
+    s.server.bind = "127.0.0.1:0".into();
+    s.server.data_dir = data_dir.to_path_buf();
+    s.database.database_url = Some(Secret::new(db.url()));
+    s.auth.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret-0123"));
+    s.auth.login_max_failures = 5;
+    s.sim.sim_pair_delay_ms = 50;
+    s.sessions.min_send_interval_ms = 0;
+    s.sessions.reconnect_base_ms = 50;
+    s.sessions.reconnect_max_ms = 400;
+    s.sessions.reconnect_max_attempts = 5;
+    s.webhooks.webhook_retry_base_ms = 100;
+    s.webhooks.webhook_poll_ms = 50;
+    s.webhooks.webhook_timeout_ms = 2_000;
+    s
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -128,7 +127,7 @@ impl TestApp {
         if let Some(db) = self.db.take() {
             db.drop_db().await;
         }
-        let _ = std::fs::remove_dir_all(&self.settings.data_dir);
+        let _ = std::fs::remove_dir_all(&self.settings.server.data_dir);
     }
 
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {

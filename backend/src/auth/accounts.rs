@@ -3,9 +3,9 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::api::Problem;
+use super::AuthService;
 use crate::db::entities::user;
-use crate::state::AppState;
+use crate::error::Problem;
 
 /// A syntactically plausible, lower-cased email address.
 pub fn normalize_email(raw: &str) -> Result<String, Problem> {
@@ -32,7 +32,7 @@ pub fn check_password_strength(password: &str) -> Result<(), Problem> {
 
 /// Creates a user. The first user of an empty database becomes `admin` unless `role` says otherwise.
 pub async fn create_user(
-    state: &AppState,
+    auth: &AuthService,
     email: &str,
     password: &str,
     display_name: Option<String>,
@@ -44,11 +44,11 @@ pub async fn create_user(
     if display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
         return Err(Problem::validation("display_name is at most 100 characters."));
     }
-    if user::Entity::find().filter(user::Column::Email.eq(&email)).one(&state.db).await?.is_some() {
+    if user::Entity::find().filter(user::Column::Email.eq(&email)).one(&auth.db).await?.is_some() {
         return Err(Problem::conflict("email_taken", "An account with this email already exists."));
     }
     let hash = super::password::hash(password.to_owned()).await.map_err(Problem::internal)?;
-    let first = user::Entity::find().count(&state.db).await? == 0;
+    let first = user::Entity::find().count(&auth.db).await? == 0;
     let role = if force_admin || first { "admin" } else { "user" };
     let row = user::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -58,8 +58,8 @@ pub async fn create_user(
         role: Set(role.to_owned()),
         created_at: Set(chrono::Utc::now()),
     };
-    row.insert(&state.db).await.map_err(|e| {
-        if e.to_string().to_lowercase().contains("unique") {
+    row.insert(&auth.db).await.map_err(|e| {
+        if crate::db::constraint::violated(&e) == Some(crate::db::constraint::Unique::UserEmail) {
             Problem::conflict("email_taken", "An account with this email already exists.")
         } else {
             Problem::internal(e)
@@ -68,11 +68,11 @@ pub async fn create_user(
 }
 
 /// The user with these credentials. Unknown email and wrong password look the same.
-pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Result<user::Model, Problem> {
+pub async fn verify_login(auth: &AuthService, email: &str, password: &str) -> Result<user::Model, Problem> {
     let invalid = || Problem::unauthorized("invalid_credentials", "Email or password is wrong.");
     let email = email.trim().to_lowercase();
-    let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&state.db).await?;
-    let stored = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
+    let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&auth.db).await?;
+    let stored = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth.dummy_password_hash.clone());
     let ok = super::password::verify(password.to_owned(), stored).await;
     match found {
         Some(user) if ok => Ok(user),

@@ -5,13 +5,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use super::secrets::{random_token, token_hash};
-use crate::api::Problem;
+use super::AuthService;
 use crate::db::entities::api_key;
-use crate::state::AppState;
+use crate::domain::token::{random_token, token_hash};
+use crate::error::Problem;
 
 pub async fn create(
-    state: &AppState,
+    auth: &AuthService,
     user_id: Uuid,
     name: &str,
     expires_in_days: Option<u32>,
@@ -32,24 +32,24 @@ pub async fn create(
         expires_at: Set(expires_in_days.map(|d| now + Duration::days(d as i64))),
         last_used_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(&auth.db)
     .await?;
     Ok((row, key))
 }
 
-pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<api_key::Model>, Problem> {
+pub async fn list(auth: &AuthService, user_id: Uuid) -> Result<Vec<api_key::Model>, Problem> {
     Ok(api_key::Entity::find()
         .filter(api_key::Column::UserId.eq(user_id))
         .order_by_desc(api_key::Column::CreatedAt)
-        .all(&state.db)
+        .all(&auth.db)
         .await?)
 }
 
-pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), Problem> {
+pub async fn delete(auth: &AuthService, user_id: Uuid, id: Uuid) -> Result<(), Problem> {
     let res = api_key::Entity::delete_many()
         .filter(api_key::Column::Id.eq(id))
         .filter(api_key::Column::UserId.eq(user_id))
-        .exec(&state.db)
+        .exec(&auth.db)
         .await?;
     if res.rows_affected == 0 {
         return Err(Problem::not_found("No such API key."));
@@ -58,8 +58,8 @@ pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), Pro
 }
 
 /// The owner of a valid, unexpired key.
-pub async fn resolve(state: &AppState, key: &str) -> Result<Option<Uuid>, Problem> {
-    let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(token_hash(key))).one(&state.db).await?;
+pub async fn resolve(auth: &AuthService, key: &str) -> Result<Option<Uuid>, Problem> {
+    let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(token_hash(key))).one(&auth.db).await?;
     let Some(found) = found else { return Ok(None) };
     if found.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Ok(None);
@@ -69,7 +69,7 @@ pub async fn resolve(state: &AppState, key: &str) -> Result<Option<Uuid>, Proble
         api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, Expr::value(Utc::now()))
             .filter(api_key::Column::Id.eq(found.id))
-            .exec(&state.db)
+            .exec(&auth.db)
             .await?;
     }
     Ok(Some(found.user_id))

@@ -2,14 +2,12 @@
 
 pub mod accounts;
 pub mod api_keys;
-pub mod extract;
 pub mod jwt;
 pub mod password;
 pub mod rate_limit;
 pub mod refresh;
-mod routes;
-pub mod secrets;
 pub mod types;
 
-pub use extract::{Auth, AuthUser};
-pub use routes::AuthApi;
+mod service;
+
+pub use service::{AuthService, AuthUser, Authenticated, Credential};

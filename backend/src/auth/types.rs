@@ -8,20 +8,20 @@ use crate::db::entities::{api_key, user};
 
 #[derive(Debug, Object)]
 pub struct RegisterRequest {
-    pub email: crate::api::Text,
-    pub password: crate::api::Text,
-    pub display_name: Option<crate::api::Text>,
+    pub email: crate::domain::Text,
+    pub password: crate::domain::Text,
+    pub display_name: Option<crate::domain::Text>,
 }
 
 #[derive(Debug, Object)]
 pub struct LoginRequest {
-    pub email: crate::api::Text,
-    pub password: crate::api::Text,
+    pub email: crate::domain::Text,
+    pub password: crate::domain::Text,
 }
 
 #[derive(Debug, Object)]
 pub struct RefreshRequest {
-    pub refresh_token: crate::api::Text,
+    pub refresh_token: crate::domain::Text,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -51,7 +51,7 @@ pub struct TokenResponse {
 
 #[derive(Debug, Object)]
 pub struct CreateApiKeyRequest {
-    pub name: crate::api::Text,
+    pub name: crate::domain::Text,
     #[oai(validator(minimum(value = "1"), maximum(value = "3650")))]
     pub expires_in_days: Option<u32>,
 }

@@ -6,95 +6,187 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::EngineKind;
+
 pub use secret::Secret;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// Every setting, grouped by the part of wahub that reads it. Sections are flattened:
+/// in the TOML file and the environment the keys stay flat (`ws_buffer`,
+/// `WAHUB_WS_BUFFER`), as the README's table lists them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
+    #[serde(flatten)]
+    pub server: ServerSettings,
+    #[serde(flatten)]
+    pub database: DatabaseSettings,
+    #[serde(flatten)]
+    pub auth: AuthSettings,
+    #[serde(flatten)]
+    pub sessions: SessionSettings,
+    #[serde(flatten)]
+    pub sim: SimSettings,
+    #[serde(flatten)]
+    pub webhooks: WebhookSettings,
+    #[serde(flatten)]
+    pub ws: WsSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
     /// Address to listen on.
     pub bind: String,
     /// Directory for the SQLite file and the generated encryption key.
     pub data_dir: PathBuf,
+    pub max_body_bytes: usize,
+    /// How often idle sessions, old events and expired tokens are swept.
+    pub housekeeping_secs: u64,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
     /// `sqlite://...` or `postgres://...`; defaults to a SQLite file in `data_dir`.
     pub database_url: Option<Secret>,
-    /// HS256 secret for access tokens; generated and stored in the database when unset.
-    pub jwt_secret: Option<Secret>,
     /// Base64 of 32 bytes that encrypts engine keys; generated into `data_dir/wahub.key` when unset.
     pub encryption_key: Option<Secret>,
+    /// Events kept per user for `since` replay.
+    pub event_retention: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// HS256 secret for access tokens; generated and stored in the database when unset.
+    pub jwt_secret: Option<Secret>,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_days: u64,
     pub registration_open: bool,
     /// Failed logins allowed per email+IP within `login_window_secs`.
     pub login_max_failures: u32,
     pub login_window_secs: u64,
-    pub max_body_bytes: usize,
-    /// `sim` or `whatsapp`.
-    pub engine: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionSettings {
+    pub engine: EngineKind,
     pub max_sessions_per_user: u64,
     pub idle_timeout_secs: u64,
-    /// How often idle sessions, old events and expired tokens are swept.
-    pub housekeeping_secs: u64,
     pub qr_first_timeout_ms: u64,
     pub qr_next_timeout_ms: u64,
     pub qr_max_attempts: u32,
     pub pair_code_timeout_ms: u64,
-    /// How long the simulated phone takes to finish auth after a scan.
-    pub sim_pair_delay_ms: u64,
     pub reconnect_base_ms: u64,
     pub reconnect_max_ms: u64,
     pub reconnect_max_attempts: u32,
     pub daily_message_limit: u64,
     pub min_send_interval_ms: u64,
-    pub ws_ping_secs: u64,
-    /// Events buffered per WebSocket before a slow client is closed with 4008.
-    pub ws_buffer: usize,
-    /// Events kept per user for `since` replay.
-    pub event_retention: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimSettings {
+    /// How long the simulated phone takes to finish auth after a scan.
+    pub sim_pair_delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
     pub webhook_timeout_ms: u64,
     pub webhook_max_attempts: u32,
     pub webhook_retry_base_ms: u64,
     pub webhook_poll_ms: u64,
-    /// `pretty` or `json`.
-    pub log_format: String,
 }
 
-impl Default for Settings {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WsSettings {
+    pub ws_ping_secs: u64,
+    /// Events buffered per WebSocket before a slow client is closed with 4008.
+    pub ws_buffer: usize,
+}
+
+impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
-            database_url: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            housekeeping_secs: 60,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { database_url: None, encryption_key: None, event_retention: 10_000 }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
             jwt_secret: None,
-            encryption_key: None,
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_days: 30,
             registration_open: true,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
-            max_body_bytes: 16 * 1024 * 1024,
-            engine: "sim".into(),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            engine: EngineKind::Sim,
             max_sessions_per_user: 10,
             idle_timeout_secs: 24 * 3600,
-            housekeeping_secs: 60,
             qr_first_timeout_ms: 60_000,
             qr_next_timeout_ms: 20_000,
             qr_max_attempts: 6,
             pair_code_timeout_ms: 180_000,
-            sim_pair_delay_ms: 1_500,
             reconnect_base_ms: 1_000,
             reconnect_max_ms: 30_000,
             reconnect_max_attempts: 10,
             daily_message_limit: 1000,
             min_send_interval_ms: 1_000,
-            ws_ping_secs: 20,
-            ws_buffer: 1024,
-            event_retention: 10_000,
+        }
+    }
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        Self { sim_pair_delay_ms: 1_500 }
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
             webhook_timeout_ms: 10_000,
             webhook_max_attempts: 10,
             webhook_retry_base_ms: 2_000,
             webhook_poll_ms: 500,
-            log_format: "pretty".into(),
         }
+    }
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self { ws_ping_secs: 20, ws_buffer: 1024 }
     }
 }
 
@@ -121,6 +213,12 @@ impl Settings {
             let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read(path.clone(), e))?;
             let from_file: toml::Table =
                 text.parse().map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+            // Flattened sections cannot deny unknown fields themselves: check against the known keys.
+            if let Some(unknown) =
+                from_file.keys().find(|k| !table.contains_key(*k) && !OPTIONAL_KEYS.contains(&k.as_str()))
+            {
+                return Err(ConfigError::Invalid(format!("{}: unknown setting `{unknown}`", path.display())));
+            }
             table.extend(from_file);
         }
         for (name, raw) in env {
@@ -138,29 +236,67 @@ impl Settings {
                 .ok_or_else(|| ConfigError::Invalid(format!("{name}={raw:?} has the wrong type")))?;
             table.insert(key, value);
         }
-        let settings: Settings = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        let settings: Settings = match toml::Value::Table(table.clone()).try_into() {
+            Ok(settings) => settings,
+            Err(e) => return Err(ConfigError::Invalid(name_bad_key(&table, e))),
+        };
         settings.validate()?;
         Ok(settings)
     }
 
+    /// Range checks the types cannot express; the error names the key.
     fn validate(&self) -> Result<(), ConfigError> {
-        if crate::engine::EngineKind::parse(&self.engine).is_none() {
-            return Err(ConfigError::Invalid(format!("engine must be sim or whatsapp, not {:?}", self.engine)));
+        let at_least_one: [(&str, u64); 14] = [
+            ("max_body_bytes", self.server.max_body_bytes as u64),
+            ("housekeeping_secs", self.server.housekeeping_secs),
+            ("event_retention", self.database.event_retention),
+            ("access_token_ttl_secs", self.auth.access_token_ttl_secs),
+            ("refresh_token_ttl_days", self.auth.refresh_token_ttl_days),
+            ("login_window_secs", self.auth.login_window_secs),
+            ("qr_first_timeout_ms", self.sessions.qr_first_timeout_ms),
+            ("qr_next_timeout_ms", self.sessions.qr_next_timeout_ms),
+            ("qr_max_attempts", self.sessions.qr_max_attempts.into()),
+            ("pair_code_timeout_ms", self.sessions.pair_code_timeout_ms),
+            ("reconnect_base_ms", self.sessions.reconnect_base_ms),
+            ("reconnect_max_attempts", self.sessions.reconnect_max_attempts.into()),
+            ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
+            ("ws_buffer", self.ws.ws_buffer as u64),
+        ];
+        let more: [(&str, u64); 5] = [
+            ("idle_timeout_secs", self.sessions.idle_timeout_secs),
+            ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
+            ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),
+            ("webhook_poll_ms", self.webhooks.webhook_poll_ms),
+            ("ws_ping_secs", self.ws.ws_ping_secs),
+        ];
+        if let Some((key, _)) = at_least_one.iter().chain(more.iter()).find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
         }
-        if self.qr_max_attempts == 0 || self.reconnect_max_attempts == 0 {
-            return Err(ConfigError::Invalid("qr_max_attempts and reconnect_max_attempts must be at least 1".into()));
+        if self.sessions.reconnect_max_ms < self.sessions.reconnect_base_ms {
+            return Err(ConfigError::Invalid("reconnect_max_ms must be at least reconnect_base_ms".into()));
         }
         Ok(())
     }
 
     pub fn database_url(&self) -> String {
-        match &self.database_url {
+        match &self.database.database_url {
             Some(url) => url.expose().to_owned(),
-            None => format!("sqlite://{}/wahub.db?mode=rwc", self.data_dir.display()),
+            None => format!("sqlite://{}/wahub.db?mode=rwc", self.server.data_dir.display()),
         }
     }
+}
+
+/// Flattened sections lose the key in serde's error: find the key that fails alone.
+fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
+    let Ok(defaults) = toml::Table::try_from(Settings::default()) else { return err.message().to_owned() };
+    for (key, value) in table {
+        let mut one = defaults.clone();
+        one.insert(key.clone(), value.clone());
+        if let Err(e) = toml::Value::Table(one).try_into::<Settings>() {
+            return format!("{key}: {}", e.message());
+        }
+    }
+    err.message().to_owned()
 }
 
 /// Settings without a default value (absent from the serialized defaults).
@@ -199,10 +335,10 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(s.bind, "0.0.0.0:1");
-        assert!(!s.registration_open);
-        assert_eq!(s.daily_message_limit, 5);
-        assert_eq!(s.jwt_secret.unwrap().expose(), "123");
+        assert_eq!(s.server.bind, "0.0.0.0:1");
+        assert!(!s.auth.registration_open);
+        assert_eq!(s.sessions.daily_message_limit, 5);
+        assert_eq!(s.auth.jwt_secret.unwrap().expose(), "123");
     }
 
     #[test]
@@ -218,8 +354,23 @@ mod tests {
         assert!(Settings::load_from(Some(&file), &[]).is_err());
         std::fs::write(&file, "bind = \"127.0.0.1:9\"\ndaily_message_limit = 7\n").unwrap();
         let s = Settings::load_from(Some(&file), &env(&[("WAHUB_DAILY_MESSAGE_LIMIT", "8")])).unwrap();
-        assert_eq!((s.bind.as_str(), s.daily_message_limit), ("127.0.0.1:9", 8), "env wins over the file");
+        assert_eq!(
+            (s.server.bind.as_str(), s.sessions.daily_message_limit),
+            ("127.0.0.1:9", 8),
+            "env wins over the file"
+        );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn range_and_enum_errors_name_the_key() {
+        let err = |pairs: &[(&str, &str)]| Settings::load_from(None, &env(pairs)).unwrap_err().to_string();
+        assert!(err(&[("WAHUB_EVENT_RETENTION", "0")]).contains("event_retention must be at least 1"));
+        assert!(err(&[("WAHUB_WEBHOOK_TIMEOUT_MS", "0")]).contains("webhook_timeout_ms"));
+        assert!(err(&[("WAHUB_LOG_FORMAT", "xml")]).contains("log_format"));
+        assert!(err(&[("WAHUB_ENGINE", "telegram")]).contains("engine"));
+        let s = Settings::load_from(None, &env(&[("WAHUB_ENGINE", "whatsapp"), ("WAHUB_LOG_FORMAT", "json")])).unwrap();
+        assert_eq!((s.sessions.engine, s.server.log_format), (EngineKind::Whatsapp, LogFormat::Json));
     }
 
     #[test]

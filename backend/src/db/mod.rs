@@ -1,5 +1,6 @@
 //! Database access: connection, migrations, entities and small shared queries.
 
+pub mod constraint;
 pub mod crypto;
 pub mod entities;
 pub mod meta;

@@ -5,7 +5,6 @@
 
 pub mod keystore;
 pub mod sim;
-pub mod sim_routes;
 #[cfg(feature = "whatsapp")]
 pub mod whatsapp;
 
@@ -18,32 +17,8 @@ use uuid::Uuid;
 
 pub use keystore::KeyStore;
 
-use crate::sessions::phone::Phone;
-
-/// Which engine a session runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EngineKind {
-    Sim,
-    Whatsapp,
-}
-
-impl EngineKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EngineKind::Sim => "sim",
-            EngineKind::Whatsapp => "whatsapp",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "sim" => Some(EngineKind::Sim),
-            "whatsapp" => Some(EngineKind::Whatsapp),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::EngineKind;
+use crate::domain::Phone;
 
 /// Why a link ended, as the engine saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]

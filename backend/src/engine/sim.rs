@@ -14,13 +14,14 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{sleep_until, Instant};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{
     ConnectSpec, DisconnectReason, Engine, EngineError, EngineEvent, EngineKind, Incoming, KeyStore, Link, Outgoing,
 };
-use crate::sessions::phone::Phone;
+use crate::domain::backoff::sleep_until_opt;
+use crate::domain::Phone;
 
 const NS: &str = "sim";
 const CREDS: &str = "creds";
@@ -293,7 +294,7 @@ impl SimLinkTask {
             };
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
-                _ = sleep_opt(deadline) => {
+                _ = sleep_until_opt(deadline) => {
                     match self.on_deadline(phase).await {
                         Some(next) => { phase = next; continue; }
                         None => return,
@@ -442,12 +443,5 @@ impl SimLinkTask {
             Cmd::Close => return None,
         }
         Some(phase)
-    }
-}
-
-async fn sleep_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }

@@ -1,7 +1,7 @@
 //! The per-user event log and its live fan-out.
 //!
 //! `publish` gives each event the user's next sequence number, stores it, hands it to
-//! the webhook outbox in the same transaction, and only then broadcasts it to the
+//! the append hook (the webhook outbox) in the same transaction, and only then broadcasts it to the
 //! user's sockets. The per-user sequence lock is held until the broadcast is done, so
 //! broadcast order is sequence order and a subscriber that reads `last_seq` after
 //! subscribing sees every later event live.
@@ -18,7 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::channel::{Subscription, UserChannel};
-use super::Event;
+use super::{AppendHook, Event};
 use crate::db::entities::event;
 
 /// Work done inside the transaction that stores an event.
@@ -33,13 +33,13 @@ pub struct EventHub {
     db: DatabaseConnection,
     buffer: usize,
     users: Mutex<HashMap<Uuid, Arc<UserChannel>>>,
-    outbox: crate::webhooks::Outbox,
+    hook: Arc<dyn AppendHook>,
     sockets: AtomicUsize,
 }
 
 impl EventHub {
-    pub fn new(db: DatabaseConnection, buffer: usize, outbox: crate::webhooks::Outbox) -> Self {
-        Self { db, buffer: buffer.max(1), users: Mutex::new(HashMap::new()), outbox, sockets: AtomicUsize::new(0) }
+    pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>) -> Self {
+        Self { db, buffer: buffer.max(1), users: Mutex::new(HashMap::new()), hook, sockets: AtomicUsize::new(0) }
     }
 
     fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
@@ -93,7 +93,7 @@ impl EventHub {
         *seq_guard = Some(ev.seq);
         channel.send(ev.clone());
         drop(seq_guard);
-        crate::api::metrics::EVENTS_PUBLISHED.inc();
+        crate::metrics::EVENTS_PUBLISHED.inc();
         Ok(ev)
     }
 
@@ -113,7 +113,7 @@ impl EventHub {
         }
         .insert(&txn)
         .await?;
-        self.outbox.enqueue(&txn, ev).await?;
+        self.hook.appended(&txn, ev).await?;
         txn.commit().await
     }
 
@@ -186,7 +186,7 @@ impl EventHub {
     /// Counts an open socket until the guard drops.
     pub fn open_socket(self: &Arc<Self>) -> SocketGuard {
         self.sockets.fetch_add(1, Ordering::Relaxed);
-        crate::api::metrics::WS_CONNECTIONS.inc();
+        crate::metrics::WS_CONNECTIONS.inc();
         SocketGuard(self.clone())
     }
 
@@ -201,6 +201,6 @@ pub struct SocketGuard(Arc<EventHub>);
 impl Drop for SocketGuard {
     fn drop(&mut self) {
         self.0.sockets.fetch_sub(1, Ordering::Relaxed);
-        crate::api::metrics::WS_CONNECTIONS.dec();
+        crate::metrics::WS_CONNECTIONS.dec();
     }
 }

@@ -1,12 +1,11 @@
-//! The per-user event log, its fan-out, and the WebSocket/REST views of it.
+//! The per-user event log and its live fan-out.
 
 mod channel;
 mod event;
+mod hook;
 mod hub;
-mod routes;
-pub mod ws;
 
 pub use channel::Subscription;
 pub use event::Event;
+pub use hook::{AppendHook, NoHook};
 pub use hub::{EventHub, SocketGuard, TxnChange};
-pub use routes::EventsApi;

@@ -4,10 +4,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::api::Problem;
+use super::types::{HealthLevel, HealthOut};
 use crate::db::entities::{message, session};
-use crate::sessions::types::{HealthLevel, HealthOut};
-use crate::state::AppState;
+use crate::error::Problem;
 
 /// Midnight UTC of today: counters start again there.
 pub fn start_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
@@ -44,10 +43,9 @@ pub fn level(usage_percent: f64) -> HealthLevel {
     }
 }
 
-pub async fn health(state: &AppState, row: &session::Model) -> Result<HealthOut, Problem> {
-    let limit = state.settings.daily_message_limit;
-    let sent = sent_today(&state.db, row.id).await?;
-    let received = received_today(&state.db, row.id).await?;
+pub async fn health(db: &DatabaseConnection, limit: u64, row: &session::Model) -> Result<HealthOut, Problem> {
+    let sent = sent_today(db, row.id).await?;
+    let received = received_today(db, row.id).await?;
     let usage = if limit == 0 { 100.0 } else { (sent as f64 * 100.0 / limit as f64 * 10.0).round() / 10.0 };
     Ok(HealthOut {
         messages_sent_today: sent,

@@ -1,9 +1,9 @@
 //! Sending and receiving messages, daily limits and health.
 
 pub mod health;
-mod routes;
 pub mod sender;
 pub mod store;
 pub mod types;
 
-pub use routes::MessagesApi;
+pub use sender::MessageSender;
+pub use store::MessageStore;

@@ -11,15 +11,15 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::store::{set_status, touch_activity};
+use super::store::{set_status, touch_activity, MessageStore};
 use super::types::MediaIn;
 use crate::db::entities::message;
+use crate::domain::Phone;
 use crate::engine::{EngineError, Link, Outgoing, OutgoingMedia};
-use crate::sessions::phone::Phone;
-use crate::sessions::SessionContext;
 
-pub struct OutboxSender {
-    ctx: Arc<SessionContext>,
+pub struct MessageSender {
+    store: MessageStore,
+    interval: Duration,
     session_id: Uuid,
     user_id: Uuid,
     worker: Option<(JoinHandle<()>, Arc<Notify>)>,
@@ -27,9 +27,9 @@ pub struct OutboxSender {
     last_send: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
-impl OutboxSender {
-    pub fn new(ctx: Arc<SessionContext>, session_id: Uuid, user_id: Uuid) -> Self {
-        Self { ctx, session_id, user_id, worker: None, last_send: Arc::default() }
+impl MessageSender {
+    pub fn new(store: MessageStore, interval: Duration, session_id: Uuid, user_id: Uuid) -> Self {
+        Self { store, interval, session_id, user_id, worker: None, last_send: Arc::default() }
     }
 
     /// Makes sure a worker is sending over `link`.
@@ -42,7 +42,8 @@ impl OutboxSender {
         }
         let notify = Arc::new(Notify::new());
         let worker = Worker {
-            ctx: self.ctx.clone(),
+            store: self.store.clone(),
+            interval: self.interval,
             session_id: self.session_id,
             user_id: self.user_id,
             link,
@@ -59,14 +60,15 @@ impl OutboxSender {
     }
 }
 
-impl Drop for OutboxSender {
+impl Drop for MessageSender {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
 struct Worker {
-    ctx: Arc<SessionContext>,
+    store: MessageStore,
+    interval: Duration,
     session_id: Uuid,
     user_id: Uuid,
     link: Arc<dyn Link>,
@@ -83,7 +85,7 @@ enum Outcome {
 
 impl Worker {
     async fn run(self) {
-        let interval = Duration::from_millis(self.ctx.settings.min_send_interval_ms);
+        let interval = self.interval;
         loop {
             let next = message::Entity::find()
                 .filter(message::Column::SessionId.eq(self.session_id))
@@ -91,7 +93,7 @@ impl Worker {
                 .filter(message::Column::Status.eq("queued"))
                 .order_by_asc(message::Column::CreatedAt)
                 .order_by_asc(message::Column::Id)
-                .one(&self.ctx.db)
+                .one(&self.store.db)
                 .await;
             let msg = match next {
                 Ok(Some(msg)) => msg,
@@ -117,12 +119,13 @@ impl Worker {
                 Outcome::Failed(why) => ("failed", Some(why), None),
                 Outcome::Retry => return,
             };
-            if let Err(e) = set_status(&self.ctx, self.user_id, self.session_id, msg.id, status, error, external).await
+            if let Err(e) =
+                set_status(&self.store, self.user_id, self.session_id, msg.id, status, error, external).await
             {
                 tracing::error!(session_id = %self.session_id, error = %e, "cannot record message status");
                 return;
             }
-            let _ = touch_activity(&self.ctx, self.session_id).await;
+            let _ = touch_activity(&self.store, self.session_id).await;
         }
     }
 

@@ -8,13 +8,20 @@ use uuid::Uuid;
 use super::types::MessageOut;
 use crate::db::entities::{message, session};
 use crate::engine::Incoming;
+use crate::events::EventHub;
 use crate::events::TxnChange;
-use crate::sessions::SessionContext;
+
+/// Where messages are written and announced.
+#[derive(Clone)]
+pub struct MessageStore {
+    pub db: sea_orm::DatabaseConnection,
+    pub hub: std::sync::Arc<EventHub>,
+}
 
 /// Stores a message that arrived and pushes `message.received`: the row, the session's
 /// activity time and the event commit together.
 pub async fn store_incoming(
-    ctx: &SessionContext,
+    store: &MessageStore,
     session_id: Uuid,
     user_id: Uuid,
     msg: Incoming,
@@ -56,7 +63,7 @@ pub async fn store_incoming(
             Ok(())
         })
     });
-    ctx.hub.publish_with(user_id, "message.received", Some(session_id), data, Some(change)).await?;
+    store.hub.publish_with(user_id, "message.received", Some(session_id), data, Some(change)).await?;
     Ok(())
 }
 
@@ -66,14 +73,14 @@ fn activity_update(session_id: Uuid) -> sea_orm::UpdateMany<session::Entity> {
         .filter(session::Column::Id.eq(session_id))
 }
 
-pub async fn touch_activity(ctx: &SessionContext, session_id: Uuid) -> Result<(), sea_orm::DbErr> {
-    activity_update(session_id).exec(&ctx.db).await?;
+pub async fn touch_activity(store: &MessageStore, session_id: Uuid) -> Result<(), sea_orm::DbErr> {
+    activity_update(session_id).exec(&store.db).await?;
     Ok(())
 }
 
 /// Sets an outgoing message's status and pushes `message.updated`.
 pub async fn set_status(
-    ctx: &SessionContext,
+    store: &MessageStore,
     user_id: Uuid,
     session_id: Uuid,
     id: Uuid,
@@ -94,14 +101,14 @@ pub async fn set_status(
         data["error"] = serde_json::Value::String(error);
     }
     let change: TxnChange = Box::new(move |txn| Box::pin(async move { update.exec(txn).await.map(|_| ()) }));
-    ctx.hub.publish_with(user_id, "message.updated", Some(session_id), data, Some(change)).await?;
+    store.hub.publish_with(user_id, "message.updated", Some(session_id), data, Some(change)).await?;
     Ok(())
 }
 
 /// Fails the messages still queued on a session that can no longer send them
 /// (it gave up reconnecting or was unlinked), each with a `message.updated`.
 pub async fn fail_queued(
-    ctx: &SessionContext,
+    store: &MessageStore,
     user_id: Uuid,
     session_id: Uuid,
     why: &str,
@@ -113,10 +120,10 @@ pub async fn fail_queued(
         .filter(message::Column::Status.eq("queued"))
         .order_by_asc(message::Column::CreatedAt)
         .order_by_asc(message::Column::Id)
-        .all(&ctx.db)
+        .all(&store.db)
         .await?;
     for msg in queued {
-        set_status(ctx, user_id, session_id, msg.id, "failed", Some(format!("session {why}")), None).await?;
+        set_status(store, user_id, session_id, msg.id, "failed", Some(format!("session {why}")), None).await?;
     }
     Ok(())
 }

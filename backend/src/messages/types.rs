@@ -9,13 +9,13 @@ use crate::db::entities::message;
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 pub struct MediaIn {
-    pub mimetype: crate::api::Text,
+    pub mimetype: crate::domain::Text,
     /// The file, base64-encoded. Either this or `url`.
-    pub data_base64: Option<crate::api::Text>,
+    pub data_base64: Option<crate::domain::Text>,
     /// An http(s) URL wahub downloads when sending. Either this or `data_base64`.
-    pub url: Option<crate::api::Text>,
-    pub filename: Option<crate::api::Text>,
-    pub caption: Option<crate::api::Text>,
+    pub url: Option<crate::domain::Text>,
+    pub filename: Option<crate::domain::Text>,
+    pub caption: Option<crate::domain::Text>,
 }
 
 #[derive(Debug, Object)]
@@ -23,8 +23,8 @@ pub struct SendRequest {
     /// Defaults to the caller's primary session.
     pub session_id: Option<Uuid>,
     /// Phone number or JID of the recipient.
-    pub to: crate::api::Text,
-    pub text: Option<crate::api::Text>,
+    pub to: crate::domain::Text,
+    pub text: Option<crate::domain::Text>,
     pub media: Option<MediaIn>,
 }
 
@@ -102,4 +102,23 @@ impl From<message::Model> for MessageOut {
             updated_at: m.updated_at,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq, Serialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum HealthLevel {
+    Healthy,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Object)]
+pub struct HealthOut {
+    pub messages_sent_today: u64,
+    pub messages_received_today: u64,
+    pub daily_limit: u64,
+    pub usage_percent: f64,
+    pub level: HealthLevel,
+    pub connected: bool,
 }

@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::db::crypto::Cipher;
 use crate::engine::{KeyStore, SharedEngine};
 use crate::events::EventHub;
+use crate::messages::MessageStore;
 
 pub struct SessionContext {
     pub db: DatabaseConnection,
@@ -18,6 +19,7 @@ pub struct SessionContext {
     pub settings: Arc<Settings>,
     pub cipher: Arc<Cipher>,
     pub claims: PhoneClaims,
+    pub messages: MessageStore,
 }
 
 impl SessionContext {
@@ -28,9 +30,9 @@ impl SessionContext {
     pub fn policy(&self) -> Policy {
         let s = &self.settings;
         Policy {
-            reconnect_base: std::time::Duration::from_millis(s.reconnect_base_ms),
-            reconnect_max: std::time::Duration::from_millis(s.reconnect_max_ms),
-            reconnect_max_attempts: s.reconnect_max_attempts,
+            reconnect_base: std::time::Duration::from_millis(s.sessions.reconnect_base_ms),
+            reconnect_max: std::time::Duration::from_millis(s.sessions.reconnect_max_ms),
+            reconnect_max_attempts: s.sessions.reconnect_max_attempts,
         }
     }
 }

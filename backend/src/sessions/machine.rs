@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use super::status::{reason, Status};
+use crate::domain::Phone;
+use crate::domain::{reason, Status};
 use crate::engine::{DisconnectReason, EngineEvent};
-use crate::sessions::phone::Phone;
 
 /// What the machine knows about one session.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,8 +91,7 @@ pub struct Policy {
 impl Policy {
     /// Exponential backoff: base · 2^(attempt-1), capped. Jitter is added by the caller.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
-        self.reconnect_base.saturating_mul(factor).min(self.reconnect_max)
+        crate::domain::backoff::exponential(self.reconnect_base, attempt, self.reconnect_max)
     }
 }
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::machine::{step, Effect, Input, Machine, Policy};
-use super::phone::Phone;
-use super::status::{reason, Status};
+use crate::domain::Phone;
+use crate::domain::{reason, Status};
 use crate::engine::{DisconnectReason, EngineEvent, Incoming};
 
 const POLICY: Policy = Policy {

@@ -11,12 +11,12 @@ use uuid::Uuid;
 use super::context::SessionContext;
 use super::live::SharedLive;
 use super::machine::Input;
-use super::phone::Phone;
-use super::status::{reason, Status};
 use super::task::{Command, SessionTask};
-use super::types::{PairCodeOut, QrOut};
-use crate::api::Problem;
+use super::types::{PairCodeOut, QrOut, StatusChange};
 use crate::db::entities::session;
+use crate::domain::Phone;
+use crate::domain::{reason, Status};
+use crate::error::Problem;
 
 struct Handle {
     tx: mpsc::Sender<Command>,
@@ -37,8 +37,14 @@ impl SessionManager {
         Self { ctx, tasks: Arc::new(Mutex::new(HashMap::new())) }
     }
 
-    pub fn context(&self) -> &Arc<SessionContext> {
-        &self.ctx
+    /// Whether an active session anywhere holds this phone.
+    pub async fn phone_in_use(&self, phone: &Phone) -> bool {
+        self.ctx.claims.in_use(&self.ctx.db, phone).await
+    }
+
+    /// The encrypted credential store of one session.
+    pub fn keys(&self, session_id: Uuid) -> crate::engine::KeyStore {
+        self.ctx.keys(session_id)
     }
 
     fn sender(&self, row: &session::Model) -> mpsc::Sender<Command> {
@@ -147,7 +153,7 @@ impl SessionManager {
 
     async fn mark_stopped(&self, row: &session::Model, why: &str) -> Result<(), sea_orm::DbErr> {
         use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-        let previous = row.status.clone();
+        let previous = Status::parse(&row.status).unwrap_or(Status::Stopped);
         let mut active = row.clone().into_active_model();
         active.status = Set(Status::Stopped.as_str().into());
         active.status_reason = Set(Some(why.into()));
@@ -155,17 +161,24 @@ impl SessionManager {
         active.qr_expires_at = Set(None);
         active.updated_at = Set(chrono::Utc::now());
         active.update(&self.ctx.db).await?;
-        let data = serde_json::json!({
-            "status": "stopped", "previous": previous, "reason": why,
-            "auth_paired": row.auth_paired, "socket_open": false, "phone": row.phone, "push_name": row.push_name,
-        });
+        let data = StatusChange {
+            status: Status::Stopped,
+            previous,
+            reason: Some(why),
+            auth_paired: row.auth_paired,
+            socket_open: false,
+            phone: row.phone.as_deref(),
+            push_name: row.push_name.as_deref(),
+        }
+        .to_json();
         self.ctx.hub.publish(row.user_id, "session.status", Some(row.id), data).await?;
         Ok(())
     }
 
     /// Stops sessions that saw no activity for `idle_timeout_secs`.
     pub async fn stop_idle(&self) -> Result<usize, sea_orm::DbErr> {
-        let cutoff = chrono::Utc::now() - chrono::Duration::seconds(self.ctx.settings.idle_timeout_secs as i64);
+        let cutoff =
+            chrono::Utc::now() - chrono::Duration::seconds(self.ctx.settings.sessions.idle_timeout_secs as i64);
         let rows = session::Entity::find()
             .filter(
                 session::Column::Status.is_in(

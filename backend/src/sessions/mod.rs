@@ -1,4 +1,4 @@
-//! Users' WhatsApp sessions: the state machine, one task per session, and the API.
+//! Users' WhatsApp sessions: the state machine, one task per session, their records.
 
 mod context;
 mod live;
@@ -6,17 +6,12 @@ pub mod machine;
 #[cfg(test)]
 mod machine_tests;
 mod manager;
-pub mod name;
-pub mod phone;
 mod phone_claims;
-mod qr_render;
-mod routes;
+pub mod qr_render;
 pub mod service;
-pub mod status;
 mod task;
 pub mod types;
 
 pub use context::SessionContext;
 pub use manager::SessionManager;
 pub use phone_claims::PhoneClaims;
-pub use routes::{parse_phone, SessionsApi};

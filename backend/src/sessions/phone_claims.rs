@@ -7,9 +7,9 @@ use std::sync::Mutex;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::phone::Phone;
-use super::status::Status;
 use crate::db::entities::session;
+use crate::domain::Phone;
+use crate::domain::Status;
 
 #[derive(Default)]
 pub struct PhoneClaims {

@@ -7,11 +7,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::name::SessionName;
-use super::phone::Phone;
-use super::status::Status;
-use crate::api::Problem;
+use crate::db::constraint::{violated, Unique};
 use crate::db::entities::session;
+use crate::domain::Phone;
+use crate::domain::SessionName;
+use crate::domain::Status;
+use crate::error::Problem;
 use crate::events::EventHub;
 
 /// The caller's session, or 404 (also for other users' sessions: existence is not revealed).
@@ -37,7 +38,7 @@ fn name_taken() -> Problem {
 }
 
 fn name_conflict(e: sea_orm::DbErr) -> Problem {
-    if is_unique_violation(&e) {
+    if violated(&e) == Some(Unique::SessionName) {
         name_taken()
     } else {
         Problem::internal(e)
@@ -54,11 +55,6 @@ async fn ensure_name_free(db: &DatabaseConnection, user_id: Uuid, name: &Session
         Some(_) => Err(name_taken()),
         None => Ok(()),
     }
-}
-
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    let s = e.to_string().to_lowercase();
-    s.contains("unique") || s.contains("duplicate key")
 }
 
 pub struct NewSession {
@@ -157,7 +153,7 @@ pub async fn set_primary(
         match swap_primary(db, row.user_id, row.id).await {
             Ok(previous) => break previous,
             // A concurrent swap won the unique index; try again on the new state.
-            Err(e) if attempts < 5 && is_unique_violation(&e) => continue,
+            Err(e) if attempts < 5 && violated(&e) == Some(Unique::OnePrimary) => continue,
             Err(e) => return Err(Problem::internal(e)),
         }
     };

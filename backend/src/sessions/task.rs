@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -13,13 +13,14 @@ use uuid::Uuid;
 use super::context::SessionContext;
 use super::live::SharedLive;
 use super::machine::{step, Effect, Input, Machine};
-use super::phone::Phone;
-use super::status::Status;
-use super::types::{PairCodeOut, QrOut};
-use crate::api::Problem;
+use super::types::{PairCodeOut, QrOut, StatusChange};
 use crate::db::entities::session;
+use crate::domain::backoff::{sleep_until_opt, with_jitter};
+use crate::domain::Phone;
+use crate::domain::Status;
 use crate::engine::{ConnectSpec, EngineEvent, Link};
-use crate::messages::sender::OutboxSender;
+use crate::error::Problem;
+use crate::messages::MessageSender;
 
 pub enum Command {
     /// Apply an input; reply once it is persisted and published.
@@ -51,7 +52,7 @@ pub struct SessionTask {
     engine_rx: Option<mpsc::Receiver<EngineEvent>>,
     retry_at: Option<Instant>,
     start_waiters: Vec<oneshot::Sender<()>>,
-    sender: OutboxSender,
+    sender: MessageSender,
 }
 
 impl SessionTask {
@@ -63,7 +64,8 @@ impl SessionTask {
         }
         machine.phone = row.phone.as_deref().and_then(|p| Phone::parse(p).ok());
         machine.push_name = row.push_name.clone();
-        let sender = OutboxSender::new(ctx.clone(), row.id, row.user_id);
+        let interval = Duration::from_millis(ctx.settings.sessions.min_send_interval_ms);
+        let sender = MessageSender::new(ctx.messages.clone(), interval, row.id, row.user_id);
         Self {
             ctx,
             id: row.id,
@@ -164,9 +166,9 @@ impl SessionTask {
             link.pair_with_code(&phone).await.map_err(|e| Problem::conflict("pair_code_failed", e.to_string()))?;
         // Publish now so the code is on the event stream before the caller hears back;
         // the engine's own PairingCode event for it is then a duplicate and skipped.
-        let timeout = std::time::Duration::from_millis(self.ctx.settings.pair_code_timeout_ms);
+        let timeout = std::time::Duration::from_millis(self.ctx.settings.sessions.pair_code_timeout_ms);
         self.apply(Input::Engine(EngineEvent::PairingCode { code: code.clone(), timeout })).await;
-        let expires_at = Utc::now() + chrono::Duration::from_std(timeout).unwrap_or_default();
+        let expires_at = expiry(Utc::now(), timeout);
         Ok(self.live.pair_code().filter(|c| c.code == code).unwrap_or(PairCodeOut { code, expires_at }))
     }
 
@@ -193,11 +195,14 @@ impl SessionTask {
         let before = self.machine.clone();
         let (after, effects) = step(before.clone(), input, &self.ctx.policy());
         self.machine = after;
-        if let Err(e) = self.persist(&before, &effects).await {
+        // One clock reading for the transition: the row's `qr_expires_at` and the
+        // `session.qr` event's `expires_at` are the same instant.
+        let now = Utc::now();
+        if let Err(e) = self.persist(&before, &effects, now).await {
             tracing::error!(session_id = %self.id, error = %e, "could not persist session transition");
         }
         for effect in effects {
-            self.effect(effect).await;
+            self.effect(effect, now).await;
         }
         // Answer waiting starts only after the effects, so a QR on offer is already published.
         if self.machine.status != Status::Starting {
@@ -207,7 +212,7 @@ impl SessionTask {
         }
         if before.status != self.machine.status && matches!(self.machine.status, Status::Failed | Status::LoggedOut) {
             let why = format!("{}: {}", self.machine.status.as_str(), self.machine.reason.unwrap_or("unknown"));
-            if let Err(e) = crate::messages::store::fail_queued(&self.ctx, self.user_id, self.id, &why).await {
+            if let Err(e) = crate::messages::store::fail_queued(&self.ctx.messages, self.user_id, self.id, &why).await {
                 tracing::error!(session_id = %self.id, error = %e, "could not fail queued messages");
             }
         }
@@ -219,12 +224,15 @@ impl SessionTask {
         }
     }
 
-    async fn persist(&mut self, before: &Machine, effects: &[Effect]) -> Result<(), sea_orm::DbErr> {
+    async fn persist(
+        &mut self,
+        before: &Machine,
+        effects: &[Effect],
+        now: DateTime<Utc>,
+    ) -> Result<(), sea_orm::DbErr> {
         let m = &self.machine;
         let qr_change = effects.iter().find_map(|e| match e {
-            Effect::OfferQr { timeout, .. } => {
-                Some(Some(Utc::now() + chrono::Duration::from_std(*timeout).unwrap_or_default()))
-            }
+            Effect::OfferQr { timeout, .. } => Some(Some(expiry(now, *timeout))),
             Effect::ClearQr => Some(None),
             _ => None,
         });
@@ -240,7 +248,6 @@ impl SessionTask {
         let Some(row) = session::Entity::find_by_id(self.id).one(&self.ctx.db).await? else {
             return Ok(());
         };
-        let now = Utc::now();
         let mut active = row.into_active_model();
         active.status = Set(m.status.as_str().to_owned());
         active.status_reason = Set(m.reason.map(str::to_owned));
@@ -266,15 +273,16 @@ impl SessionTask {
             active.update(&self.ctx.db).await?;
             return Ok(());
         }
-        let data = serde_json::json!({
-            "status": m.status,
-            "previous": before.status,
-            "reason": m.reason,
-            "auth_paired": m.auth_paired,
-            "socket_open": m.socket_open,
-            "phone": m.phone.as_ref().map(Phone::as_str),
-            "push_name": m.push_name,
-        });
+        let data = StatusChange {
+            status: m.status,
+            previous: before.status,
+            reason: m.reason,
+            auth_paired: m.auth_paired,
+            socket_open: m.socket_open,
+            phone: m.phone.as_ref().map(Phone::as_str),
+            push_name: m.push_name.as_deref(),
+        }
+        .to_json();
         // The row and the event announcing it commit together: a reader never sees one
         // without the other.
         let change: crate::events::TxnChange =
@@ -289,7 +297,7 @@ impl SessionTask {
         }
     }
 
-    async fn effect(&mut self, effect: Effect) {
+    async fn effect(&mut self, effect: Effect, now: DateTime<Utc>) {
         match effect {
             Effect::Connect => self.connect().await,
             Effect::Disconnect => self.close_link().await,
@@ -308,9 +316,9 @@ impl SessionTask {
             Effect::OfferQr { code, timeout } => {
                 let qr = QrOut {
                     value: code,
-                    expires_at: Utc::now() + chrono::Duration::from_std(timeout).unwrap_or_default(),
+                    expires_at: expiry(now, timeout),
                     attempt: self.machine.qr_attempt,
-                    max_attempts: self.ctx.settings.qr_max_attempts,
+                    max_attempts: self.ctx.settings.sessions.qr_max_attempts,
                 };
                 self.live.set_qr(Some(qr.clone()));
                 self.publish("session.qr", serde_json::to_value(&qr).unwrap_or_default()).await;
@@ -319,10 +327,7 @@ impl SessionTask {
                 if self.live.pair_code().is_some_and(|c| c.code == code) {
                     return;
                 }
-                let out = PairCodeOut {
-                    code,
-                    expires_at: Utc::now() + chrono::Duration::from_std(timeout).unwrap_or_default(),
-                };
+                let out = PairCodeOut { code, expires_at: expiry(now, timeout) };
                 self.live.set_pair_code(Some(out.clone()));
                 self.publish("session.pair_code", serde_json::to_value(&out).unwrap_or_default()).await;
             }
@@ -339,7 +344,9 @@ impl SessionTask {
                 }
             }
             Effect::StoreIncoming(msg) => {
-                if let Err(e) = crate::messages::store::store_incoming(&self.ctx, self.id, self.user_id, msg).await {
+                if let Err(e) =
+                    crate::messages::store::store_incoming(&self.ctx.messages, self.id, self.user_id, msg).await
+                {
                     tracing::error!(session_id = %self.id, error = %e, "could not store incoming message");
                 }
             }
@@ -379,16 +386,7 @@ async fn recv_engine(rx: &mut Option<mpsc::Receiver<EngineEvent>>) -> Option<Eng
     }
 }
 
-async fn sleep_until_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Adds up to 25 % random jitter so that many sessions do not retry in lockstep.
-fn with_jitter(delay: Duration) -> Duration {
-    use rand::Rng;
-    let extra = rand::thread_rng().gen_range(0.0..0.25);
-    delay + delay.mul_f64(extra)
+/// When something offered now for `timeout` stops being valid.
+fn expiry(now: DateTime<Utc>, timeout: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(timeout).unwrap_or_default()
 }

@@ -5,8 +5,8 @@ use poem_openapi::{Enum, Object};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::status::Status;
 use crate::db::entities::session;
+use crate::domain::Status;
 
 /// A linked (or linkable) WhatsApp account.
 #[derive(Debug, Clone, Object, Serialize)]
@@ -53,6 +53,24 @@ impl From<session::Model> for SessionOut {
     }
 }
 
+/// The `data` of a `session.status` event.
+#[derive(Debug, Serialize)]
+pub struct StatusChange<'a> {
+    pub status: Status,
+    pub previous: Status,
+    pub reason: Option<&'a str>,
+    pub auth_paired: bool,
+    pub socket_open: bool,
+    pub phone: Option<&'a str>,
+    pub push_name: Option<&'a str>,
+}
+
+impl StatusChange<'_> {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
 /// The QR code on offer.
 #[derive(Debug, Clone, Object, Serialize, PartialEq)]
 #[oai(rename = "Qr")]
@@ -71,15 +89,15 @@ pub struct PairCodeOut {
 
 #[derive(Debug, Object)]
 pub struct CreateSessionRequest {
-    pub name: crate::api::Text,
-    pub phone: Option<crate::api::Text>,
+    pub name: crate::domain::Text,
+    pub phone: Option<crate::domain::Text>,
     /// Start pairing right away (default true).
     pub start: Option<bool>,
 }
 
 #[derive(Debug, Object)]
 pub struct RenameSessionRequest {
-    pub name: crate::api::Text,
+    pub name: crate::domain::Text,
 }
 
 #[derive(Debug, Object, Default, serde::Deserialize)]
@@ -92,7 +110,7 @@ pub struct StartRequest {
 
 #[derive(Debug, Object)]
 pub struct PhoneRequest {
-    pub phone: crate::api::Text,
+    pub phone: crate::domain::Text,
 }
 
 #[derive(Debug, Object)]
@@ -108,23 +126,4 @@ pub enum QrFormat {
     Json,
     Svg,
     Png,
-}
-
-#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq, Serialize)]
-#[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum HealthLevel {
-    Healthy,
-    Warning,
-    Critical,
-}
-
-#[derive(Debug, Object)]
-pub struct HealthOut {
-    pub messages_sent_today: u64,
-    pub messages_received_today: u64,
-    pub daily_limit: u64,
-    pub usage_percent: f64,
-    pub level: HealthLevel,
-    pub connected: bool,
 }

@@ -14,9 +14,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use tokio::task::JoinSet;
 
 use super::retry::{self, Attempt, Verdict};
+use super::WebhookService;
 use super::{service, sign};
 use crate::db::entities::{webhook, webhook_delivery};
-use crate::state::AppState;
 
 /// Deliveries in flight at once.
 const CONCURRENCY: usize = 16;
@@ -27,7 +27,7 @@ const LOG_RETENTION_DAYS: i64 = 30;
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 struct Dispatcher {
-    state: Arc<AppState>,
+    svc: WebhookService,
     client: reqwest::Client,
     retry_base: Duration,
     max_attempts: i32,
@@ -35,8 +35,8 @@ struct Dispatcher {
 }
 
 /// Delivers due deliveries until aborted (dropping it aborts the requests in flight).
-pub async fn run(state: Arc<AppState>) {
-    let timeout = Duration::from_millis(state.settings.webhook_timeout_ms.max(1));
+pub async fn run(svc: WebhookService) {
+    let timeout = Duration::from_millis(svc.settings.webhooks.webhook_timeout_ms.max(1));
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -50,13 +50,13 @@ pub async fn run(state: Arc<AppState>) {
             return std::future::pending().await;
         }
     };
-    let poll = Duration::from_millis(state.settings.webhook_poll_ms.max(10));
+    let poll = Duration::from_millis(svc.settings.webhooks.webhook_poll_ms.max(10));
     let d = Arc::new(Dispatcher {
-        retry_base: Duration::from_millis(state.settings.webhook_retry_base_ms.max(1)),
-        max_attempts: state.settings.webhook_max_attempts.max(1).try_into().unwrap_or(i32::MAX),
+        retry_base: Duration::from_millis(svc.settings.webhooks.webhook_retry_base_ms.max(1)),
+        max_attempts: svc.settings.webhooks.webhook_max_attempts.max(1).try_into().unwrap_or(i32::MAX),
         lease: timeout + LEASE_MARGIN,
         client,
-        state,
+        svc,
     });
     let mut in_flight = JoinSet::new();
     let mut next_purge = tokio::time::Instant::now();
@@ -86,7 +86,7 @@ pub async fn run(state: Arc<AppState>) {
 
 impl Dispatcher {
     fn db(&self) -> &DatabaseConnection {
-        &self.state.db
+        &self.svc.db
     }
 
     /// Starts due deliveries in the free slots; `true` when more may be due than fitted.
@@ -136,7 +136,7 @@ impl Dispatcher {
             // Deleted meanwhile: its deliveries went with it.
             Ok(None) => return,
             Ok(Some(hook)) if !hook.active => Outcome::give_up(None, "the endpoint is paused (active: false)"),
-            Ok(Some(hook)) => match service::open_secret(&self.state.sessions.context().cipher, &hook) {
+            Ok(Some(hook)) => match service::open_secret(&self.svc.cipher, &hook) {
                 None => Outcome::give_up(None, "the signing secret cannot be decrypted"),
                 Some(secret) => self.outcome(&row, self.post(&hook.url, &secret, &row).await),
             },
@@ -168,7 +168,7 @@ impl Dispatcher {
         match sent {
             Ok(resp) => Attempt::Status { code: resp.status().as_u16(), retry_after: retry_after(&resp) },
             Err(e) if e.is_timeout() => {
-                Attempt::Transport(format!("timed out after {} ms", self.state.settings.webhook_timeout_ms))
+                Attempt::Transport(format!("timed out after {} ms", self.svc.settings.webhooks.webhook_timeout_ms))
             }
             Err(e) => Attempt::Transport(error_chain(&e)),
         }

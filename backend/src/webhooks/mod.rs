@@ -3,12 +3,11 @@
 mod dispatcher;
 mod outbox;
 mod retry;
-mod routes;
-mod service;
+pub mod service;
 pub mod sign;
-mod types;
+pub mod types;
 mod validate;
 
 pub use dispatcher::run as run_dispatcher;
-pub use outbox::Outbox;
-pub use routes::WebhooksApi;
+pub use outbox::WebhookOutbox;
+pub use service::WebhookService;

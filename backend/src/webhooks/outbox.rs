@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 use uuid::Uuid;
 
 use crate::db::entities::{webhook, webhook_delivery};
-use crate::events::Event;
+use crate::events::{AppendHook, Event};
 
 #[derive(Debug, Clone)]
 struct Target {
@@ -32,11 +32,11 @@ impl Target {
 
 /// Cheap to clone; all clones share the cache of each user's active endpoints.
 #[derive(Clone, Default)]
-pub struct Outbox {
+pub struct WebhookOutbox {
     cache: Arc<Mutex<HashMap<Uuid, Arc<Vec<Target>>>>>,
 }
 
-impl Outbox {
+impl WebhookOutbox {
     pub fn new() -> Self {
         Self::default()
     }
@@ -107,6 +107,13 @@ pub fn new_delivery(
         last_error: Set(None),
         created_at: Set(now),
         delivered_at: Set(None),
+    }
+}
+
+#[async_trait::async_trait]
+impl AppendHook for WebhookOutbox {
+    async fn appended(&self, txn: &sea_orm::DatabaseTransaction, event: &Event) -> Result<(), DbErr> {
+        self.enqueue(txn, event).await
     }
 }
 

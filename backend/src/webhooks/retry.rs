@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use crate::domain::backoff::{exponential, with_jitter};
 
 /// Longest wait between two attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
@@ -40,10 +40,7 @@ pub fn verdict(attempt: &Attempt) -> Verdict {
 /// `base · 2^(attempt-1)`, capped, plus up to 25 % random jitter so that many
 /// failing deliveries do not hit a recovering receiver in lockstep.
 pub fn backoff(base: Duration, attempt: u32) -> Duration {
-    let exp = attempt.saturating_sub(1).min(30);
-    let delay = base.saturating_mul(1u32 << exp).min(MAX_BACKOFF);
-    let jitter = rand::thread_rng().gen_range(0.0..0.25);
-    delay + delay.mul_f64(jitter)
+    with_jitter(exponential(base, attempt, MAX_BACKOFF))
 }
 
 /// The next wait, honoring a receiver's `Retry-After` when it asks for longer.

@@ -1,5 +1,5 @@
 //! Webhook endpoints and their deliveries in the database. Every change calls
-//! `Outbox::invalidate`, which caches each user's active endpoints.
+//! `WebhookOutbox::invalidate`, which caches each user's active endpoints.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -12,10 +12,18 @@ use uuid::Uuid;
 
 use super::types::{CreateWebhookRequest, UpdateWebhookRequest};
 use super::validate;
-use crate::api::Problem;
 use crate::db::crypto::Cipher;
 use crate::db::entities::{webhook, webhook_delivery};
-use crate::state::AppState;
+use crate::error::Problem;
+
+/// What the webhook endpoints and the dispatcher need.
+#[derive(Clone)]
+pub struct WebhookService {
+    pub db: sea_orm::DatabaseConnection,
+    pub cipher: std::sync::Arc<Cipher>,
+    pub outbox: super::WebhookOutbox,
+    pub settings: std::sync::Arc<crate::config::Settings>,
+}
 
 pub const MAX_WEBHOOKS_PER_USER: u64 = 20;
 
@@ -38,7 +46,7 @@ fn events_json(events: &[String]) -> String {
 }
 
 pub async fn create(
-    state: &AppState,
+    svc: &WebhookService,
     user_id: Uuid,
     req: CreateWebhookRequest,
 ) -> Result<(webhook::Model, String), Problem> {
@@ -49,9 +57,9 @@ pub async fn create(
     };
     let secret = match &req.secret {
         Some(s) => validate::secret(s)?,
-        None => crate::auth::secrets::random_token("whsec_"),
+        None => crate::domain::token::random_token("whsec_"),
     };
-    let count = webhook::Entity::find().filter(webhook::Column::UserId.eq(user_id)).count(&state.db).await?;
+    let count = webhook::Entity::find().filter(webhook::Column::UserId.eq(user_id)).count(&svc.db).await?;
     if count >= MAX_WEBHOOKS_PER_USER {
         return Err(Problem::conflict(
             "webhook_limit_reached",
@@ -64,41 +72,41 @@ pub async fn create(
         user_id: Set(user_id),
         url: Set(url),
         events: Set(events_json(&events)),
-        secret: Set(seal_secret(&state.sessions.context().cipher, id, &secret)),
+        secret: Set(seal_secret(&svc.cipher, id, &secret)),
         active: Set(true),
         created_at: Set(Utc::now()),
     }
-    .insert(&state.db)
+    .insert(&svc.db)
     .await?;
-    state.outbox.invalidate(user_id);
+    svc.outbox.invalidate(user_id);
     Ok((row, secret))
 }
 
-pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<webhook::Model>, Problem> {
+pub async fn list(svc: &WebhookService, user_id: Uuid) -> Result<Vec<webhook::Model>, Problem> {
     Ok(webhook::Entity::find()
         .filter(webhook::Column::UserId.eq(user_id))
         .order_by_asc(webhook::Column::CreatedAt)
         .order_by_asc(webhook::Column::Id)
-        .all(&state.db)
+        .all(&svc.db)
         .await?)
 }
 
 /// The caller's webhook, or 404 (also for another user's: existence is not revealed).
-pub async fn find_owned(state: &AppState, user_id: Uuid, id: Uuid) -> Result<webhook::Model, Problem> {
+pub async fn find_owned(svc: &WebhookService, user_id: Uuid, id: Uuid) -> Result<webhook::Model, Problem> {
     webhook::Entity::find_by_id(id)
         .filter(webhook::Column::UserId.eq(user_id))
-        .one(&state.db)
+        .one(&svc.db)
         .await?
         .ok_or_else(|| Problem::not_found("No such webhook."))
 }
 
 pub async fn update(
-    state: &AppState,
+    svc: &WebhookService,
     user_id: Uuid,
     id: Uuid,
     req: UpdateWebhookRequest,
 ) -> Result<webhook::Model, Problem> {
-    let row = find_owned(state, user_id, id).await?;
+    let row = find_owned(svc, user_id, id).await?;
     let url = req.url.as_deref().map(|u| validate::url(u)).transpose()?;
     let events = req.events.as_deref().map(validate::events).transpose()?;
     let secret = req.secret.as_deref().map(|s| validate::secret(s)).transpose()?;
@@ -110,38 +118,38 @@ pub async fn update(
         active.events = Set(events_json(&events));
     }
     if let Some(secret) = secret {
-        active.secret = Set(seal_secret(&state.sessions.context().cipher, id, &secret));
+        active.secret = Set(seal_secret(&svc.cipher, id, &secret));
     }
     if let Some(on) = req.active {
         active.active = Set(on);
     }
-    let row = active.update(&state.db).await?;
-    state.outbox.invalidate(user_id);
+    let row = active.update(&svc.db).await?;
+    svc.outbox.invalidate(user_id);
     Ok(row)
 }
 
 /// Deletes the endpoint; its deliveries go with it (foreign key cascade).
-pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), Problem> {
-    find_owned(state, user_id, id).await?;
-    webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::WebhookId.eq(id)).exec(&state.db).await?;
-    webhook::Entity::delete_by_id(id).exec(&state.db).await?;
-    state.outbox.invalidate(user_id);
+pub async fn delete(svc: &WebhookService, user_id: Uuid, id: Uuid) -> Result<(), Problem> {
+    find_owned(svc, user_id, id).await?;
+    webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::WebhookId.eq(id)).exec(&svc.db).await?;
+    webhook::Entity::delete_by_id(id).exec(&svc.db).await?;
+    svc.outbox.invalidate(user_id);
     Ok(())
 }
 
 pub async fn deliveries(
-    state: &AppState,
+    svc: &WebhookService,
     user_id: Uuid,
     id: Uuid,
     limit: u64,
 ) -> Result<Vec<webhook_delivery::Model>, Problem> {
-    find_owned(state, user_id, id).await?;
+    find_owned(svc, user_id, id).await?;
     Ok(webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::WebhookId.eq(id))
         .order_by_desc(webhook_delivery::Column::CreatedAt)
         .order_by_desc(webhook_delivery::Column::Id)
         .limit(limit)
-        .all(&state.db)
+        .all(&svc.db)
         .await?)
 }
 
@@ -149,17 +157,17 @@ pub async fn deliveries(
 /// old one stays in the log as it ended). Receivers deduplicating by
 /// `X-Wahub-Delivery` therefore accept it: a redelivery is asked for on purpose.
 pub async fn redeliver(
-    state: &AppState,
+    svc: &WebhookService,
     user_id: Uuid,
     id: Uuid,
     delivery_id: Uuid,
 ) -> Result<webhook_delivery::Model, Problem> {
-    find_owned(state, user_id, id).await?;
+    find_owned(svc, user_id, id).await?;
     let old = webhook_delivery::Entity::find_by_id(delivery_id)
         .filter(webhook_delivery::Column::WebhookId.eq(id))
-        .one(&state.db)
+        .one(&svc.db)
         .await?
         .ok_or_else(|| Problem::not_found("No such delivery."))?;
     let now = Utc::now();
-    Ok(super::outbox::new_delivery(old.webhook_id, old.user_id, old.event, old.payload, now).insert(&state.db).await?)
+    Ok(super::outbox::new_delivery(old.webhook_id, old.user_id, old.event, old.payload, now).insert(&svc.db).await?)
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
 
-use crate::api::Text;
 use crate::db::entities::{webhook, webhook_delivery};
+use crate::domain::Text;
 
 #[derive(Debug, Object)]
 pub struct CreateWebhookRequest {

@@ -1,6 +1,6 @@
 //! Checks on what users register: where we may POST, and which events exist.
 
-use crate::api::Problem;
+use crate::error::Problem;
 
 /// Every event name a webhook can subscribe to (CONTRACT.md §5).
 pub const EVENTS: &[&str] = &[
@@ -39,7 +39,7 @@ pub fn url(raw: &str) -> Result<String, Problem> {
 }
 
 /// Known names, `<prefix>.*` for a known prefix, or `*`; duplicates dropped.
-pub fn events(raw: &[crate::api::Text]) -> Result<Vec<String>, Problem> {
+pub fn events(raw: &[crate::domain::Text]) -> Result<Vec<String>, Problem> {
     if raw.is_empty() {
         return Err(Problem::validation("events must not be empty; omit it or use [\"*\"] for every event."));
     }
@@ -73,7 +73,7 @@ pub fn secret(raw: &str) -> Result<String, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Text;
+    use crate::domain::Text;
 
     fn list(items: &[&str]) -> Vec<Text> {
         items.iter().map(|s| Text(s.to_string())).collect()

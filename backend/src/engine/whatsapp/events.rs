@@ -8,8 +8,8 @@ use whatsapp_rust::wacore::proto_helpers::MessageExt;
 use whatsapp_rust::wacore_binary::jid::JidExt;
 use whatsapp_rust::Jid;
 
+use crate::domain::Phone;
 use crate::engine::{DisconnectReason, EngineEvent, Incoming};
-use crate::sessions::phone::Phone;
 
 /// What the link knows about its own account when an event arrives.
 #[derive(Debug, Clone, Default, PartialEq)]

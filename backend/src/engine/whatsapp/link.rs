@@ -20,8 +20,8 @@ use whatsapp_rust::{Client, Jid};
 
 use super::events::{is_terminal, map_event, phone_of, SelfInfo};
 use super::outgoing::build_message;
+use crate::domain::Phone;
 use crate::engine::{DisconnectReason, EngineError, EngineEvent, KeyStore, Link, Outgoing};
-use crate::sessions::phone::Phone;
 
 /// How long a graceful shutdown of the client may take before its task is aborted.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -29,7 +29,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 const PAIR_CODE_SOCKET_WAIT: Duration = Duration::from_secs(20);
 
 /// State shared by the link, its supervisor, the event handler and the transport.
-pub struct Shared {
+pub struct LinkState {
     tx: mpsc::UnboundedSender<EngineEvent>,
     terminal_sent: AtomicBool,
     socket_opened: AtomicBool,
@@ -39,7 +39,7 @@ pub struct Shared {
     client: OnceLock<Weak<Client>>,
 }
 
-impl Shared {
+impl LinkState {
     pub fn new(tx: mpsc::UnboundedSender<EngineEvent>) -> Self {
         Self {
             tx,
@@ -129,7 +129,7 @@ impl Shared {
 }
 
 /// Receives library events inline on the dispatch path.
-pub struct Handler(pub Arc<Shared>);
+pub struct Handler(pub Arc<LinkState>);
 
 impl EventHandler for Handler {
     fn handle_event(&self, event: Arc<Event>) {
@@ -226,7 +226,7 @@ async fn until_true(mut flag: watch::Receiver<bool>) {
 /// Watches one client: reports the socket opening, enforces the connect timeout,
 /// performs the shutdown the link asks for, and emits the final event.
 pub async fn supervise(
-    shared: Arc<Shared>,
+    shared: Arc<LinkState>,
     client: Arc<Client>,
     mut handle: BotHandle,
     mut close_rx: watch::Receiver<bool>,
@@ -284,7 +284,7 @@ pub async fn supervise(
 pub struct WhatsappLink {
     client: Arc<Client>,
     keys: KeyStore,
-    shared: Arc<Shared>,
+    shared: Arc<LinkState>,
     close_tx: watch::Sender<bool>,
     done_rx: watch::Receiver<bool>,
 }
@@ -293,7 +293,7 @@ impl WhatsappLink {
     pub fn new(
         client: Arc<Client>,
         keys: KeyStore,
-        shared: Arc<Shared>,
+        shared: Arc<LinkState>,
         close_tx: watch::Sender<bool>,
         done_rx: watch::Receiver<bool>,
     ) -> Self {

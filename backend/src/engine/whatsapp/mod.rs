@@ -25,7 +25,7 @@ use whatsapp_rust::transport::{TokioWebSocketTransportFactory, TransportFactory}
 use whatsapp_rust::wacore::store::DevicePropsOverride;
 
 use crate::engine::{ConnectSpec, Engine, EngineError, EngineKind, Link};
-use link::{forward, supervise, Handler, Shared, WhatsappLink};
+use link::{forward, supervise, Handler, LinkState, WhatsappLink};
 use transport::ReportingTransportFactory;
 
 pub use events::{map_event, SelfInfo};
@@ -88,7 +88,7 @@ impl Engine for WhatsappEngine {
     async fn connect(&self, spec: ConnectSpec) -> Result<Box<dyn Link>, EngineError> {
         let ConnectSpec { session_id, keys, events } = spec;
         let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared::new(tx));
+        let shared = Arc::new(LinkState::new(tx));
 
         let mut ws = TokioWebSocketTransportFactory::new();
         if let Some(url) = &self.config.ws_url {

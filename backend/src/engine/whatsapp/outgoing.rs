@@ -70,75 +70,52 @@ impl From<UploadResponse> for Uploaded {
     }
 }
 
+/// A media message struct with the fields every kind shares (where the blob is, its
+/// keys and hashes, its MIME type), plus the fields given for that kind. The kinds are
+/// distinct protobuf types, so a macro rather than a function fills them.
+macro_rules! blob_message {
+    ($($ty:ident)::+, $up:expr, $media:expr, { $($field:ident: $value:expr),* $(,)? }) => {
+        $($ty)::+ {
+            url: Some($up.url),
+            direct_path: Some($up.direct_path),
+            mimetype: Some($media.mimetype.clone()),
+            file_length: Some($up.file_length),
+            media_key: Some($up.media_key.to_vec()),
+            file_sha256: Some($up.file_sha256.to_vec()),
+            file_enc_sha256: Some($up.file_enc_sha256.to_vec()),
+            media_key_timestamp: Some($up.media_key_timestamp),
+            $($field: $value,)*
+            ..Default::default()
+        }
+    };
+}
+
 /// The media message for an uploaded blob (no network; unit-testable).
 pub fn media_message(kind: MediaType, media: &OutgoingMedia, caption: Option<String>, up: Uploaded) -> wa::Message {
-    let mimetype = Some(media.mimetype.clone());
-    let file_length = Some(up.file_length);
-    let media_key = Some(up.media_key.to_vec());
-    let file_sha256 = Some(up.file_sha256.to_vec());
-    let file_enc_sha256 = Some(up.file_enc_sha256.to_vec());
-    let media_key_timestamp = Some(up.media_key_timestamp);
     let mut message = wa::Message::default();
     match kind {
         MediaType::Image => {
-            message.image_message = MessageField::some(wa::message::ImageMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                mimetype,
-                caption,
-                file_length,
-                media_key,
-                file_sha256,
-                file_enc_sha256,
-                media_key_timestamp,
-                ..Default::default()
-            });
+            message.image_message =
+                MessageField::some(blob_message!(wa::message::ImageMessage, up, media, { caption: caption }));
         }
         MediaType::Video => {
-            message.video_message = MessageField::some(wa::message::VideoMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                mimetype,
-                caption,
-                file_length,
-                media_key,
-                file_sha256,
-                file_enc_sha256,
-                media_key_timestamp,
-                streaming_sidecar: up.streaming_sidecar,
-                ..Default::default()
-            });
+            let sidecar = up.streaming_sidecar.clone();
+            message.video_message = MessageField::some(
+                blob_message!(wa::message::VideoMessage, up, media, { caption: caption, streaming_sidecar: sidecar }),
+            );
         }
         MediaType::Audio => {
-            message.audio_message = MessageField::some(wa::message::AudioMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                mimetype,
-                file_length,
-                media_key,
-                file_sha256,
-                file_enc_sha256,
-                media_key_timestamp,
-                streaming_sidecar: up.streaming_sidecar,
-                ..Default::default()
-            });
+            let sidecar = up.streaming_sidecar.clone();
+            message.audio_message =
+                MessageField::some(blob_message!(wa::message::AudioMessage, up, media, { streaming_sidecar: sidecar }));
         }
         _ => {
             let file_name = media.filename.clone().unwrap_or_else(|| "file".to_owned());
-            message.document_message = MessageField::some(wa::message::DocumentMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                mimetype,
+            message.document_message = MessageField::some(blob_message!(wa::message::DocumentMessage, up, media, {
                 title: Some(file_name.clone()),
                 file_name: Some(file_name),
-                caption,
-                file_length,
-                media_key,
-                file_sha256,
-                file_enc_sha256,
-                media_key_timestamp,
-                ..Default::default()
-            });
+                caption: caption,
+            }));
         }
     }
     message

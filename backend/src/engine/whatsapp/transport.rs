@@ -10,15 +10,15 @@ use async_trait::async_trait;
 use whatsapp_rust::async_channel::Receiver;
 use whatsapp_rust::transport::{Transport, TransportEvent, TransportFactory};
 
-use super::link::Shared;
+use super::link::LinkState;
 
 pub struct ReportingTransportFactory {
     inner: Arc<dyn TransportFactory>,
-    shared: Arc<Shared>,
+    shared: Arc<LinkState>,
 }
 
 impl ReportingTransportFactory {
-    pub fn new(inner: Arc<dyn TransportFactory>, shared: Arc<Shared>) -> Self {
+    pub fn new(inner: Arc<dyn TransportFactory>, shared: Arc<LinkState>) -> Self {
         Self { inner, shared }
     }
 }

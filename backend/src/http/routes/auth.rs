@@ -8,12 +8,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::extract::Auth;
-use super::types::*;
-use super::{accounts, api_keys, refresh};
-use crate::api::{ApiTags, Problem};
+use crate::auth::types::*;
+use crate::auth::{accounts, api_keys, refresh};
 use crate::db::entities::user;
-use crate::state::AppState;
+use crate::error::Problem;
+use crate::http::ApiTags;
+use crate::http::AppState;
+use crate::http::Auth;
 
 pub struct AuthApi {
     pub state: Arc<AppState>,
@@ -38,18 +39,18 @@ fn client_ip(addr: &RemoteAddr) -> String {
 impl AuthApi {
     async fn tokens_for(&self, user: user::Model, family: Option<Uuid>) -> Result<TokenResponse, Problem> {
         let family = family.unwrap_or_else(Uuid::new_v4);
-        let (_, refresh_token) = refresh::issue(&self.state, user.id, family).await?;
+        let (_, refresh_token) = refresh::issue(&self.state.auth, user.id, family).await?;
         self.response(user, refresh_token)
     }
 
     fn response(&self, user: user::Model, refresh_token: String) -> Result<TokenResponse, Problem> {
-        let access_token = self.state.jwt.issue(user.id, &user.role).map_err(Problem::internal)?;
+        let access_token = self.state.auth.jwt.issue(user.id, &user.role).map_err(Problem::internal)?;
         Ok(TokenResponse {
             user: user.into(),
             access_token,
             refresh_token,
             token_type: "Bearer".into(),
-            expires_in: self.state.jwt.ttl_secs,
+            expires_in: self.state.auth.jwt.ttl_secs,
         })
     }
 }
@@ -59,13 +60,18 @@ impl AuthApi {
     /// Create an account. The first account of a new server becomes admin.
     #[oai(path = "/auth/register", method = "post")]
     async fn register(&self, body: Json<RegisterRequest>) -> Result<Created<TokenResponse>, Problem> {
-        if !self.state.settings.registration_open {
+        if !self.state.settings.auth.registration_open {
             return Err(Problem::forbidden("registration_closed", "Registration is closed on this server."));
         }
         let body = body.0;
-        let user =
-            accounts::create_user(&self.state, &body.email, &body.password, body.display_name.map(String::from), false)
-                .await?;
+        let user = accounts::create_user(
+            &self.state.auth,
+            &body.email,
+            &body.password,
+            body.display_name.map(String::from),
+            false,
+        )
+        .await?;
         Ok(Created::Created(Json(self.tokens_for(user, None).await?)))
     }
 
@@ -74,17 +80,17 @@ impl AuthApi {
     async fn login(&self, addr: &RemoteAddr, body: Json<LoginRequest>) -> Result<Json<TokenResponse>, Problem> {
         let ip = client_ip(addr);
         let email = body.email.trim().to_lowercase();
-        if let Some(wait) = self.state.login_limiter.check(&email, &ip) {
+        if let Some(wait) = self.state.auth.login_limiter.check(&email, &ip) {
             return Err(Problem::too_many("rate_limited", "Too many failed logins. Try again later.", Some(wait)));
         }
-        match accounts::authenticate(&self.state, &email, &body.password).await {
+        match accounts::verify_login(&self.state.auth, &email, &body.password).await {
             Ok(user) => {
-                self.state.login_limiter.reset(&email, &ip);
+                self.state.auth.login_limiter.reset(&email, &ip);
                 Ok(Json(self.tokens_for(user, None).await?))
             }
             Err(problem) => {
                 if problem.code == "invalid_credentials" {
-                    self.state.login_limiter.record_failure(&email, &ip);
+                    self.state.auth.login_limiter.record_failure(&email, &ip);
                 }
                 Err(problem)
             }
@@ -94,14 +100,14 @@ impl AuthApi {
     /// Exchange a refresh token for a new pair. The presented token stops working.
     #[oai(path = "/auth/refresh", method = "post")]
     async fn refresh(&self, body: Json<RefreshRequest>) -> Result<Json<TokenResponse>, Problem> {
-        let (user, refresh_token) = refresh::rotate(&self.state, &body.refresh_token).await?;
+        let (user, refresh_token) = refresh::rotate(&self.state.auth, &body.refresh_token).await?;
         Ok(Json(self.response(user, refresh_token)?))
     }
 
     /// Revoke a refresh token (and its family).
     #[oai(path = "/auth/logout", method = "post")]
     async fn logout(&self, body: Json<RefreshRequest>) -> Result<NoContent, Problem> {
-        refresh::revoke(&self.state, &body.refresh_token).await?;
+        refresh::revoke(&self.state.auth, &body.refresh_token).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -123,21 +129,21 @@ impl AuthApi {
         auth: Auth,
         body: Json<CreateApiKeyRequest>,
     ) -> Result<Created<CreatedApiKey>, Problem> {
-        let (row, key) = api_keys::create(&self.state, auth.id(), &body.name, body.expires_in_days).await?;
+        let (row, key) = api_keys::create(&self.state.auth, auth.id(), &body.name, body.expires_in_days).await?;
         Ok(Created::Created(Json(CreatedApiKey { info: row.into(), key })))
     }
 
     /// The caller's API keys (without the keys themselves).
     #[oai(path = "/api-keys", method = "get", tag = "ApiTags::ApiKeys")]
     async fn list_api_keys(&self, auth: Auth) -> Result<Json<Vec<ApiKeyOut>>, Problem> {
-        let keys = api_keys::list(&self.state, auth.id()).await?;
+        let keys = api_keys::list(&self.state.auth, auth.id()).await?;
         Ok(Json(keys.into_iter().map(Into::into).collect()))
     }
 
     /// Delete an API key; it stops working at once.
     #[oai(path = "/api-keys/:id", method = "delete", tag = "ApiTags::ApiKeys")]
     async fn delete_api_key(&self, auth: Auth, id: Path<Uuid>) -> Result<NoContent, Problem> {
-        api_keys::delete(&self.state, auth.id(), id.0).await?;
+        api_keys::delete(&self.state.auth, auth.id(), id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -9,12 +9,14 @@ use poem_openapi::{ApiResponse, OpenApi};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
-use super::types::*;
-use crate::api::{ApiTags, Problem};
-use crate::auth::Auth;
 use crate::db::entities::{message, session};
-use crate::sessions::{parse_phone, service};
-use crate::state::AppState;
+use crate::error::Problem;
+use crate::http::parse_phone;
+use crate::http::ApiTags;
+use crate::http::AppState;
+use crate::http::Auth;
+use crate::messages::types::*;
+use crate::sessions::service;
 
 pub struct MessagesApi {
     pub state: Arc<AppState>,
@@ -85,10 +87,10 @@ impl MessagesApi {
         if !can_send {
             return Err(no_session());
         }
-        let limit = self.state.settings.daily_message_limit;
+        let limit = self.state.settings.sessions.daily_message_limit;
         // Counting and inserting under one lock keeps concurrent sends from overshooting the limit.
         let counted = SEND_LOCK.lock().await;
-        if super::health::sent_today(&self.state.db, row.id).await? >= limit {
+        if crate::messages::health::sent_today(&self.state.db, row.id).await? >= limit {
             return Err(Problem::too_many(
                 "daily_limit_reached",
                 format!("This session reached its daily limit of {limit} messages."),

@@ -6,13 +6,8 @@ use poem::middleware::{NormalizePath, Tracing, TrailingSlash};
 use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
-use crate::auth::AuthApi;
-use crate::engine::sim_routes::SimApi;
-use crate::events::EventsApi;
-use crate::messages::MessagesApi;
-use crate::sessions::SessionsApi;
-use crate::state::AppState;
-use crate::webhooks::WebhooksApi;
+use super::routes::{AuthApi, EventsApi, MessagesApi, SessionsApi, SimApi, WebhooksApi};
+use super::AppState;
 
 pub fn build(state: Arc<AppState>) -> impl Endpoint {
     let apis = (
@@ -28,11 +23,11 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
     );
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
-    let max_body = state.settings.max_body_bytes;
+    let max_body = state.settings.server.max_body_bytes;
     Route::new()
         .nest("/api/openapi.json", spec)
         .nest("/api/docs", docs)
-        .at("/api/v1/ws", get(crate::events::ws::ws_handler))
+        .at("/api/v1/ws", get(super::ws::ws_handler))
         .at("/healthz", get(super::ops::healthz))
         .at("/readyz", get(super::ops::readyz))
         .at("/metrics", get(super::ops::metrics))
@@ -41,10 +36,10 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         .with(Tracing)
         .data(state)
         .around(move |ep, req| async move {
-            super::metrics::HTTP_REQUESTS.inc();
+            crate::metrics::HTTP_REQUESTS.inc();
             let req = super::body_limit::limit(req, max_body).await?;
-            crate::web::with_spa_fallback(ep.as_ref(), req).await
+            super::web::with_spa_fallback(ep.as_ref(), req).await
         })
-        .catch_all_error(|err| async move { super::from_poem_error(err) })
+        .catch_all_error(|err| async move { crate::error::from_poem_error(err) })
         .into_endpoint()
 }

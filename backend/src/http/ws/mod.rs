@@ -10,9 +10,9 @@ use poem::web::{Data, Query};
 use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::api::Problem;
-use crate::auth::extract::{user_from_access_token, user_from_api_key};
-use crate::state::AppState;
+use super::AppState;
+use crate::auth::Credential;
+use crate::error::Problem;
 
 pub use conn::{CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW};
 
@@ -40,18 +40,15 @@ pub async fn ws_handler(state: Data<&Arc<AppState>>, Query(params): Query<WsPara
         Some(Ok(s)) if s >= 0 => Some(s),
         Some(_) => return Problem::validation("since must be a non-negative integer.").into_response(),
     };
-    let (user, expires_at) = match (&params.token, &params.api_key) {
-        (Some(token), _) => match user_from_access_token(&state, token).await {
-            Ok(Some(user)) => (user, state.jwt.verify(token).map(|c| c.exp)),
-            Ok(None) => return unauthorized(),
-            Err(p) => return p.into_response(),
-        },
-        (None, Some(key)) => match user_from_api_key(&state, key).await {
-            Ok(Some(user)) => (user, None),
-            Ok(None) => return unauthorized(),
-            Err(p) => return p.into_response(),
-        },
+    let credential = match (&params.token, &params.api_key) {
+        (Some(token), _) => Credential::AccessToken(token),
+        (None, Some(key)) => Credential::ApiKey(key),
         (None, None) => return unauthorized(),
+    };
+    let (user, expires_at) = match state.auth.authenticate(credential).await {
+        Ok(Some(found)) => (found.user, found.expires_at),
+        Ok(None) => return unauthorized(),
+        Err(p) => return p.into_response(),
     };
     let conn = conn::Conn { user_id: user.id, since, expires_at };
     ws.config(socket_config()).on_upgrade(move |socket| conn::serve(state, socket, conn)).into_response()

@@ -2,9 +2,9 @@
 
 use uuid::Uuid;
 
-use crate::api::Problem;
+use crate::error::Problem;
+use crate::http::AppState;
 use crate::sessions::types::SessionOut;
-use crate::state::AppState;
 
 pub(super) struct Hello {
     pub frame: String,

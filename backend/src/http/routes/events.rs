@@ -6,9 +6,10 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::api::{ApiTags, Problem};
-use crate::auth::Auth;
-use crate::state::AppState;
+use crate::error::Problem;
+use crate::http::ApiTags;
+use crate::http::AppState;
+use crate::http::Auth;
 
 pub struct EventsApi {
     pub state: Arc<AppState>,

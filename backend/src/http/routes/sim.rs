@@ -8,11 +8,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use super::sim::{PhoneError, SimEngine, SimSent};
-use crate::api::{ApiTags, Problem};
-use crate::auth::Auth;
-use crate::sessions::{parse_phone, service};
-use crate::state::AppState;
+use crate::engine::sim::{PhoneError, SimEngine, SimSent};
+use crate::error::Problem;
+use crate::http::parse_phone;
+use crate::http::ApiTags;
+use crate::http::AppState;
+use crate::http::Auth;
+use crate::sessions::service;
 
 pub struct SimApi {
     pub state: Arc<AppState>,
@@ -23,8 +25,8 @@ pub struct SimApi {
 #[derive(Debug, Object)]
 pub struct ScanRequest {
     /// The phone number of the simulated phone.
-    pub phone: crate::api::Text,
-    pub push_name: Option<crate::api::Text>,
+    pub phone: crate::domain::Text,
+    pub push_name: Option<crate::domain::Text>,
 }
 
 #[derive(Debug, Object, Default, serde::Deserialize)]
@@ -37,8 +39,8 @@ pub struct DropRequest {
 
 #[derive(Debug, Object)]
 pub struct IncomingRequest {
-    pub from: crate::api::Text,
-    pub text: crate::api::Text,
+    pub from: crate::domain::Text,
+    pub text: crate::domain::Text,
 }
 
 #[derive(Debug, Object)]
@@ -104,7 +106,7 @@ impl SimApi {
     #[oai(path = "/sessions/:id/sim/drop", method = "post")]
     async fn drop_link(&self, auth: Auth, id: Path<Uuid>, body: poem::Body) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
-        let down = crate::api::optional_json::<DropRequest>(body, 1024).await?.down_for_ms.min(86_400_000);
+        let down = crate::http::optional_json::<DropRequest>(body, 1024).await?.down_for_ms.min(86_400_000);
         sim.drop_link(id, Duration::from_millis(down)).await.map_err(phone_problem)?;
         Ok(OK)
     }
@@ -113,7 +115,7 @@ impl SimApi {
     #[oai(path = "/sessions/:id/sim/unlink", method = "post")]
     async fn unlink(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
-        let keys = self.state.sessions.context().keys(id);
+        let keys = self.state.sessions.keys(id);
         sim.unlink(id, &keys).await.map_err(phone_problem)?;
         Ok(OK)
     }

@@ -7,11 +7,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::service;
-use super::types::*;
-use crate::api::{ApiTags, Problem};
-use crate::auth::Auth;
-use crate::state::AppState;
+use crate::error::Problem;
+use crate::http::ApiTags;
+use crate::http::AppState;
+use crate::http::Auth;
+use crate::webhooks::service;
+use crate::webhooks::types::*;
 
 pub struct WebhooksApi {
     pub state: Arc<AppState>,
@@ -42,20 +43,20 @@ impl WebhooksApi {
     /// The secret (generated when omitted) is returned only in this response.
     #[oai(path = "/webhooks", method = "post")]
     async fn create(&self, auth: Auth, body: Json<CreateWebhookRequest>) -> Result<Created, Problem> {
-        let (row, secret) = service::create(&self.state, auth.id(), body.0).await?;
+        let (row, secret) = service::create(&self.state.webhooks, auth.id(), body.0).await?;
         Ok(Created::Created(Json(CreatedWebhook { webhook: row.into(), secret })))
     }
 
     /// The caller's webhooks (secrets are never listed).
     #[oai(path = "/webhooks", method = "get")]
     async fn list(&self, auth: Auth) -> Result<Json<Vec<WebhookOut>>, Problem> {
-        let rows = service::list(&self.state, auth.id()).await?;
+        let rows = service::list(&self.state.webhooks, auth.id()).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
     #[oai(path = "/webhooks/:id", method = "get")]
     async fn get(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<WebhookOut>, Problem> {
-        Ok(Json(service::find_owned(&self.state, auth.id(), id.0).await?.into()))
+        Ok(Json(service::find_owned(&self.state.webhooks, auth.id(), id.0).await?.into()))
     }
 
     /// Change the URL, the events, the secret, or pause it (`active: false`).
@@ -66,13 +67,13 @@ impl WebhooksApi {
         id: Path<Uuid>,
         body: Json<UpdateWebhookRequest>,
     ) -> Result<Json<WebhookOut>, Problem> {
-        Ok(Json(service::update(&self.state, auth.id(), id.0, body.0).await?.into()))
+        Ok(Json(service::update(&self.state.webhooks, auth.id(), id.0, body.0).await?.into()))
     }
 
     /// Delete the endpoint and its delivery log; pending deliveries are dropped.
     #[oai(path = "/webhooks/:id", method = "delete")]
     async fn delete(&self, auth: Auth, id: Path<Uuid>) -> Result<Deleted, Problem> {
-        service::delete(&self.state, auth.id(), id.0).await?;
+        service::delete(&self.state.webhooks, auth.id(), id.0).await?;
         Ok(Deleted::NoContent)
     }
 
@@ -84,14 +85,14 @@ impl WebhooksApi {
         id: Path<Uuid>,
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] limit: Query<Option<u64>>,
     ) -> Result<Json<Vec<DeliveryOut>>, Problem> {
-        let rows = service::deliveries(&self.state, auth.id(), id.0, limit.0.unwrap_or(50)).await?;
+        let rows = service::deliveries(&self.state.webhooks, auth.id(), id.0, limit.0.unwrap_or(50)).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
     /// Send a past delivery's payload again, as a new delivery (new id).
     #[oai(path = "/webhooks/:id/deliveries/:delivery_id/redeliver", method = "post")]
     async fn redeliver(&self, auth: Auth, id: Path<Uuid>, delivery_id: Path<Uuid>) -> Result<Queued, Problem> {
-        let row = service::redeliver(&self.state, auth.id(), id.0, delivery_id.0).await?;
+        let row = service::redeliver(&self.state.webhooks, auth.id(), id.0, delivery_id.0).await?;
         Ok(Queued::Accepted(Json(row.into())))
     }
 }

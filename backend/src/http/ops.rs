@@ -6,7 +6,8 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{handler, IntoResponse, Response};
 
-use crate::state::AppState;
+use super::AppState;
+use crate::error::Problem;
 
 #[handler]
 pub async fn healthz() -> Response {
@@ -18,7 +19,7 @@ pub async fn readyz(state: Data<&Arc<AppState>>) -> Response {
     if crate::db::ping(&state.db).await {
         poem::web::Json(serde_json::json!({ "status": "ready" })).into_response()
     } else {
-        super::Problem::unavailable("The database is not reachable.").into_response()
+        Problem::unavailable("The database is not reachable.").into_response()
     }
 }
 
@@ -27,5 +28,5 @@ pub async fn metrics(state: Data<&Arc<AppState>>) -> Response {
     Response::builder()
         .status(StatusCode::OK)
         .content_type("text/plain; version=0.0.4")
-        .body(super::metrics::render(state.sessions.live_count()))
+        .body(crate::metrics::render(state.sessions.live_count()))
 }

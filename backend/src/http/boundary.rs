@@ -1,13 +1,15 @@
-//! HTTP routing, the error type, OpenAPI and operational endpoints.
+//! Request values turned into domain types, or a problem for the client.
 
-mod body_limit;
-pub mod metrics;
-mod ops;
-mod problem;
-mod routes;
-mod text;
+use crate::domain::{Phone, SessionName};
+use crate::error::Problem;
 
-pub use text::Text;
+pub fn parse_phone(raw: &str) -> Result<Phone, Problem> {
+    Phone::parse(raw).map_err(|e| Problem::unprocessable("invalid_phone", e.to_string()))
+}
+
+pub fn parse_name(raw: &str) -> Result<SessionName, Problem> {
+    SessionName::parse(raw).map_err(|e| Problem::validation(e.to_string()))
+}
 
 /// Parses an optional JSON body: empty means `T::default()`.
 pub async fn optional_json<T: serde::de::DeserializeOwned + Default>(
@@ -22,25 +24,4 @@ pub async fn optional_json<T: serde::de::DeserializeOwned + Default>(
     }
     serde_json::from_slice(&bytes)
         .map_err(|e| Problem::bad_request("validation_failed", format!("Invalid JSON body: {e}")))
-}
-
-pub use problem::{from_poem_error, Problem, ProblemBody};
-pub use routes::build;
-
-#[derive(poem_openapi::Tags)]
-pub enum ApiTags {
-    /// Accounts and tokens
-    Auth,
-    /// API keys
-    ApiKeys,
-    /// Linked WhatsApp sessions
-    Sessions,
-    /// The simulated phone (sim engine only)
-    Simulator,
-    /// Sending and receiving messages
-    Messages,
-    /// The event log
-    Events,
-    /// Signed webhooks
-    Webhooks,
 }

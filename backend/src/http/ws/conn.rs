@@ -20,8 +20,9 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::hello;
-use crate::api::metrics;
-use crate::state::AppState;
+use crate::domain::backoff::sleep_until_opt;
+use crate::http::AppState;
+use crate::metrics;
 
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
@@ -124,14 +125,14 @@ where
     }
     let mut last_sent = hello.last;
 
-    let ping_every = Duration::from_secs(state.settings.ws_ping_secs.max(1));
+    let ping_every = Duration::from_secs(state.settings.ws.ws_ping_secs.max(1));
     let silence = (ping_every * 3).max(MIN_SILENCE);
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let expiry = conn.expires_at.map(|exp| {
         let left = exp.saturating_mul(1000).saturating_sub(chrono::Utc::now().timestamp_millis());
         Instant::now() + Duration::from_millis(left.max(0) as u64)
     });
-    let expiry = sleep_until(expiry);
+    let expiry = sleep_until_opt(expiry);
     tokio::pin!(expiry);
     loop {
         tokio::select! {
@@ -211,13 +212,6 @@ where
         }
     }
     Ok(())
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Queues a frame without flushing; a full socket still makes this wait.

@@ -4,7 +4,7 @@
 use poem::http::{header, StatusCode};
 use poem::{Body, Request};
 
-use super::Problem;
+use crate::error::Problem;
 
 fn too_large(max: usize) -> poem::Error {
     Problem::new(

@@ -7,14 +7,16 @@ use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::machine::Input;
-use super::name::SessionName;
-use super::phone::Phone;
-use super::service::{self, NewSession};
-use super::types::*;
-use crate::api::{ApiTags, Problem};
-use crate::auth::Auth;
-use crate::state::AppState;
+use crate::domain::Phone;
+use crate::error::Problem;
+use crate::http::ApiTags;
+use crate::http::AppState;
+use crate::http::Auth;
+use crate::http::{parse_name, parse_phone};
+use crate::messages::types::HealthOut;
+use crate::sessions::machine::Input;
+use crate::sessions::service::{self, NewSession};
+use crate::sessions::types::*;
 
 pub struct SessionsApi {
     pub state: Arc<AppState>,
@@ -42,10 +44,6 @@ enum QrResponse {
     Png(Binary<Vec<u8>>),
 }
 
-pub fn parse_phone(raw: &str) -> Result<Phone, Problem> {
-    Phone::parse(raw).map_err(|e| Problem::unprocessable("invalid_phone", e.to_string()))
-}
-
 impl SessionsApi {
     async fn owned(&self, auth: &Auth, id: Uuid) -> Result<crate::db::entities::session::Model, Problem> {
         service::find_owned(&self.state.db, auth.id(), id).await
@@ -68,10 +66,10 @@ impl SessionsApi {
     /// Create a session; it starts pairing right away unless `start` is false.
     #[oai(path = "/sessions", method = "post")]
     async fn create(&self, auth: Auth, body: Json<CreateSessionRequest>) -> Result<CreatedSession, Problem> {
-        let name = SessionName::parse(&body.name)?;
+        let name = parse_name(&body.name)?;
         let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| parse_phone(p)).transpose()?;
         let in_use = match &phone {
-            Some(p) => self.state.sessions.context().claims.in_use(&self.state.db, p).await,
+            Some(p) => self.state.sessions.phone_in_use(p).await,
             None => false,
         };
         let row = {
@@ -81,7 +79,7 @@ impl SessionsApi {
                 &self.state.events,
                 auth.id(),
                 NewSession { name, phone, engine: self.state.engine_kind.as_str() },
-                self.state.settings.max_sessions_per_user,
+                self.state.settings.sessions.max_sessions_per_user,
                 in_use,
             )
             .await?
@@ -106,7 +104,7 @@ impl SessionsApi {
         body: Json<RenameSessionRequest>,
     ) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
-        let name = SessionName::parse(&body.name)?;
+        let name = parse_name(&body.name)?;
         Ok(Json(service::rename(&self.state.db, &self.state.events, row, name).await?.into()))
     }
 
@@ -124,7 +122,7 @@ impl SessionsApi {
     /// Optional body: `{"force_relink": true}`.
     async fn start(&self, auth: Auth, id: Path<Uuid>, body: poem::Body) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
-        let force = crate::api::optional_json::<StartRequest>(body, 1024).await?.force_relink;
+        let force = crate::http::optional_json::<StartRequest>(body, 1024).await?.force_relink;
         self.state.sessions.start(&row, force).await?;
         self.reload(&auth, id.0).await
     }
@@ -157,10 +155,10 @@ impl SessionsApi {
         Ok(match format.0.unwrap_or(QrFormat::Json) {
             QrFormat::Json => QrResponse::Json(Json(qr)),
             QrFormat::Svg => QrResponse::Svg(PlainText(
-                super::qr_render::svg(&qr.value).ok_or_else(|| Problem::internal("qr svg render failed"))?,
+                crate::sessions::qr_render::svg(&qr.value).ok_or_else(|| Problem::internal("qr svg render failed"))?,
             )),
             QrFormat::Png => QrResponse::Png(Binary(
-                super::qr_render::png(&qr.value).ok_or_else(|| Problem::internal("qr png render failed"))?,
+                crate::sessions::qr_render::png(&qr.value).ok_or_else(|| Problem::internal("qr png render failed"))?,
             )),
         })
     }
@@ -175,9 +173,7 @@ impl SessionsApi {
     ) -> Result<Json<PairCodeOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let phone = parse_phone(&body.phone)?;
-        if self.state.sessions.context().claims.in_use(&self.state.db, &phone).await
-            && row.phone.as_deref() != Some(phone.as_str())
-        {
+        if self.state.sessions.phone_in_use(&phone).await && row.phone.as_deref() != Some(phone.as_str()) {
             return Err(Problem::conflict("phone_in_use", "This phone number is already linked to an active session."));
         }
         Ok(Json(self.state.sessions.pair_code(&row, phone).await?))
@@ -194,7 +190,10 @@ impl SessionsApi {
     #[oai(path = "/sessions/:id/health", method = "get")]
     async fn health(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<HealthOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
-        Ok(Json(crate::messages::health::health(&self.state, &row).await?))
+        Ok(Json(
+            crate::messages::health::health(&self.state.db, self.state.settings.sessions.daily_message_limit, &row)
+                .await?,
+        ))
     }
 
     /// Validate a phone number and tell whether an active session uses it.
@@ -202,7 +201,7 @@ impl SessionsApi {
     async fn phone_check(&self, _auth: Auth, body: Json<PhoneRequest>) -> Result<Json<PhoneCheckOut>, Problem> {
         match Phone::parse(&body.phone) {
             Ok(phone) => {
-                let in_use = self.state.sessions.context().claims.in_use(&self.state.db, &phone).await;
+                let in_use = self.state.sessions.phone_in_use(&phone).await;
                 Ok(Json(PhoneCheckOut { phone: phone.as_str().to_owned(), valid: true, in_use }))
             }
             Err(_) => Ok(Json(PhoneCheckOut { phone: body.phone.0.clone(), valid: false, in_use: false })),

@@ -1,0 +1,17 @@
+//! The words of the product, validated at the boundary and trusted everywhere after:
+//! phone numbers, session names, statuses and their reasons, engine kinds, request
+//! strings, opaque tokens. Imports nothing of wahub.
+
+pub mod backoff;
+mod engine_kind;
+mod name;
+mod phone;
+pub mod status;
+mod text;
+pub mod token;
+
+pub use engine_kind::EngineKind;
+pub use name::{NameError, SessionName};
+pub use phone::{Phone, PhoneError};
+pub use status::{reason, Status};
+pub use text::Text;

@@ -1,0 +1,36 @@
+//! The HTTP surface: `AppState`, the router, the auth extractor, one routes module
+//! per concern, the WebSocket endpoint, operational endpoints and the dashboard.
+//! The only layer that sees `AppState`.
+
+mod body_limit;
+mod boundary;
+pub mod extract;
+mod ops;
+mod router;
+mod routes;
+mod state;
+mod web;
+pub mod ws;
+
+pub use boundary::{optional_json, parse_name, parse_phone};
+pub use extract::Auth;
+pub use router::build;
+pub use state::AppState;
+
+#[derive(poem_openapi::Tags)]
+pub enum ApiTags {
+    /// Accounts and tokens
+    Auth,
+    /// API keys
+    ApiKeys,
+    /// Linked WhatsApp sessions
+    Sessions,
+    /// The simulated phone (sim engine only)
+    Simulator,
+    /// Sending and receiving messages
+    Messages,
+    /// The event log
+    Events,
+    /// Signed webhooks
+    Webhooks,
+}
