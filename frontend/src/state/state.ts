@@ -20,6 +20,11 @@ export interface State {
   timeline: TimelineEntry[];
   /** Bumped whenever a snapshot replaced the state: lists loaded over REST must be reloaded. */
   epoch: number;
+  /**
+   * `message.updated` events for messages we have no row for yet (the event can beat the
+   * POST answer): applied when the row arrives. Keyed by message id, capped.
+   */
+  pendingUpdates: Record<string, { status: string; error: string | null }>;
 }
 
 export const TIMELINE_CAP = 200;
@@ -33,7 +38,10 @@ export const initialState: State = {
   messages: {},
   timeline: [],
   epoch: 0,
+  pendingUpdates: {},
 };
+
+export const PENDING_UPDATES_CAP = 500;
 
 export type Action =
   | { type: 'hello'; frame: HelloFrame }
