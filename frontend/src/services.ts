@@ -34,6 +34,10 @@ export const connection = new Signal<ConnectionState>('idle');
 export const user = new Signal<User | null>(null);
 /** Why the user was sent back to the login screen, if not by choice. */
 export const loginNotice = new Signal<string>('');
+/** When the live link to the server was lost (ISO time), or null while it is up. */
+export const outage = new Signal<string | null>(null);
+/** Counts recoveries from an outage: notices caused by the outage go away on each. */
+export const recoveries = new Signal<number>(0);
 
 const http = new Http(auth, fetchFn, '', () => {
   loginNotice.set('Your login has expired. Please log in again.');
@@ -57,7 +61,15 @@ export const ws = new WsClient({
       }
     }
   },
-  onState: (s) => connection.set(s),
+  onState: (s) => {
+    connection.set(s);
+    if (s === 'reconnecting' && outage.get() === null) outage.set(new Date().toISOString());
+    if (s === 'connected' && outage.get() !== null) {
+      outage.set(null);
+      recoveries.set(recoveries.get() + 1);
+    }
+    if (s === 'idle') outage.set(null);
+  },
   onAuthLost: () => loginNotice.set('Your login has expired. Please log in again.'),
 });
 

@@ -6,6 +6,10 @@ export interface TimelineEntry {
   event: string;
   sessionId: string | null;
   summary: string;
+  /** For `session.status`: the change itself, so the history can show it without a reload. */
+  status?: string;
+  previous?: string | null;
+  reason?: string | null;
 }
 
 export interface State {

@@ -44,5 +44,11 @@ export function summarize(ev: ServerEvent): string {
 export function timelineEntry(ev: ServerEvent): TimelineEntry {
   const sessionId =
     ev.session_id ?? (ev.event === 'session.primary' ? ev.data.session_id : null);
-  return { seq: ev.seq, at: ev.at, event: ev.event, sessionId, summary: summarize(ev) };
+  const entry: TimelineEntry = { seq: ev.seq, at: ev.at, event: ev.event, sessionId, summary: summarize(ev) };
+  if (ev.event === 'session.status') {
+    entry.status = ev.data.status;
+    entry.previous = ev.data.previous ?? null;
+    entry.reason = ev.data.reason ?? null;
+  }
+  return entry;
 }
