@@ -84,7 +84,7 @@ export function SessionTable({ sessions }: { sessions: Session[] }) {
         </button>
       </div>
       <NoticeLine notice={bulk.notice} onDismiss={bulk.dismiss} />
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label="Session table">
         <table class="sessions-table" data-testid="session-table">
           <caption class="sr-only">Sessions, {rows.length} shown</caption>
           <thead>

@@ -42,7 +42,7 @@ export function StatusHistory({ sessionId }: { sessionId: string }) {
       <h2 id="history-h">Status history</h2>
       {shown.length === 0 && end !== null && <p class="muted">No status changes in the log yet.</p>}
       {shown.length > 0 && (
-        <ol class="history">
+        <ol class="history" tabIndex={0} aria-label="Status changes, newest first">
           {shown.map((e) => (
             <li key={e.seq} data-seq={e.seq}>
               <time dateTime={e.at}>{timeText(e.at)}</time>

@@ -114,7 +114,7 @@ export function WebhookItem({ hook: w, onChanged, onDeleted }: {
           {log.length === 0 ? (
             <p class="muted">No deliveries yet.</p>
           ) : (
-            <div class="table-scroll">
+            <div class="table-scroll" tabIndex={0} role="region" aria-label={`Delivery table of ${w.url}`}>
               <table class="deliveries">
                 <caption class="sr-only">Deliveries, newest first</caption>
                 <thead>
