@@ -12,7 +12,8 @@ export function SimulatorBox({ session: s }: { session: Session }) {
   const [pushName, setPushName] = useState('');
   const [from, setFrom] = useState('');
   const [text, setText] = useState('');
-  const action = useAction(s.status);
+  // Not tied to the status: the status change is what the notice announces.
+  const action = useAction();
   const firstField = useRef<HTMLInputElement>(null);
   const id = s.id;
 
