@@ -42,7 +42,7 @@ export function pathOf(route: Route): string {
 }
 
 const listeners = new Set<() => void>();
-window.addEventListener('popstate', () => listeners.forEach((l) => l()));
+if (typeof window !== 'undefined') window.addEventListener('popstate', () => listeners.forEach((l) => l()));
 
 export function navigate(path: string): void {
   if (window.location.pathname !== path) window.history.pushState(null, '', path);
