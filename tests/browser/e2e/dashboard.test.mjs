@@ -251,6 +251,10 @@ describe('dashboard', () => {
       const b = await ctxB.newPage();
       await register(a, server.base, 'ann@example.com', PASSWORD);
       await register(b, server.base, 'bob@example.com', PASSWORD);
+      // Only the server's first user is an admin.
+      await expect(a.getByTestId('who')).toBeVisible();
+      await expect(a.getByTestId('role')).toHaveCount(0);
+      await expect(b.getByTestId('role')).toHaveCount(0);
       await createSession(a, 'ann-phone');
       await createSession(b, 'bob-phone');
       await simulateScan(a, 'ann-phone', '6285550000001', 'Ann');
