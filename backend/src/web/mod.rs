@@ -49,8 +49,10 @@ fn asset(path: &str, accept_encoding: &str) -> Option<Response> {
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, mime.as_ref())
         .header(header::CACHE_CONTROL, cache);
-    let variants: Vec<_> =
-        ENCODINGS.iter().filter_map(|(suffix, coding)| Assets::get(&format!("{path}{suffix}")).map(|f| (*coding, f))).collect();
+    let variants: Vec<_> = ENCODINGS
+        .iter()
+        .filter_map(|(suffix, coding)| Assets::get(&format!("{path}{suffix}")).map(|f| (*coding, f)))
+        .collect();
     if variants.is_empty() {
         return Some(builder.body(file.data.into_owned()));
     }
@@ -84,7 +86,9 @@ pub async fn with_spa_fallback<E: Endpoint>(ep: &E, req: Request) -> poem::Resul
         req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     match ep.call(req).await {
         Ok(resp) => Ok(resp.into_response()),
-        Err(err) if spa_candidate && err.status() == StatusCode::NOT_FOUND => spa_response(&path, &accept_encoding).ok_or(err),
+        Err(err) if spa_candidate && err.status() == StatusCode::NOT_FOUND => {
+            spa_response(&path, &accept_encoding).ok_or(err)
+        }
         Err(err) => Err(err),
     }
 }
