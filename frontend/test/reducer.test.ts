@@ -169,7 +169,7 @@ describe('timeline summaries', () => {
     let s = run([{ type: 'hello', frame: hello({ seq: 1 }) }]);
     s = reducer(s, { type: 'event', event: ev(2, 'session.status', { status: 'pairing', previous: 'scan_qr', reason: null, auth_paired: false, socket_open: true, phone: null }) });
     s = reducer(s, { type: 'event', event: ev(3, 'session.status', { status: 'pairing', previous: 'pairing', reason: null, auth_paired: true, socket_open: true, phone: null }) });
-    expect(s.timeline.map((t) => t.summary)).toEqual(['Pairing…, linked to the phone', 'Waiting for QR scan → Pairing…']);
+    expect(s.timeline.map((t) => t.summary)).toEqual(['Pairing… — linked to the phone', 'Waiting for QR scan → Pairing…']);
   });
 });
 

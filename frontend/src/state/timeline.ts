@@ -17,7 +17,7 @@ export function summarize(ev: ServerEvent): string {
       if (d.previous === d.status) {
         // Same status, a link detail changed.
         const link = d.auth_paired ? 'linked to the phone' : d.socket_open ? 'connected, waiting for the phone' : 'connection closed';
-        return `${statusLabel(d.status)}, ${link}${reason}`;
+        return `${statusLabel(d.status)} — ${link}${reason}`;
       }
       const from = d.previous ? `${statusLabel(d.previous)} → ` : '';
       return `${from}${statusLabel(d.status)}${reason}`;

@@ -79,7 +79,7 @@ export function ChatsPanel({ session }: { session: Session }) {
           {current ? (
             <>
               <h3 class="small-h">Chat with {phoneText(current.peer)}</h3>
-              <ul class="messages" data-testid="chat-messages">
+              <ul class="messages" data-testid="chat-messages" tabIndex={0} aria-label={`Messages with ${phoneText(current.peer)}, newest first`}>
                 {current.messages.map((m) => (
                   <li key={m.id} class={`msg ${m.direction}`} data-message-id={m.id}>
                     <div class="msg-head">

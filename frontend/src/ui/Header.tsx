@@ -21,9 +21,9 @@ export function Header({ route }: { route: Route }) {
       <div class="topbar-end">
         <ConnectionIndicator />
         {me && (
-          <span class="who" title={me.email} data-testid="who">
-            {me.display_name || me.email}
-            {me.role === 'admin' && <span class="role-badge" data-testid="role">Admin</span>}
+          <span class="who-wrap" data-testid="who">
+            <span class="who" title={me.email}>{me.display_name || me.email}</span>
+            {me.role === 'admin' && <span class="role-badge" data-testid="role" title="You administer this server">Admin</span>}
           </span>
         )}
         <button type="button" class="btn ghost" onClick={() => void logout()}>

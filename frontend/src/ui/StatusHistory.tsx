@@ -58,10 +58,12 @@ export function StatusHistory({ sessionId }: { sessionId: string }) {
       <NoticeLine notice={action.notice} onDismiss={action.dismiss} />
       {end !== null && end > 0 && (
         <button type="button" class="btn small" disabled={action.busy} onClick={() => loadBefore(end)}>
-          Show older ({scanned} of the last events read, {HISTORY_PAGE} more per page)
+          Show older status changes
         </button>
       )}
-      {end === 0 && shown.length > 0 && <p class="muted small">This is the start of the log.</p>}
+      <p class="muted small" data-testid="history-scanned">
+        {end === 0 ? 'This is the start of the log' : `Read the newest ${scanned} events of the log; each step reads ${HISTORY_PAGE} more`}.
+      </p>
     </section>
   );
 }

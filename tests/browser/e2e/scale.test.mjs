@@ -86,7 +86,7 @@ it(`lists ${COUNT} sessions in a table with search, filter, sort and bulk start/
     await expect(rows.nth(8)).toHaveAttribute('data-status', /starting|scan_qr/);
     await expect(rows.nth(9)).toHaveAttribute('data-status', 'stopped');
     await expectAccessible(page, `table of ${COUNT} sessions`);
-    await screenshot(page, 'sessions-table');
+    await screenshot(page, 'sessions-table', { fullPage: false });
 
     await page.getByLabel('Search').fill('load-00');
     await page.getByLabel('Select all shown sessions').check();

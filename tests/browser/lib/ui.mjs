@@ -6,9 +6,10 @@ import { outDir } from './paths.mjs';
 
 const shotDir = process.env.E2E_SCREENSHOT_DIR ? path.resolve(process.env.E2E_SCREENSHOT_DIR) : path.join(outDir, 'screenshots');
 
-export async function screenshot(page, name) {
+/** A picture of the page; `fullPage: false` keeps long lists to the first screenful. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(shotDir, { recursive: true });
-  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage, animations: 'disabled' });
 }
 
 export async function register(page, base, email, password, displayName) {
