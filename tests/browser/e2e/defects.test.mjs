@@ -118,6 +118,7 @@ describe('issue 15 defects', () => {
       await c.getByRole('button', { name: 'Get a new code' }).click();
       await c.getByRole('form', { name: 'Pairing code for by-code' }).getByRole('button', { name: 'Get a new code' }).click();
       await expect(c.getByTestId('pair-code')).toBeVisible();
+      await expectAccessible(page, 'pairing code');
       await expect(c).toHaveAttribute('data-status', 'failed', { timeout: 10_000 });
       await expect(c.getByTestId('pair-code')).toHaveCount(0);
       await c.getByRole('button', { name: 'Start' }).click();
@@ -215,6 +216,7 @@ describe('issue 15 defects', () => {
       const c = card(page, 'focus-a');
       await c.getByRole('button', { name: 'Rename' }).click();
       await waitFocus(page, (f) => f?.tag === 'input', 'the new-name field');
+      await expectAccessible(page, 'rename form');
       await page.keyboard.press('Control+A');
       await page.keyboard.type('focus-b');
       await page.keyboard.press('Enter');
@@ -229,6 +231,7 @@ describe('issue 15 defects', () => {
       // Delete: the confirm button takes focus; afterwards the page heading has it.
       await card(page, 'focus-b').getByRole('button', { name: 'Delete', exact: true }).click();
       await waitFocus(page, (f) => f?.text === 'Delete session', 'the delete confirmation');
+      await expectAccessible(page, 'delete confirmation');
       await page.keyboard.press('Enter');
       await expect(card(page, 'focus-b')).toHaveCount(0);
       await waitFocus(page, (f) => f?.tag === 'h1', 'the page heading after delete');
@@ -264,6 +267,7 @@ describe('issue 15 defects', () => {
       assert.match(await wipe.getAttribute('class'), /danger-solid/);
       const bg = await wipe.evaluate((el) => getComputedStyle(el).backgroundColor);
       assert.equal(bg, 'rgb(163, 22, 15)', 'the wipe button is red');
+      await expectAccessible(page, 'relink confirmation');
       await c.getByRole('button', { name: 'Cancel' }).click();
       await goTo(page, 'Messages');
       await expect(page.getByTestId('messages')).toContainText('+6281230000099');
