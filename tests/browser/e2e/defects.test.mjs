@@ -118,6 +118,8 @@ describe('issue 15 defects', () => {
       await c.getByRole('button', { name: 'Get a new code' }).click();
       await c.getByRole('form', { name: 'Pairing code for by-code' }).getByRole('button', { name: 'Get a new code' }).click();
       await expect(c.getByTestId('pair-code')).toBeVisible();
+      const renewed = new RegExp(`^(?!${first}$)[A-Z0-9]{4}-[A-Z0-9]{4}$`);
+      await expect(code.locator('.code')).toContainText(renewed);
       await expectAccessible(page, 'pairing code');
       await expect(c).toHaveAttribute('data-status', 'failed', { timeout: 10_000 });
       await expect(c.getByTestId('pair-code')).toHaveCount(0);
