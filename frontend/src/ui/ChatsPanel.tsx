@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Message, Session } from '../api/types';
 import { groupByChat, mergePages, messageBody, searchMessages } from '../state/chats';
+import { laterStatus } from '../state/messageStatus';
 import { api } from '../services';
 import { NoticeLine } from './NoticeLine';
 import { SendForm } from './SendForm';
@@ -9,17 +10,27 @@ import { useAction, useStore } from './hooks';
 
 const PAGE = 50;
 
+function withUpdates(rows: Message[], pending: Record<string, { status: string; error: string | null }>): Message[] {
+  return rows.map((m) => {
+    const u = pending[m.id];
+    return u ? { ...m, status: laterStatus(m.status, u.status), error: u.error ?? m.error ?? null } : m;
+  });
+}
+
 /** A session's messages grouped by chat, paged back through the server, searchable. */
 export function ChatsPanel({ session }: { session: Session }) {
   const live = useStore((s) => s.messages[session.id]);
   const epoch = useStore((s) => s.epoch);
+  // Rows read page by page live here, not in the store: their status events wait in
+  // `pendingUpdates` and are applied on the way to the screen.
+  const pending = useStore((s) => s.pendingUpdates);
   const [older, setOlder] = useState<Message[]>([]);
   const [exhausted, setExhausted] = useState(false);
   const [query, setQuery] = useState('');
   const [peer, setPeer] = useState<string | null>(null);
   const action = useAction();
 
-  const all = useMemo(() => mergePages(live ?? [], older), [live, older]);
+  const all = useMemo(() => mergePages(live ?? [], withUpdates(older, pending)), [live, older, pending]);
   const chats = useMemo(() => groupByChat(searchMessages(all, query)), [all, query]);
   const current = chats.find((c) => c.peer === peer) ?? null;
 

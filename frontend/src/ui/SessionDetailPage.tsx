@@ -40,8 +40,9 @@ export function SessionDetailPage({ id }: { id: string }) {
   return (
     <div class="page detail" data-session-id={s.id} data-session-name={s.name} data-status={s.status}>
       {back}
+      {/* The h1 stays the same element from "Loading…" to the name, so its focus survives. */}
+      <h1 tabIndex={-1}>{s.name}</h1>
       <div class="detail-head">
-        <h1 tabIndex={-1}>{s.name}</h1>
         {s.is_primary && <span class="primary-mark">★ Primary</span>}
         <StatusBadge status={s.status} unknownSince={down} />
       </div>
