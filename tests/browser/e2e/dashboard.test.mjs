@@ -77,6 +77,14 @@ describe('dashboard', () => {
       assert.equal(await page.evaluate(() => window.__noReload), 'still here', 'connected without a reload');
       await expect(page.locator('.timeline')).toContainText('Connected');
       await expectAccessible(page, 'connected session');
+      // Which server this is: its version and engine, and the way to the API docs.
+      const spec = await (await fetch(`${server.base}/api/openapi.json`)).json();
+      const info = page.getByTestId('server-info');
+      await expect(info).toContainText(`wahub ${spec.info.version}`);
+      await expect(info).toContainText('Engine: sim');
+      const docsHref = await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API docs' }).getAttribute('href');
+      assert.equal(docsHref, '/api/docs');
+      assert.equal((await fetch(`${server.base}${docsHref}`)).status, 200, 'the docs answer');
       await screenshot(page, 'connected');
 
       // Second session becomes primary.
