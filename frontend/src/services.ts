@@ -8,6 +8,7 @@ import { createStore } from './state/store';
 import { Signal } from './ui/signal';
 import { type ConnectionState, WsClient } from './ws/client';
 import { openBrowserSocket } from './ws/browserSocket';
+import { OutageTracker } from './ws/outage';
 import { wsUrl } from './ws/url';
 
 const fetchFn = (input: string, init?: RequestInit) => fetch(input, init);
@@ -44,6 +45,11 @@ const http = new Http(auth, fetchFn, '', () => {
 });
 export const api = new Api(http);
 
+const outages = new OutageTracker({
+  onChange: (since) => outage.set(since),
+  onRecovered: () => recoveries.set(recoveries.get() + 1),
+});
+
 export const ws = new WsClient({
   token: () => auth.accessToken(),
   forceRefresh: (stale) => auth.refresh(stale),
@@ -63,12 +69,7 @@ export const ws = new WsClient({
   },
   onState: (s) => {
     connection.set(s);
-    if (s === 'reconnecting' && outage.get() === null) outage.set(new Date().toISOString());
-    if (s === 'connected' && outage.get() !== null) {
-      outage.set(null);
-      recoveries.set(recoveries.get() + 1);
-    }
-    if (s === 'idle') outage.set(null);
+    outages.update(s);
   },
   onAuthLost: () => loginNotice.set('Your login has expired. Please log in again.'),
 });
