@@ -1,15 +1,20 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { precompress } from './build/precompress';
+
+const outDir = fileURLToPath(new URL('../static', import.meta.url));
 
 // Build output goes to ../static, which the server embeds and serves at `/`.
 // Content hashes in file names keep the build deterministic for CI's diff check.
 export default defineConfig({
   base: '/',
+  plugins: [precompress(outDir)],
   esbuild: {
     jsx: 'automatic',
     jsxImportSource: 'preact',
   },
   build: {
-    outDir: '../static',
+    outDir,
     emptyOutDir: true,
     sourcemap: false,
     target: 'es2020',

@@ -8,6 +8,7 @@ import { createStore } from './state/store';
 import { Signal } from './ui/signal';
 import { type ConnectionState, WsClient } from './ws/client';
 import { openBrowserSocket } from './ws/browserSocket';
+import { OutageTracker } from './ws/outage';
 import { wsUrl } from './ws/url';
 
 const fetchFn = (input: string, init?: RequestInit) => fetch(input, init);
@@ -34,11 +35,20 @@ export const connection = new Signal<ConnectionState>('idle');
 export const user = new Signal<User | null>(null);
 /** Why the user was sent back to the login screen, if not by choice. */
 export const loginNotice = new Signal<string>('');
+/** When the live link to the server was lost (ISO time), or null while it is up. */
+export const outage = new Signal<string | null>(null);
+/** Counts recoveries from an outage: notices caused by the outage go away on each. */
+export const recoveries = new Signal<number>(0);
 
 const http = new Http(auth, fetchFn, '', () => {
   loginNotice.set('Your login has expired. Please log in again.');
 });
 export const api = new Api(http);
+
+const outages = new OutageTracker({
+  onChange: (since) => outage.set(since),
+  onRecovered: () => recoveries.set(recoveries.get() + 1),
+});
 
 export const ws = new WsClient({
   token: () => auth.accessToken(),
@@ -57,7 +67,10 @@ export const ws = new WsClient({
       }
     }
   },
-  onState: (s) => connection.set(s),
+  onState: (s) => {
+    connection.set(s);
+    outages.update(s);
+  },
   onAuthLost: () => loginNotice.set('Your login has expired. Please log in again.'),
 });
 

@@ -81,7 +81,7 @@ describe('events', () => {
   it('records status reasons', () => {
     const s = reducer(base, { type: 'event', event: ev(11, 'session.status', { status: 'failed', previous: 'scan_qr', reason: 'qr_timeout', auth_paired: false, socket_open: false, phone: null }) });
     expect(s.sessions.s1).toMatchObject({ status: 'failed', status_reason: 'qr_timeout' });
-    expect(s.timeline[0].summary).toContain('qr_timeout');
+    expect(s.timeline[0].summary).toBe('Waiting for QR scan → Failed: the QR code was not scanned in time');
   });
 
   it('creates, updates and deletes sessions', () => {
@@ -169,6 +169,56 @@ describe('timeline summaries', () => {
     let s = run([{ type: 'hello', frame: hello({ seq: 1 }) }]);
     s = reducer(s, { type: 'event', event: ev(2, 'session.status', { status: 'pairing', previous: 'scan_qr', reason: null, auth_paired: false, socket_open: true, phone: null }) });
     s = reducer(s, { type: 'event', event: ev(3, 'session.status', { status: 'pairing', previous: 'pairing', reason: null, auth_paired: true, socket_open: true, phone: null }) });
-    expect(s.timeline.map((t) => t.summary)).toEqual(['status pairing: socket open, paired', 'status scan_qr → pairing']);
+    expect(s.timeline.map((t) => t.summary)).toEqual(['Pairing… — linked to the phone', 'Waiting for QR scan → Pairing…']);
+  });
+});
+
+describe('sent messages reconcile by id', () => {
+  const base = run([{ type: 'hello', frame: hello({ seq: 10 }) }]);
+  const sent = { id: 'm9', session_id: 's1', direction: 'out' as const, status: 'queued', text: 'hi', peer: '628111' };
+
+  it('applies a status event that beat the POST answer', () => {
+    let s = reducer(base, { type: 'event', event: ev(11, 'message.updated', { id: 'm9', status: 'sent' }) });
+    expect(s.pendingUpdates.m9).toEqual({ status: 'sent', error: null });
+    s = reducer(s, { type: 'message/sent', message: sent });
+    expect(s.messages.s1).toHaveLength(1);
+    expect(s.messages.s1[0].status).toBe('sent');
+    expect(s.pendingUpdates).toEqual({});
+  });
+
+  it('never moves a status backwards when the answer comes last', () => {
+    let s = reducer(base, { type: 'message/sent', message: sent });
+    s = reducer(s, { type: 'event', event: ev(11, 'message.updated', { id: 'm9', status: 'delivered' }) });
+    s = reducer(s, { type: 'message/sent', message: sent });
+    expect(s.messages.s1.map((m) => [m.id, m.status])).toEqual([['m9', 'delivered']]);
+  });
+
+  it('applies a held update to a REST list too', () => {
+    let s = reducer(base, { type: 'event', event: ev(11, 'message.updated', { id: 'm9', status: 'failed', error: 'no ack' }) });
+    s = reducer(s, { type: 'messages/loaded', sessionId: 's1', messages: [{ ...sent, created_at: '2026-01-01T00:00:00Z' }] });
+    expect(s.messages.s1[0]).toMatchObject({ status: 'failed', error: 'no ack' });
+  });
+});
+
+describe('pairing codes', () => {
+  const code = { code: 'ABCD1234', expires_at: '2026-01-01T00:03:00Z' };
+  const offering = run([
+    { type: 'hello', frame: hello({ seq: 10, sessions: [session({ status: 'scan_qr' })] }) },
+    { type: 'event', event: ev(11, 'session.pair_code', code) },
+  ]);
+
+  it('drops the code when the linking run ends', () => {
+    expect(offering.pairCodes.s1).toEqual(code);
+    const failed = reducer(offering, { type: 'event', event: ev(12, 'session.status', { status: 'failed', previous: 'scan_qr', reason: 'qr_timeout', auth_paired: false, socket_open: false, phone: null }) });
+    expect(failed.pairCodes).toEqual({});
+  });
+
+  it('drops the code on a new run and on a snapshot', () => {
+    const rerun = reducer(offering, { type: 'event', event: ev(12, 'session.qr', { value: 'Q', expires_at: '2026-01-01T00:01:00Z', attempt: 1, max_attempts: 6 }) });
+    expect(rerun.pairCodes).toEqual({});
+    const rotated = reducer(offering, { type: 'event', event: ev(12, 'session.qr', { value: 'Q', expires_at: '2026-01-01T00:01:00Z', attempt: 2, max_attempts: 6 }) });
+    expect(rotated.pairCodes.s1).toEqual(code);
+    const snap = reducer(offering, { type: 'hello', frame: hello({ seq: 40, resumed: false, sessions: [session({ status: 'scan_qr' })] }) });
+    expect(snap.pairCodes).toEqual({});
   });
 });

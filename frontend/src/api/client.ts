@@ -1,7 +1,8 @@
 import type { Http } from './http';
 import { asList, secretOf } from './normalize';
 import type {
-  ApiKey, CreatedApiKey, Health, Message, PairCode, QrInfo, SendResult, Session, TokenPair, User,
+  ApiKey, CreatedApiKey, CreatedWebhook, Health, MediaIn, Message, PairCode, QrInfo, SendResult, ServerEvent,
+  Session, TokenPair, User, Webhook, WebhookDelivery,
 } from './types';
 
 const V1 = '/api/v1';
@@ -85,8 +86,45 @@ export class Api {
     const body = session_id ? { session_id, to, text } : { to, text };
     return this.http.json('POST', `${V1}/messages`, { body });
   }
-  async listMessages(session_id: string, limit = 50): Promise<Message[]> {
-    return asList<Message>(await this.http.json('GET', `${V1}/messages`, { query: { session_id, limit } }));
+  sendMedia(session_id: string, to: string, media: MediaIn): Promise<SendResult> {
+    return this.http.json('POST', `${V1}/messages`, { body: { session_id, to, media } });
+  }
+  /** Newest first; `before` (a created_at) pages back. */
+  async listMessages(session_id: string, limit = 50, before?: string): Promise<Message[]> {
+    return asList<Message>(await this.http.json('GET', `${V1}/messages`, { query: { session_id, limit, before } }));
+  }
+
+  // ---- event log ----
+  /** Events after `since`, oldest first. */
+  async events(since: number, limit: number): Promise<ServerEvent[]> {
+    return asList<ServerEvent>(await this.http.json('GET', `${V1}/events`, { query: { since, limit } }));
+  }
+
+  // ---- webhooks ----
+  async listWebhooks(): Promise<Webhook[]> {
+    return asList<Webhook>(await this.http.json('GET', `${V1}/webhooks`));
+  }
+  createWebhook(url: string, events: string[]): Promise<CreatedWebhook> {
+    return this.http.json('POST', `${V1}/webhooks`, { body: { url, events } });
+  }
+  updateWebhook(id: string, change: { url?: string; events?: string[]; active?: boolean; secret?: string }): Promise<Webhook> {
+    return this.http.json('PATCH', `${V1}/webhooks/${enc(id)}`, { body: change });
+  }
+  deleteWebhook(id: string): Promise<void> {
+    return this.http.json('DELETE', `${V1}/webhooks/${enc(id)}`);
+  }
+  async deliveries(id: string, limit = 50): Promise<WebhookDelivery[]> {
+    return asList<WebhookDelivery>(await this.http.json('GET', `${V1}/webhooks/${enc(id)}/deliveries`, { query: { limit } }));
+  }
+  redeliver(id: string, deliveryId: string): Promise<WebhookDelivery> {
+    return this.http.json('POST', `${V1}/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`);
+  }
+
+  // ---- server ----
+  /** The server's version, as its OpenAPI document states it. */
+  async serverVersion(): Promise<string> {
+    const doc = await this.http.json<{ info?: { version?: string } }>('GET', '/api/openapi.json', { auth: false });
+    return doc?.info?.version ?? '';
   }
 
   // ---- api keys ----

@@ -48,9 +48,11 @@ function codeForStatus(status: number): string {
 const FRIENDLY: Record<string, string> = {
   invalid_credentials: 'Wrong email or password.',
   registration_closed: 'Registration is closed on this server.',
+  weak_password: 'The password must be 8 to 256 characters long.',
+  email_taken: 'An account with that email already exists. Log in instead.',
   name_taken: 'You already have a session with that name.',
   phone_in_use: 'That phone number is already linked to an active session.',
-  invalid_phone: 'That phone number is not valid (8 to 15 digits).',
+  invalid_phone: 'That phone number is not valid: use 8 to 15 digits, like +6281234567890.',
   instance_limit_reached: 'You have reached your session limit.',
   no_qr: 'No QR code is on offer for this session right now.',
   session_not_connected: 'This session is not connected.',
@@ -58,26 +60,52 @@ const FRIENDLY: Record<string, string> = {
   daily_limit_reached: 'The daily message limit of this session is reached.',
   rate_limited: 'Too many attempts. Please wait and try again.',
   payload_too_large: 'That is too large for the server.',
+  not_found: 'That no longer exists. It may have been deleted.',
+  unauthorized: 'Please log in again.',
+  forbidden: 'You are not allowed to do that.',
+  insufficient_scope: 'This key is not allowed to do that.',
 };
 
-/** One sentence a person can act on, for any thrown value. */
-export function describeError(err: unknown): string {
-  if (err instanceof ApiError) {
-    const friendly = FRIENDLY[err.code];
-    const wait = err.retryAfter ? ` (retry in ${err.retryAfter}s)` : '';
-    if (friendly && err.detail && !sameText(friendly, err.detail)) {
-      return `${friendly} ${err.detail}${wait}`;
-    }
-    if (friendly) return friendly + wait;
-    return err.message + wait;
-  }
-  if (err instanceof Error) return err.message;
-  return String(err);
+export type NoticeTone = 'error' | 'warning' | 'success' | 'info';
+
+/** A message for a person: what happened, in words, and how it should look. */
+export interface Notice {
+  tone: NoticeTone;
+  text: string;
+  /** Caused by the server being unreachable: goes away when it is back. */
+  network?: boolean;
 }
 
-function sameText(a: string, b: string): boolean {
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
-  return norm(a) === norm(b);
+const WARNING_CODES = new Set(['rate_limited', 'daily_limit_reached', 'instance_limit_reached']);
+
+/** One plain sentence a person can act on, for any thrown value; never an HTTP title or code. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    const wait = err.retryAfter ? ` Try again in ${err.retryAfter} s.` : '';
+    const friendly = FRIENDLY[err.code];
+    if (friendly) return friendly + wait;
+    if (err.detail && err.status < 500) return sentence(err.detail) + wait;
+    if (err.status >= 500) return 'The server had a problem with that. Try again in a moment.';
+    return 'The server refused that request.' + wait;
+  }
+  if (err instanceof NetworkError) return 'Cannot reach the server. Check the connection and try again.';
+  if (err instanceof AuthLostError) return err.message;
+  if (err instanceof Error) return sentence(err.message);
+  return sentence(String(err));
+}
+
+export function noticeFor(err: unknown): Notice {
+  const network = err instanceof NetworkError;
+  const warn = network || (err instanceof ApiError && WARNING_CODES.has(err.code));
+  return { tone: warn ? 'warning' : 'error', text: describeError(err), network };
+}
+
+/** "url must be …" → "Url must be ….": the server's details are already words. */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return 'Something went wrong.';
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
 /** Parses a failed response into an ApiError, whatever its body is. */

@@ -27,6 +27,8 @@ export interface Session {
   last_disconnected_at: string | null;
   last_activity_at: string | null;
   engine: string;
+  /** The cluster node running it; null on a single node. */
+  node?: string | null;
 }
 
 export interface QrInfo {
@@ -102,6 +104,46 @@ export interface ApiKey {
 
 export interface CreatedApiKey extends ApiKey {
   key: string;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  created_at: string;
+}
+
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  event: string;
+  status: 'pending' | 'delivered' | 'failed' | string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  payload: unknown;
+}
+
+export interface MediaOut {
+  mimetype: string;
+  filename?: string | null;
+  caption?: string | null;
+  url?: string | null;
+}
+
+export interface MediaIn {
+  mimetype: string;
+  data_base64: string;
+  filename?: string;
+  caption?: string;
 }
 
 export interface Problem {

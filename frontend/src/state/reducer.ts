@@ -1,5 +1,6 @@
 import type { HelloFrame, Message, ServerEvent, Session, StatusData } from '../api/types';
-import { type Action, type State, MESSAGES_CAP, TIMELINE_CAP, initialState } from './state';
+import { type Action, type State, MESSAGES_CAP, PENDING_UPDATES_CAP, TIMELINE_CAP, initialState } from './state';
+import { laterStatus } from './messageStatus';
 import { timelineEntry } from './timeline';
 
 export function reducer(state: State, action: Action): State {
@@ -29,7 +30,7 @@ export function reducer(state: State, action: Action): State {
     case 'paircode/loaded':
       return { ...state, pairCodes: { ...state.pairCodes, [action.sessionId]: action.code } };
     case 'messages/loaded':
-      return { ...state, messages: { ...state.messages, [action.sessionId]: mergeLoaded(state.messages[action.sessionId], action.messages) } };
+      return loadMessages(state, action.sessionId, action.messages);
     case 'message/sent':
       return addMessage(state, action.message);
     case 'reset':
@@ -48,16 +49,14 @@ function applyHello(state: State, frame: HelloFrame): State {
   const sessions: Record<string, Session> = {};
   for (const s of frame.sessions ?? []) sessions[s.id] = s;
   const qr = { ...(frame.qr ?? {}) };
-  const pairCodes: State['pairCodes'] = {};
-  for (const [id, code] of Object.entries(state.pairCodes)) {
-    if (sessions[id] && !isLinked(sessions[id].status)) pairCodes[id] = code;
-  }
+  // The snapshot carries no pairing codes: whatever we held may have died meanwhile
+  // (a restart, a timeout), and a stale code must never be shown.
   return {
     ...state,
     lastSeq: frame.seq,
     sessions,
     qr,
-    pairCodes,
+    pairCodes: {},
     messages: {},
     epoch: state.epoch + 1,
   };
@@ -79,7 +78,8 @@ function applyEventData(state: State, ev: ServerEvent): State {
       const s = ev.data;
       let qr = state.qr;
       if (s.status !== 'scan_qr' && qr[s.id]) qr = without(qr, s.id);
-      return { ...state, sessions: { ...state.sessions, [s.id]: s }, qr };
+      const pairCodes = isOffering(s.status) ? state.pairCodes : without(state.pairCodes, s.id);
+      return { ...state, sessions: { ...state.sessions, [s.id]: s }, qr, pairCodes };
     }
     case 'session.deleted':
       return removeSession(state, ev.data.id ?? ev.session_id ?? '');
@@ -99,7 +99,9 @@ function applyEventData(state: State, ev: ServerEvent): State {
             },
           }
         : state.sessions;
-      return { ...state, sessions, qr: { ...state.qr, [id]: ev.data } };
+      // Attempt 1 begins a new linking run: a code from an earlier run is dead.
+      const pairCodes = ev.data.attempt <= 1 ? without(state.pairCodes, id) : state.pairCodes;
+      return { ...state, sessions, qr: { ...state.qr, [id]: ev.data }, pairCodes };
     }
     case 'session.pair_code':
       return ev.session_id
@@ -131,7 +133,8 @@ function applyStatus(state: State, id: string, d: StatusData, at: string): State
   let qr = state.qr;
   let pairCodes = state.pairCodes;
   if (d.status !== 'scan_qr' && qr[id]) qr = without(qr, id);
-  if (isLinked(d.status) && pairCodes[id]) pairCodes = without(pairCodes, id);
+  // A code only lives while the session offers a link.
+  if (!isOffering(d.status) && pairCodes[id]) pairCodes = without(pairCodes, id);
   if (!cur) return { ...state, qr, pairCodes };
   const s: Session = {
     ...cur,
@@ -149,8 +152,8 @@ function applyStatus(state: State, id: string, d: StatusData, at: string): State
   return { ...state, sessions: { ...state.sessions, [id]: s }, qr, pairCodes };
 }
 
-function isLinked(status: string): boolean {
-  return status === 'connected' || status === 'pairing' || status === 'reconnecting';
+function isOffering(status: string): boolean {
+  return status === 'starting' || status === 'scan_qr';
 }
 
 function removeSession(state: State, id: string): State {
@@ -193,19 +196,31 @@ function newer(current: Session | undefined, incoming: Session): Session {
   return incoming;
 }
 
+/**
+ * One row per message id, whichever arrives first: the POST answer (always `queued`),
+ * a `message.updated` event, or a REST list. A status never moves backwards.
+ */
 function addMessage(state: State, m: Message): State {
   const sid = m.session_id;
   const list = state.messages[sid] ?? [];
   const idx = list.findIndex((x) => x.id === m.id);
+  let pendingUpdates = state.pendingUpdates;
+  let incoming = m;
+  const pending = pendingUpdates[m.id];
+  if (pending) {
+    pendingUpdates = without(pendingUpdates, m.id);
+    incoming = { ...m, status: laterStatus(m.status, pending.status), error: pending.error ?? m.error ?? null };
+  }
   let next: Message[];
   if (idx >= 0) {
+    const cur = list[idx];
     next = list.slice();
-    next[idx] = { ...list[idx], ...m };
+    next[idx] = { ...cur, ...incoming, status: laterStatus(cur.status, incoming.status), error: incoming.error ?? cur.error ?? null };
   } else {
-    next = [m, ...list];
+    next = [incoming, ...list];
     if (next.length > MESSAGES_CAP) next.length = MESSAGES_CAP;
   }
-  return { ...state, messages: { ...state.messages, [sid]: next } };
+  return { ...state, messages: { ...state.messages, [sid]: next }, pendingUpdates };
 }
 
 function updateMessage(state: State, id: string, status: string, error: string | null): State {
@@ -213,27 +228,44 @@ function updateMessage(state: State, id: string, status: string, error: string |
     const idx = list.findIndex((m) => m.id === id);
     if (idx < 0) continue;
     const next = list.slice();
-    next[idx] = { ...list[idx], status, error };
+    next[idx] = { ...list[idx], status: laterStatus(list[idx].status, status), error };
     return { ...state, messages: { ...state.messages, [sid]: next } };
   }
-  return state;
+  // No row yet: keep the update for when the row arrives.
+  const pendingUpdates = { ...state.pendingUpdates, [id]: { status, error } };
+  const keys = Object.keys(pendingUpdates);
+  if (keys.length > PENDING_UPDATES_CAP) delete pendingUpdates[keys[0]];
+  return { ...state, pendingUpdates };
 }
 
 /** REST list (newest first) merged with anything that arrived live meanwhile. */
-function mergeLoaded(live: Message[] | undefined, loaded: Message[]): Message[] {
-  if (!live || live.length === 0) return loaded.slice(0, MESSAGES_CAP);
+function loadMessages(state: State, sessionId: string, loaded: Message[]): State {
+  const live = state.messages[sessionId] ?? [];
+  let pendingUpdates = state.pendingUpdates;
+  const liveById = new Map(live.map((m) => [m.id, m]));
   const known = new Set(loaded.map((m) => m.id));
-  const extra = live.filter((m) => !known.has(m.id));
-  const merged = [...extra, ...loaded.map((m) => {
-    const l = live.find((x) => x.id === m.id);
-    return l && l.status !== m.status && isFinalStatus(l.status) ? { ...m, status: l.status, error: l.error } : m;
-  })];
+  const merged = [
+    ...live.filter((m) => !known.has(m.id)),
+    ...loaded.map((m) => {
+      let status = m.status;
+      let error = m.error ?? null;
+      const l = liveById.get(m.id);
+      if (l) {
+        status = laterStatus(status, l.status);
+        error = error ?? l.error ?? null;
+      }
+      const pending = pendingUpdates[m.id];
+      if (pending) {
+        pendingUpdates = without(pendingUpdates, m.id);
+        status = laterStatus(status, pending.status);
+        error = pending.error ?? error;
+      }
+      return status !== m.status || error !== (m.error ?? null) ? { ...m, status, error } : m;
+    }),
+  ];
   merged.sort((x, y) => timeOf(y) - timeOf(x));
-  return merged.slice(0, MESSAGES_CAP);
-}
-
-function isFinalStatus(s: string): boolean {
-  return s !== 'queued' && s !== 'pending';
+  if (merged.length > MESSAGES_CAP) merged.length = MESSAGES_CAP;
+  return { ...state, messages: { ...state.messages, [sessionId]: merged }, pendingUpdates };
 }
 
 function timeOf(m: Message): number {

@@ -6,6 +6,10 @@ export interface TimelineEntry {
   event: string;
   sessionId: string | null;
   summary: string;
+  /** For `session.status`: the change itself, so the history can show it without a reload. */
+  status?: string;
+  previous?: string | null;
+  reason?: string | null;
 }
 
 export interface State {
@@ -20,6 +24,11 @@ export interface State {
   timeline: TimelineEntry[];
   /** Bumped whenever a snapshot replaced the state: lists loaded over REST must be reloaded. */
   epoch: number;
+  /**
+   * `message.updated` events for messages we have no row for yet (the event can beat the
+   * POST answer): applied when the row arrives. Keyed by message id, capped.
+   */
+  pendingUpdates: Record<string, { status: string; error: string | null }>;
 }
 
 export const TIMELINE_CAP = 200;
@@ -33,7 +42,10 @@ export const initialState: State = {
   messages: {},
   timeline: [],
   epoch: 0,
+  pendingUpdates: {},
 };
+
+export const PENDING_UPDATES_CAP = 500;
 
 export type Action =
   | { type: 'hello'; frame: HelloFrame }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ApiKey } from '../api/types';
 import { api } from '../services';
 import { timeText } from './format';
+import { NoticeLine } from './NoticeLine';
 import { useAction } from './hooks';
 
 export function ApiKeysPage() {
@@ -11,7 +12,7 @@ export function ApiKeysPage() {
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState('');
-  const { busy, error, run } = useAction();
+  const { busy, notice, dismiss, run } = useAction();
 
   const load = () => run(async () => setKeys(await api.listApiKeys()));
   useEffect(() => {
@@ -69,7 +70,7 @@ export function ApiKeysPage() {
           </div>
         </div>
       )}
-      {error && <p class="error" role="alert">{error}</p>}
+      <NoticeLine notice={notice} onDismiss={dismiss} />
       <section class="card" aria-labelledby="keys-h">
         <h2 id="keys-h">Your keys</h2>
         {!keys ? (
@@ -91,7 +92,7 @@ export function ApiKeysPage() {
                 </div>
                 {confirming === k.id ? (
                   <span class="confirm-inline">
-                    <button type="button" class="btn danger small" disabled={busy}
+                    <button type="button" class="btn danger-solid small" disabled={busy}
                       onClick={() => void run(async () => {
                         await api.deleteApiKey(k.id);
                         setConfirming('');

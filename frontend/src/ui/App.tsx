@@ -1,20 +1,37 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { startSession } from '../services';
 import { ApiKeysPage } from './ApiKeysPage';
 import { AuthPage } from './AuthPage';
+import { Footer } from './Footer';
 import { Header } from './Header';
 import { MessagesPage } from './MessagesPage';
+import { SessionDetailPage } from './SessionDetailPage';
 import { SessionsPage } from './SessionsPage';
+import { WebhooksPage } from './WebhooksPage';
+import { focusSoon } from './hooks';
+import { pathOf, useRoute } from './router';
 import { useAuthed } from './useAuthed';
-import { useRoute } from './router';
 
 export function App() {
   const authed = useAuthed();
   const route = useRoute();
+  const path = pathOf(route);
+  const firstRender = useRef(true);
 
   useEffect(() => {
     if (authed) startSession();
   }, [authed]);
+
+  // After a login or a move to another screen, focus its heading so a screen reader says
+  // where we are and Tab continues from there (not from the body or a vanished button).
+  useEffect(() => {
+    if (firstRender.current && !authed) {
+      firstRender.current = false;
+      return;
+    }
+    firstRender.current = false;
+    if (authed) focusSoon(() => document.querySelector<HTMLElement>('main h1'));
+  }, [authed, path]);
 
   if (!authed) return <AuthPage />;
   return (
@@ -22,11 +39,13 @@ export function App() {
       <a class="skip" href="#main">Skip to content</a>
       <Header route={route} />
       <main id="main" tabIndex={-1}>
-        {route === '/sessions' && <SessionsPage />}
-        {route === '/messages' && <MessagesPage />}
-        {route === '/api-keys' && <ApiKeysPage />}
+        {route.page === 'sessions' && <SessionsPage />}
+        {route.page === 'session' && <SessionDetailPage id={route.id} />}
+        {route.page === 'messages' && <MessagesPage />}
+        {route.page === 'webhooks' && <WebhooksPage />}
+        {route.page === 'api-keys' && <ApiKeysPage />}
       </main>
+      <Footer />
     </div>
   );
 }
-

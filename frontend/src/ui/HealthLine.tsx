@@ -4,6 +4,8 @@ import { describeError } from '../api/errors';
 import { api } from '../services';
 import { useStore } from './hooks';
 
+const LEVEL: Record<string, string> = { healthy: 'Healthy', warning: 'Near the limit', critical: 'At the limit' };
+
 /** Messages today against the daily limit; refetched when this session's messages change. */
 export function HealthLine({ sessionId }: { sessionId: string }) {
   const [health, setHealth] = useState<Health | null>(null);
@@ -29,7 +31,7 @@ export function HealthLine({ sessionId }: { sessionId: string }) {
     };
   }, [sessionId, messages, status]);
 
-  if (error) return <p class="health error">Health: {error}</p>;
+  if (error) return <p class="health muted">Health unavailable: {error}</p>;
   if (!health) return null;
   const used = health.messages_sent_today;
   return (
@@ -39,7 +41,7 @@ export function HealthLine({ sessionId }: { sessionId: string }) {
       </span>
       <meter min={0} max={100} low={70} high={90} optimum={0} value={health.usage_percent}
         aria-label={`Daily limit used: ${health.usage_percent}%`} />
-      <span class="level">{health.level}</span>
+      <span class="level">{LEVEL[health.level] ?? health.level}</span>
     </div>
   );
 }

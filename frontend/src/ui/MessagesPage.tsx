@@ -5,6 +5,7 @@ import { SendForm } from './SendForm';
 import { StatusBadge } from './StatusBadge';
 import { useStore } from './hooks';
 import { sortSessions } from './sessionList';
+import { statusLabel } from './format';
 
 export function MessagesPage() {
   const sessions = useStore((s) => s.sessions);
@@ -32,7 +33,7 @@ export function MessagesPage() {
               <select name="session" value={selected} onChange={(e) => setSelected(e.currentTarget.value)}>
                 {list.map((s) => (
                   <option key={s.id} value={s.id}>
-                    {s.is_primary ? '★ ' : ''}{s.name} ({s.status})
+                    {s.is_primary ? '★ ' : ''}{s.name} — {statusLabel(s.status)}
                   </option>
                 ))}
               </select>

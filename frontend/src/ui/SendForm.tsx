@@ -1,19 +1,28 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { Session } from '../api/types';
 import { api, store } from '../services';
+import { NoticeLine } from './NoticeLine';
+import { MAX_FILE_BYTES, fileToMedia } from './fileData';
 import { useAction } from './hooks';
 
-export function SendForm({ session }: { session: Session }) {
+/** Sends text, or a file with an optional caption, from one session. */
+export function SendForm({ session, to: fixedTo }: { session: Session; to?: string }) {
   const [to, setTo] = useState('');
   const [text, setText] = useState('');
-  const [sent, setSent] = useState('');
-  const { busy, error, run } = useAction();
+  const [file, setFile] = useState<File | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const action = useAction(session.id);
+  const recipient = (fixedTo ?? to).trim();
 
   const submit = (e: Event) => {
     e.preventDefault();
-    void run(async () => {
-      setSent('');
-      const res = await api.sendText(session.id, to.trim(), text);
+    if (file && file.size > MAX_FILE_BYTES) {
+      action.say({ tone: 'error', text: `That file is too large: at most ${MAX_FILE_BYTES / 1024 / 1024} MB.` });
+      return;
+    }
+    void action.run(async () => {
+      const media = file ? await fileToMedia(file, text) : null;
+      const res = media ? await api.sendMedia(session.id, recipient, media) : await api.sendText(session.id, recipient, text);
       store.dispatch({
         type: 'message/sent',
         message: {
@@ -21,31 +30,38 @@ export function SendForm({ session }: { session: Session }) {
           session_id: res.session_id || session.id,
           status: res.status,
           direction: 'out',
-          peer: to.trim(),
-          text,
+          peer: recipient.replace(/[^\d]/g, '') || recipient,
+          text: media ? null : text,
+          media: media ? { mimetype: media.mimetype, filename: media.filename, caption: media.caption ?? null } : undefined,
           created_at: new Date().toISOString(),
         },
       });
       setText('');
-      setSent(`Message ${res.status}.`);
-    });
+      setFile(null);
+      if (fileInput.current) fileInput.current.value = '';
+    }, 'Message accepted; its status updates below.');
   };
 
   return (
     <form class="card send" onSubmit={submit} aria-label="Send a message">
-      <h2>Send a text from “{session.name}”</h2>
+      <h2>Send from “{session.name}”</h2>
+      {fixedTo === undefined && (
+        <label>
+          To (phone)
+          <input name="to" type="tel" inputMode="tel" required value={to} placeholder="+6281234567890"
+            onInput={(e) => setTo(e.currentTarget.value)} />
+        </label>
+      )}
       <label>
-        To (phone)
-        <input name="to" type="tel" inputMode="tel" required value={to} placeholder="6281234567890"
-          onInput={(e) => setTo(e.currentTarget.value)} />
+        {file ? 'Caption (optional)' : 'Text'}
+        <textarea name="text" required={!file} rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
       </label>
       <label>
-        Text
-        <textarea name="text" required rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <span>File <span class="muted">(optional: image, video, audio or document)</span></span>
+        <input ref={fileInput} name="file" type="file" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
       </label>
-      <button type="submit" class="btn primary" disabled={busy}>{busy ? 'Sending…' : 'Send'}</button>
-      {sent && <p class="ok-text" role="status">{sent}</p>}
-      {error && <p class="error" role="alert">{error}</p>}
+      <button type="submit" class="btn primary" disabled={action.busy}>{action.busy ? 'Sending…' : 'Send'}</button>
+      <NoticeLine notice={action.notice} onDismiss={action.dismiss} />
     </form>
   );
 }

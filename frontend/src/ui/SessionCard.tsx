@@ -1,27 +1,38 @@
 import type { Session } from '../api/types';
-import { api, store } from '../services';
+import { api, outage, store } from '../services';
 import { HealthLine } from './HealthLine';
+import { NoticeLine } from './NoticeLine';
 import { QrPanel } from './QrPanel';
 import { SessionActions } from './SessionActions';
 import { SimulatorBox } from './SimulatorBox';
 import { StatusBadge } from './StatusBadge';
 import { phoneText, reasonText, timeText } from './format';
-import { useAction } from './hooks';
+import { useAction, useSignal } from './hooks';
+import { onLinkClick } from './router';
 
 const LINKING = new Set(['starting', 'scan_qr', 'pairing']);
 
+export function cardHeadingId(id: string): string {
+  return `sname-${id}`;
+}
+
 export function SessionCard({ session: s }: { session: Session }) {
-  const primary = useAction();
+  const down = useSignal(outage);
+  const primary = useAction(s.is_primary);
   const makePrimary = () =>
     void primary.run(async () => {
       const updated = await api.makePrimary(s.id);
       store.dispatch({ type: 'session/upsert', session: updated });
     });
+  const detail = `/sessions/${s.id}`;
 
   return (
-    <article class={`card session tone-border-${s.status}`} aria-labelledby={`sname-${s.id}`}
-      data-session-id={s.id} data-session-name={s.name} data-status={s.status}>
+    <article class={`card session tone-border-${down ? 'unknown' : s.status}`} aria-labelledby={cardHeadingId(s.id)}
+      data-session-id={s.id} data-session-name={s.name} data-status={s.status} data-stale={down ? 'true' : undefined}>
       <header class="session-head">
+        <h3 id={cardHeadingId(s.id)} tabIndex={-1}>
+          <a href={detail} onClick={onLinkClick(detail)}>{s.name}</a>
+        </h3>
         <button
           type="button"
           class={`star ${s.is_primary ? 'on' : ''}`}
@@ -33,19 +44,18 @@ export function SessionCard({ session: s }: { session: Session }) {
         >
           {s.is_primary ? '★' : '☆'}
         </button>
-        <h3 id={`sname-${s.id}`}>{s.name}</h3>
-        <StatusBadge status={s.status} />
+        <StatusBadge status={s.status} unknownSince={down} />
       </header>
-      {s.status_reason && <p class="reason">Reason: {reasonText(s.status_reason)}</p>}
-      {primary.error && <p class="error" role="alert">{primary.error}</p>}
+      {s.status_reason && !down && <p class="reason">Reason: {reasonText(s.status_reason)}</p>}
+      <NoticeLine notice={primary.notice} onDismiss={primary.dismiss} />
       <dl class="facts">
         <div><dt>Phone</dt><dd data-field="phone">{phoneText(s.phone)}</dd></div>
         <div><dt>Push name</dt><dd data-field="push_name">{s.push_name || '—'}</dd></div>
         <div><dt>Last connected</dt><dd>{timeText(s.last_connected_at)}</dd></div>
         <div><dt>Engine</dt><dd>{s.engine}</dd></div>
       </dl>
-      {LINKING.has(s.status) && <QrPanel session={s} />}
-      {s.status === 'connected' && <HealthLine sessionId={s.id} />}
+      {LINKING.has(s.status) && !down && <QrPanel session={s} />}
+      {s.status === 'connected' && !down && <HealthLine sessionId={s.id} />}
       <SessionActions session={s} />
       {s.engine === 'sim' && <SimulatorBox session={s} />}
     </article>

@@ -5,7 +5,7 @@ export function Timeline() {
   const timeline = useStore((s) => s.timeline);
   const sessions = useStore((s) => s.sessions);
   return (
-    <aside class="card timeline" aria-labelledby="timeline-h">
+    <aside class="card timeline" aria-labelledby="timeline-h" tabIndex={0}>
       <h2 id="timeline-h">Live events</h2>
       {timeline.length === 0 ? (
         <p class="muted">Nothing yet. Events appear here as they happen.</p>

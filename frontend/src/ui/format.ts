@@ -33,11 +33,20 @@ const REASONS: Record<string, string> = {
   temporary_ban: 'temporarily banned by WhatsApp',
   network: 'network problem',
   user_stop: 'stopped by you',
+  user_logout: 'logged out by you',
+  device_removed: 'the device was removed on the phone',
   inactive: 'stopped for inactivity',
+  server_restart: 'the server restarted',
+  start_timeout: 'no QR code or connection came in time',
+  node_lost: 'the server running it stopped; another took over',
 };
 
 export function statusLabel(status: string): string {
-  return STATUS_LABEL[status as SessionStatus] ?? status;
+  return STATUS_LABEL[status as SessionStatus] ?? sentenceCase(status.replace(/_/g, ' '));
+}
+
+function sentenceCase(s: string): string {
+  return s ? s.charAt(0).toUpperCase() + s.slice(1) : s;
 }
 
 export function statusTone(status: string): string {
@@ -49,8 +58,17 @@ export function reasonText(reason: string | null | undefined): string {
   return REASONS[reason] ?? reason.replace(/_/g, ' ');
 }
 
+/**
+ * The one way a phone number is shown: international, `+` and digits (+6281234567890).
+ * Accepts stored E.164 digits, typed numbers and JIDs (6281234567890@s.whatsapp.net);
+ * anything that is not a phone number (a group id) is shown as it is.
+ */
 export function phoneText(phone: string | null | undefined): string {
-  return phone ? `+${phone}` : '—';
+  if (!phone) return '—';
+  const user = phone.split('@')[0].split(':')[0];
+  const digits = user.replace(/[\s()+-]/g, '');
+  if (/^\d{6,15}$/.test(digits) && !phone.endsWith('@g.us')) return `+${digits}`;
+  return phone;
 }
 
 export function timeText(iso: string | null | undefined): string {
@@ -58,6 +76,14 @@ export function timeText(iso: string | null | undefined): string {
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return iso;
   return new Date(t).toLocaleString();
+}
+
+/** "14:05": the hour and minute, for "since" lines. */
+export function hourMinute(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
 }
 
 export function clockText(iso: string | null | undefined): string {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { launchBrowser } from '../lib/browser.mjs';
 import { expect } from '../lib/expect.mjs';
 import { startServer } from '../lib/server.mjs';
+import { expectAccessible } from '../lib/a11y.mjs';
 import { card, createSession, goTo, register, screenshot, simulateScan } from '../lib/ui.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -38,10 +39,20 @@ describe('dashboard', () => {
     const errors = watchErrors(page);
     try {
       await page.goto(`${server.base}/`);
-      await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+      // A first visit opens on Register, says the first account becomes the admin, and shows the password rule.
+      await expect(page.getByRole('tab', { name: 'Register' })).toHaveAttribute('aria-selected', 'true');
+      await expect(page.getByTestId('auth-hint')).toContainText('first account');
+      await expect(page.getByTestId('password-rule')).toContainText('At least 8 characters');
+      await expectAccessible(page, 'register');
+      await screenshot(page, 'register');
+      await page.getByRole('tab', { name: 'Log in' }).click();
+      await expect(page.getByTestId('auth-hint')).toContainText('Create an account');
+      await expectAccessible(page, 'login');
       await screenshot(page, 'login');
 
       await register(page, server.base, 'alice@example.com', PASSWORD, 'Alice');
+      // The first user of the server is its admin, and the header says so.
+      await expect(page.getByTestId('role')).toContainText('Admin');
       // A marker that survives only if the page is never reloaded.
       await page.evaluate(() => {
         window.__noReload = 'still here';
@@ -55,6 +66,7 @@ describe('dashboard', () => {
       await expect(alpha.getByTestId('qr-countdown')).toContainText(/Expires in \d+ s/);
       const qrValue = await qr.getAttribute('data-qr-value');
       assert.ok(qrValue, 'the QR carries its value');
+      await expectAccessible(page, 'sessions with a QR');
       await screenshot(page, 'sessions-qr');
 
       await simulateScan(page, 'alpha', '6281234567890', 'Alice Phone');
@@ -63,7 +75,16 @@ describe('dashboard', () => {
       await expect(alpha.locator('[data-field="push_name"]')).toContainText('Alice Phone');
       await expect(alpha.getByTestId('qr')).toHaveCount(0);
       assert.equal(await page.evaluate(() => window.__noReload), 'still here', 'connected without a reload');
-      await expect(page.locator('.timeline')).toContainText('connected');
+      await expect(page.locator('.timeline')).toContainText('Connected');
+      await expectAccessible(page, 'connected session');
+      // Which server this is: its version and engine, and the way to the API docs.
+      const spec = await (await fetch(`${server.base}/api/openapi.json`)).json();
+      const info = page.getByTestId('server-info');
+      await expect(info).toContainText(`wahub ${spec.info.version}`);
+      await expect(info).toContainText('Engine: sim');
+      const docsHref = await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API docs' }).getAttribute('href');
+      assert.equal(docsHref, '/api/docs');
+      assert.equal((await fetch(`${server.base}${docsHref}`)).status, 200, 'the docs answer');
       await screenshot(page, 'connected');
 
       // Second session becomes primary.
@@ -104,12 +125,14 @@ describe('dashboard', () => {
       await sim.getByRole('button', { name: 'Deliver' }).click();
       await expect(list).toContainText('hi back from the phone');
       await other.close();
+      await expectAccessible(page, 'messages');
       await screenshot(page, 'messages');
 
       // Phone-width layout still shows the cards.
       await page.setViewportSize({ width: 390, height: 844 });
       await goTo(page, 'Sessions');
       await expect(card(page, 'alpha')).toBeVisible();
+      await expectAccessible(page, 'sessions at phone width');
       await screenshot(page, 'sessions-phone');
 
       assert.deepEqual(errors, [], 'no uncaught errors in the page');
@@ -161,7 +184,7 @@ describe('dashboard', () => {
       await expect(renamed).toHaveAttribute('data-status', 'logged_out');
 
       await renamed.getByRole('button', { name: 'Force relink' }).click();
-      await renamed.getByRole('button', { name: 'Relink', exact: true }).click();
+      await renamed.getByRole('button', { name: 'Wipe and relink' }).click();
       await expect(renamed.getByTestId('qr').locator('img')).toBeVisible();
 
       await renamed.getByRole('button', { name: 'Delete', exact: true }).click();
@@ -190,6 +213,7 @@ describe('dashboard', () => {
       // The key works for REST.
       const res = await fetch(`${server.base}/api/v1/sessions`, { headers: { 'X-Api-Key': key } });
       assert.equal(res.status, 200);
+      await expectAccessible(page, 'api keys');
       await screenshot(page, 'api-keys');
       await page.getByRole('button', { name: 'Done' }).click();
       await expect(shown).toHaveCount(0);
@@ -214,6 +238,7 @@ describe('dashboard', () => {
     const page = await context.newPage();
     try {
       await page.goto(`${server.base}/`);
+      await page.getByRole('tab', { name: 'Log in' }).click();
       await page.getByLabel('Email').fill('alice@example.com');
       // Keyboard only: type, Tab to the next field, Enter submits.
       await page.getByLabel('Email').focus();
@@ -234,6 +259,10 @@ describe('dashboard', () => {
       const b = await ctxB.newPage();
       await register(a, server.base, 'ann@example.com', PASSWORD);
       await register(b, server.base, 'bob@example.com', PASSWORD);
+      // Only the server's first user is an admin.
+      await expect(a.getByTestId('who')).toBeVisible();
+      await expect(a.getByTestId('role')).toHaveCount(0);
+      await expect(b.getByTestId('role')).toHaveCount(0);
       await createSession(a, 'ann-phone');
       await createSession(b, 'bob-phone');
       await simulateScan(a, 'ann-phone', '6285550000001', 'Ann');

@@ -38,8 +38,15 @@ it('keeps working across access token expiry without a new login', { skip: !!pro
     await createSession(page, 'tok-one');
     await expect(card(page, 'tok-one').getByTestId('qr')).toBeVisible();
 
-    // Outlive two access tokens.
+    // Outlive two access tokens. A renewal is not an outage: no card may say "status unknown".
+    await page.evaluate(() => {
+      window.__sawUnknown = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid="status-unknown"]')) window.__sawUnknown = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await page.waitForTimeout(9_000);
+    assert.equal(await page.evaluate(() => window.__sawUnknown), false, 'no outage shown while tokens are renewed');
     await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'connected');
     await createSession(page, 'tok-two');
     await expect(card(page, 'tok-two').getByTestId('qr').locator('img')).toBeVisible();

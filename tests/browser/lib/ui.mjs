@@ -6,9 +6,10 @@ import { outDir } from './paths.mjs';
 
 const shotDir = process.env.E2E_SCREENSHOT_DIR ? path.resolve(process.env.E2E_SCREENSHOT_DIR) : path.join(outDir, 'screenshots');
 
-export async function screenshot(page, name) {
+/** A picture of the page; `fullPage: false` keeps long lists to the first screenful. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(shotDir, { recursive: true });
-  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path: path.join(shotDir, `${name}.png`), fullPage, animations: 'disabled' });
 }
 
 export async function register(page, base, email, password, displayName) {
@@ -39,11 +40,47 @@ export async function simulateScan(page, name, phone, pushName) {
   const c = card(page, name);
   const sim = c.getByTestId('simulator');
   await sim.getByRole('button', { name: 'Scan QR' }).click();
-  await sim.getByLabel('Phone').fill(phone);
-  await sim.getByLabel('Push name').fill(pushName);
+  await sim.getByLabel('Phone', { exact: true }).fill(phone);
+  await sim.getByLabel('Push name', { exact: true }).fill(pushName);
   await sim.getByRole('button', { name: 'Scan', exact: true }).click();
 }
 
 export async function goTo(page, label) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+}
+
+export async function login(page, base, email, password) {
+  await page.goto(`${base}/`);
+  await page.getByRole('tab', { name: 'Log in' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 }).first()).toBeVisible();
+  await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'connected');
+}
+
+/** The access token the page holds, for REST calls from the test. */
+export function accessToken(page) {
+  return page.evaluate(() => JSON.parse(localStorage.getItem('wahub.tokens') || 'null')?.access ?? null);
+}
+
+/** A REST call as the page's user. */
+export async function apiCall(page, base, method, path, body) {
+  const token = await accessToken(page);
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** What has the keyboard focus: tag, accessible-ish label and text. */
+export function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el) return null;
+    return { tag: el.tagName.toLowerCase(), label: el.getAttribute('aria-label') || '', text: (el.textContent || '').trim().slice(0, 80), name: el.getAttribute('name') || '', id: el.id };
+  });
 }
