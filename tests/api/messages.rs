@@ -90,7 +90,12 @@ async fn media_from_base64_and_from_a_url() {
     assert_eq!(sent[0]["text"], "look");
     assert_eq!(sent[1]["media_mimetype"], "text/plain");
     assert_eq!(files.requests()[0].method, "GET", "wahub downloaded the media");
-    let listed = list(&app, &user, "").await;
+    // The phone has both; wahub records `sent` right after the engine accepted each.
+    let listed = eventually(10, "both messages marked sent", || async {
+        let listed = list(&app, &user, "").await;
+        listed.iter().all(|m| m["status"] == "sent").then_some(listed)
+    })
+    .await;
     let find = |id: &Value| listed.iter().find(|m| m["id"] == *id).cloned().unwrap();
     let a = find(&a["id"]);
     assert_eq!(a["status"], "sent");
