@@ -9,6 +9,8 @@ pub mod metrics;
 pub mod config;
 pub mod db;
 
+pub mod cluster;
+
 pub mod engine;
 pub mod events;
 

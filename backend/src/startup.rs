@@ -15,6 +15,7 @@ use rand::RngCore;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::auth::AuthService;
+use crate::cluster::{resolve_node_id, NodeRegistry};
 use crate::config::Settings;
 use crate::db::crypto::Cipher;
 use crate::domain::EngineKind;
@@ -132,6 +133,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         claims: PhoneClaims::default(),
         messages: messages.clone(),
     });
+    let node_id = resolve_node_id(settings.cluster.node_id.as_deref(), &settings.server.data_dir);
+    let nodes = Arc::new(NodeRegistry::new(db.clone(), node_id, Duration::from_secs(settings.cluster.lease_ttl_secs)));
     let auth = AuthService {
         db: db.clone(),
         settings: settings.clone(),
@@ -153,6 +156,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         engine_kind,
         sim,
         create_lock: tokio::sync::Mutex::new(()),
+        nodes,
     }))
 }
 
@@ -173,6 +177,17 @@ async fn housekeeping(state: Arc<AppState>) {
     }
 }
 
+/// Keeps this node's registry row alive, with what it runs.
+async fn heartbeat(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(state.nodes.beat_every());
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.nodes.heartbeat(state.sessions.live_count(), state.events.sockets()).await {
+            tracing::warn!(error = %e, "node heartbeat failed");
+        }
+    }
+}
+
 /// Serves on `listener` until `shutdown` completes, then closes every session link
 /// (keeping credentials, so the next start restores them).
 pub async fn run(
@@ -182,6 +197,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    state.nodes.join().await?;
     let restored = state.sessions.restore().await?;
     if restored > 0 {
         tracing::info!(restored, "restoring paired sessions");
@@ -189,6 +205,7 @@ pub async fn run(
     let background = vec![
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(crate::webhooks::run_dispatcher(state.webhooks.clone())),
+        tokio::spawn(heartbeat(state.clone())),
     ];
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
     let app = crate::http::build(state.clone());
@@ -200,6 +217,9 @@ pub async fn run(
         task.abort();
     }
     state.sessions.shutdown().await;
+    if let Err(e) = state.nodes.leave().await {
+        tracing::warn!(error = %e, "could not remove this node from the registry");
+    }
     tracing::info!("wahub stopped");
     served.map_err(Into::into)
 }

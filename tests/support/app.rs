@@ -65,7 +65,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     start(settings, db).await
 }
 
-async fn start(settings: Settings, db: TestDb) -> TestApp {
+/// Starts a server with these settings on `db` (from `shutdown`, or `spawn_app`'s).
+pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let state = wahub::startup::build_state(settings.clone()).await.expect("build app state");
@@ -119,6 +120,26 @@ impl TestApp {
         adjust(&mut settings);
         let db = self.db.take().expect("database");
         start(settings, db).await
+    }
+
+    /// Stops gracefully and hands back the settings and the database, e.g. to start
+    /// another node on it with `start`.
+    pub async fn shutdown(mut self) -> (Settings, TestDb) {
+        self.shutdown_server().await;
+        (self.settings.clone(), self.db.take().expect("database"))
+    }
+
+    /// Settings for another node on this app's database: its own data dir and node id,
+    /// the same encryption key (nodes of one deployment share it).
+    pub fn peer_settings(&self, node_id: &str) -> Settings {
+        let mut s = self.settings.clone();
+        if s.database.encryption_key.is_none() {
+            let key = std::fs::read_to_string(s.server.data_dir.join("wahub.key")).expect("the first node's key");
+            s.database.encryption_key = Some(Secret::new(key.trim()));
+        }
+        s.server.data_dir = std::env::temp_dir().join(format!("wahub_data_{}", uuid::Uuid::new_v4().simple()));
+        s.cluster.node_id = Some(node_id.to_owned());
+        s
     }
 
     /// Stops the server and drops its database.
@@ -225,4 +246,27 @@ pub async fn json_of(resp: Response, status: u16) -> Value {
     let text = resp.text().await.unwrap_or_default();
     assert_eq!(got, status, "unexpected status; body: {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Runs a server with `settings` and returns the error it stops with at start, or
+/// `None` if it was still serving after a few seconds (it is then stopped).
+pub async fn start_error(settings: Settings) -> Option<anyhow::Error> {
+    let state = match wahub::startup::build_state(settings).await {
+        Ok(state) => state,
+        Err(e) => return Some(e),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let mut server = tokio::spawn(wahub::startup::run(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    match tokio::time::timeout(std::time::Duration::from_secs(3), &mut server).await {
+        Ok(Ok(result)) => result.err(),
+        Ok(Err(join)) => Some(anyhow::anyhow!("server task failed: {join}")),
+        Err(_) => {
+            let _ = stop.send(());
+            let _ = server.await;
+            None
+        }
+    }
 }

@@ -7,7 +7,7 @@ mod db;
 mod receiver;
 mod ws;
 
-pub use app::{json_of, spawn_app, spawn_app_with, TestApp, TestUser};
+pub use app::{json_of, spawn_app, spawn_app_with, start, start_error, TestApp, TestUser};
 pub use db::TestDb;
 pub use receiver::{Received, Receiver};
 pub use ws::WsClient;

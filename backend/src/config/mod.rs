@@ -30,6 +30,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     #[serde(flatten)]
     pub ws: WsSettings,
+    #[serde(flatten)]
+    pub cluster: ClusterSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +117,21 @@ pub struct WsSettings {
     pub ws_ping_secs: u64,
     /// Events buffered per WebSocket before a slow client is closed with 4008.
     pub ws_buffer: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterSettings {
+    /// This node's name; generated once into `data_dir/node_id` when unset.
+    pub node_id: Option<String>,
+    /// A node whose heartbeat is older than this is dead; heartbeats come every third of it.
+    pub lease_ttl_secs: u64,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        Self { node_id: None, lease_ttl_secs: 15 }
+    }
 }
 
 impl Default for ServerSettings {
@@ -262,12 +279,13 @@ impl Settings {
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
         ];
-        let more: [(&str, u64); 5] = [
+        let more: [(&str, u64); 6] = [
             ("idle_timeout_secs", self.sessions.idle_timeout_secs),
             ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
             ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),
             ("webhook_poll_ms", self.webhooks.webhook_poll_ms),
             ("ws_ping_secs", self.ws.ws_ping_secs),
+            ("lease_ttl_secs", self.cluster.lease_ttl_secs),
         ];
         if let Some((key, _)) = at_least_one.iter().chain(more.iter()).find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
@@ -300,7 +318,7 @@ fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 3] = ["database_url", "jwt_secret", "encryption_key"];
+const OPTIONAL_KEYS: [&str; 4] = ["database_url", "jwt_secret", "encryption_key", "node_id"];
 
 /// Parses an environment value into the type the setting already has.
 fn typed_like(existing: Option<&toml::Value>, raw: &str) -> Option<toml::Value> {

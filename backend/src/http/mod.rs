@@ -33,4 +33,6 @@ pub enum ApiTags {
     Events,
     /// Signed webhooks
     Webhooks,
+    /// Administration (admin role only)
+    Admin,
 }

@@ -6,7 +6,7 @@ use poem::middleware::{NormalizePath, Tracing, TrailingSlash};
 use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
-use super::routes::{AuthApi, EventsApi, MessagesApi, SessionsApi, SimApi, WebhooksApi};
+use super::routes::{AuthApi, EventsApi, MessagesApi, NodesApi, SessionsApi, SimApi, WebhooksApi};
 use super::AppState;
 
 pub fn build(state: Arc<AppState>) -> impl Endpoint {
@@ -16,6 +16,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         MessagesApi { state: state.clone() },
         EventsApi { state: state.clone() },
         WebhooksApi { state: state.clone() },
+        NodesApi { state: state.clone() },
     );
     let sim = SimApi { state: state.clone(), sim: state.sim.clone() };
     let service = OpenApiService::new((apis, sim), "wahub", env!("CARGO_PKG_VERSION")).description(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthService;
+use crate::cluster::NodeRegistry;
 use crate::config::Settings;
 use crate::domain::EngineKind;
 use crate::engine::sim::SimEngine;
@@ -26,4 +27,6 @@ pub struct AppState {
     pub sim: Option<Arc<SimEngine>>,
     /// Serializes session creation so the per-user limit holds under concurrency.
     pub create_lock: tokio::sync::Mutex<()>,
+    /// This node's row in the node registry.
+    pub nodes: Arc<NodeRegistry>,
 }

@@ -5,6 +5,7 @@ pub mod engine_key;
 pub mod event;
 pub mod message;
 pub mod meta;
+pub mod node;
 pub mod refresh_token;
 pub mod session;
 pub mod user;

@@ -3,6 +3,7 @@
 mod auth;
 mod events;
 mod messages;
+mod nodes;
 mod sessions;
 mod sim;
 mod webhooks;
@@ -10,6 +11,7 @@ mod webhooks;
 pub use auth::AuthApi;
 pub use events::EventsApi;
 pub use messages::MessagesApi;
+pub use nodes::NodesApi;
 pub use sessions::SessionsApi;
 pub use sim::SimApi;
 pub use webhooks::WebhooksApi;
