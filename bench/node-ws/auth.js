@@ -1,0 +1,49 @@
+'use strict';
+// Passwords (scrypt) and access tokens (HS256 JWT, as wahub's).
+
+const crypto = require('node:crypto');
+const jwt = require('jsonwebtoken');
+
+class Auth {
+  constructor(ttlSecs) {
+    this.secret = crypto.randomBytes(32);
+    this.ttlSecs = ttlSecs;
+  }
+
+  mint(userId) {
+    return jwt.sign({ sub: userId }, this.secret, { algorithm: 'HS256', expiresIn: this.ttlSecs });
+  }
+
+  /** The claims of a valid token, or null. */
+  verify(token) {
+    if (typeof token !== 'string' || token === '') return null;
+    try {
+      const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] });
+      return typeof claims.sub === 'string' ? claims : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The user id of `Authorization: Bearer <token>`, or null. */
+  bearer(req) {
+    const h = req.headers.authorization;
+    return h && h.startsWith('Bearer ') ? this.verify(h.slice(7))?.sub ?? null : null;
+  }
+}
+
+function hashPassword(password) {
+  const salt = crypto.randomBytes(16);
+  return new Promise((resolve, reject) =>
+    crypto.scrypt(password, salt, 32, (err, key) =>
+      err ? reject(err) : resolve(`${salt.toString('hex')}:${key.toString('hex')}`)));
+}
+
+function checkPassword(password, stored) {
+  const [salt, key] = stored.split(':');
+  return new Promise((resolve) =>
+    crypto.scrypt(password, Buffer.from(salt, 'hex'), 32, (err, got) =>
+      resolve(!err && crypto.timingSafeEqual(got, Buffer.from(key, 'hex')))));
+}
+
+module.exports = { Auth, hashPassword, checkPassword };
