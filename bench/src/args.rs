@@ -24,7 +24,9 @@ impl Target {
 pub enum Plan {
     One(Target),
     /// wahub and the Node peer alternately, `rounds` times each, then the ratios.
-    Interleaved { rounds: usize },
+    Interleaved {
+        rounds: usize,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -49,7 +49,8 @@ async fn main() -> anyhow::Result<()> {
             let mut pairs = Vec::new();
             for round in 0..rounds {
                 // Alternate which goes first, so neither always follows the other's tail.
-                let order = if round % 2 == 0 { [Target::Wahub, Target::NodeWs] } else { [Target::NodeWs, Target::Wahub] };
+                let order =
+                    if round % 2 == 0 { [Target::Wahub, Target::NodeWs] } else { [Target::NodeWs, Target::Wahub] };
                 let first = measure(&args, order[0], 2 * round).await?;
                 let second = measure(&args, order[1], 2 * round + 1).await?;
                 pairs.push(if order[0] == Target::Wahub { (first, second) } else { (second, first) });

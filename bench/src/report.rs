@@ -87,7 +87,11 @@ const ROWS: &[Row] = &[
     Row { name: "server CPU-s per million delivered", get: |f| f.cpu_s_per_million(), decimals: 2 },
     Row { name: "server context switches per publish", get: |f| f.switches_per_publish(), decimals: 1 },
     Row { name: "RSS per idle socket KiB", get: |f| f.rss_per_socket_kib(), decimals: 2 },
-    Row { name: "missing + out of order + 4008", get: |f| Some((f.missing() + f.out_of_order + f.closed_4008) as f64), decimals: 0 },
+    Row {
+        name: "missing + out of order + 4008",
+        get: |f| Some((f.missing() + f.out_of_order + f.closed_4008) as f64),
+        decimals: 0,
+    },
     Row { name: "load average (1 min) after", get: |f| f.load_after.map(|l| l[0]), decimals: 2 },
 ];
 
