@@ -42,6 +42,8 @@ pub struct Figures {
     pub end_to_end: Option<Latency>,
     /// CPU seconds of the server from the start of the load to the end of the drain.
     pub server_cpu_s: Option<f64>,
+    /// CPU seconds of the PostgreSQL backends over the same span (PostgreSQL only).
+    pub database_cpu_s: Option<f64>,
     pub client_cpu_s: Option<f64>,
     /// Server context switches (all threads) over the same span.
     pub server_switches: Option<u64>,
@@ -67,9 +69,10 @@ impl Figures {
         Some(idle.saturating_sub(before) as f64 / self.sockets_opened.max(1) as f64)
     }
 
-    /// Server CPU seconds per million delivered frames (load and drain together).
+    /// Server CPU seconds (with its PostgreSQL backends) per million delivered frames
+    /// (load and drain together).
     pub fn cpu_s_per_million(&self) -> Option<f64> {
-        let cpu = self.server_cpu_s?;
+        let cpu = self.server_cpu_s? + self.database_cpu_s.unwrap_or(0.0);
         (self.delivered_total > 0).then(|| cpu * 1e6 / self.delivered_total as f64)
     }
 
@@ -112,6 +115,7 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
 
     let (cpu0, client_cpu0, switches0) =
         (server.cpu_seconds(), procfs::cpu_seconds(std::process::id()), server.context_switches());
+    let db_cpu0 = server.database_cpu().await;
     let d0 = live.delivered.load(Ordering::Relaxed);
     let t0 = Instant::now();
     let until = t0 + Duration::from_secs(args.seconds);
@@ -128,6 +132,7 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
     let drain_s = drain(&live, d0 + expected).await.as_secs_f64();
     let (cpu1, client_cpu1, switches1) =
         (server.cpu_seconds(), procfs::cpu_seconds(std::process::id()), server.context_switches());
+    let db_cpu1 = server.database_cpu().await;
     let rss_loaded_kib = server.rss_kib();
     let metrics = client.get(format!("{}/metrics", server.base)).send().await?.text().await?;
     let _ = stop_tx.send(true);
@@ -171,6 +176,7 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
         server_latency: latency(server_us),
         end_to_end: latency(e2e_us),
         server_cpu_s: cpu1.zip(cpu0).map(|(a, b)| a - b),
+        database_cpu_s: db_cpu1.zip(db_cpu0).map(|(after, before)| crate::pg::cpu_between(&before, &after)),
         client_cpu_s: client_cpu1.zip(client_cpu0).map(|(a, b)| a - b),
         server_switches: switches1.zip(switches0).map(|(a, b)| a.saturating_sub(b)),
         load_before,

@@ -106,6 +106,13 @@ impl Server {
         procfs::cpu_seconds(self.pid)
     }
 
+    /// CPU seconds of the PostgreSQL backends serving this server, by pid; `None` on SQLite
+    /// (which runs inside the server process).
+    pub async fn database_cpu(&self) -> Option<std::collections::HashMap<u32, f64>> {
+        let (server, name) = self.postgres.as_ref()?;
+        pg::backend_cpu(server, name).await
+    }
+
     pub fn context_switches(&self) -> Option<u64> {
         procfs::context_switches(self.pid)
     }
