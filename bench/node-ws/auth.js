@@ -9,7 +9,8 @@ const SCRYPT = { N: 1024, r: 8, p: 1 };
 
 class Auth {
   constructor(ttlSecs) {
-    this.secret = crypto.randomBytes(32);
+    // A KeyObject: given raw bytes, jsonwebtoken first tries to parse them as a public key on every call (~ms each).
+    this.secret = crypto.createSecretKey(crypto.randomBytes(32));
     this.ttlSecs = ttlSecs;
   }
 
