@@ -1,24 +1,35 @@
 //! Just enough of an event frame to time it, read without a full JSON parse.
 //!
 //! The server writes `{"type":"event","seq":N,"event":..,"session_id":..,"at":"RFC 3339",
-//! "data":..}`; everything needed comes before `"data"`, so only that prefix is searched.
+//! "data":..}`; `seq` and `at` come before `"data"`, so only that prefix is searched for
+//! them. The message text inside `data` carries the client's send time (see [`SENT_MARK`]).
+
+/// Marks the client's send time (Unix nanoseconds) inside a posted message's text.
+pub const SENT_MARK: &str = "sent_ns=";
 
 pub struct EventStamp {
     pub seq: i64,
     /// `at`, as nanoseconds since the Unix epoch.
     pub at_ns: i128,
+    /// When the client posted the request that made this event, if the text says.
+    pub sent_ns: Option<i128>,
 }
 
 pub fn event_stamp(text: &str) -> Option<EventStamp> {
-    let head = &text[..text.find("\"data\":").unwrap_or(text.len())];
+    let data_at = text.find("\"data\":").unwrap_or(text.len());
+    let head = &text[..data_at];
     if !head.starts_with("{\"type\":\"event\"") {
         return None;
     }
-    let seq = field(head, "\"seq\":")?;
-    let seq = seq[..seq.find(|c: char| !c.is_ascii_digit()).unwrap_or(seq.len())].parse().ok()?;
+    let seq = leading_number(field(head, "\"seq\":")?)? as i64;
     let at = field(head, "\"at\":\"")?;
     let at_ns = rfc3339_ns(&at[..at.find('"')?])?;
-    Some(EventStamp { seq, at_ns })
+    let sent_ns = field(&text[data_at..], SENT_MARK).and_then(leading_number);
+    Some(EventStamp { seq, at_ns, sent_ns })
+}
+
+fn leading_number(s: &str) -> Option<i128> {
+    s[..s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len())].parse().ok()
 }
 
 fn field<'a>(head: &'a str, key: &str) -> Option<&'a str> {
@@ -67,6 +78,10 @@ mod tests {
         let s = event_stamp(f).expect("stamp");
         assert_eq!(s.seq, 42);
         assert_eq!(s.at_ns, 1_709_251_201_500_000_000);
+        assert_eq!(s.sent_ns, None);
+        let f = r#"{"type":"event","seq":7,"event":"message.received","session_id":"x","at":"2024-03-01T00:00:01Z","data":{"peer":"1","text":"bench message 3 sent_ns=1709251200999000000"}}"#;
+        let s = event_stamp(f).expect("stamp");
+        assert_eq!((s.seq, s.sent_ns), (7, Some(1_709_251_200_999_000_000)));
         assert!(event_stamp(r#"{"type":"hello","seq":1}"#).is_none());
         assert_eq!(rfc3339_ns("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(rfc3339_ns("2000-02-29T12:00:00.000000001Z"), Some(951_825_600_000_000_001));

@@ -1,5 +1,6 @@
 //! Drives `message.received` events: simulated incoming messages, posted by a fixed
-//! number of request loops, each waiting for its answer, until the deadline.
+//! number of request loops, each waiting for its answer, until the deadline. Each text
+//! carries the time it was posted, for the end-to-end latency.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::time::Instant;
 
+use crate::frame::{now_ns, SENT_MARK};
 use crate::setup::BenchUser;
 
 pub struct LoadCounts {
@@ -42,7 +44,8 @@ pub async fn drive(
                 let user = &users[u];
                 n += drivers;
                 let url = format!("{base}/api/v1/sessions/{}/sim/incoming", user.session_id);
-                let body = json!({ "from": "6289900000000", "text": format!("bench message {n}") });
+                let text = format!("bench message {n} {SENT_MARK}{}", now_ns());
+                let body = json!({ "from": "6289900000000", "text": text });
                 let sent = client.post(url).bearer_auth(&user.token).json(&body).send().await;
                 match sent {
                     Ok(r) if r.status().is_success() => {

@@ -1,43 +1,87 @@
-//! The wahub server under test, as a child process on 127.0.0.1.
+//! The server under test, as a child process on 127.0.0.1: `wahub serve` or the Node
+//! peer in bench/node-ws, each with a fresh database of its own.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use tokio::process::{Child, Command};
 
+use crate::args::{Args, DbChoice, Target};
+use crate::{pg, procfs};
+
 pub struct Server {
     child: Child,
+    pid: u32,
+    pub target: Target,
     pub base: String,
     pub dir: PathBuf,
+    /// PostgreSQL (server URL, database name) to drop at the end.
+    postgres: Option<(String, String)>,
+    /// What the server stores in, for the report.
+    pub database: &'static str,
 }
 
 impl Server {
-    pub async fn start(binary: &Path) -> anyhow::Result<Self> {
-        if !binary.exists() {
-            bail!("{} not found; build it with `cargo build --release -p wahub`", binary.display());
-        }
-        let dir = std::env::temp_dir().join(format!("wahub-bench-{}", std::process::id()));
+    pub async fn start(args: &Args, target: Target, run: usize) -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("wahub-bench-{}-{run}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = std::fs::File::create(dir.join("server.log"))?;
-        let child = Command::new(binary)
-            .arg("serve")
-            .env("WAHUB_BIND", format!("127.0.0.1:{port}"))
-            .env("WAHUB_DATABASE_URL", format!("sqlite://{}/b.db?mode=rwc", dir.display()))
-            .env("WAHUB_DATA_DIR", &dir)
-            .env("WAHUB_MIN_SEND_INTERVAL_MS", "0")
-            .env("WAHUB_SIM_PAIR_DELAY_MS", "20")
-            .env("WAHUB_ACCESS_TOKEN_TTL_SECS", "86400")
-            .env("WAHUB_MAX_SESSIONS_PER_USER", "100")
-            .env("RUST_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
+        let mut postgres = None;
+        let mut database = "SQLite";
+        let mut cmd = match target {
+            Target::Wahub => {
+                if !args.server.exists() {
+                    bail!("{} not found; build it with `cargo build --release -p wahub`", args.server.display());
+                }
+                let url = match &args.database {
+                    DbChoice::Sqlite => format!("sqlite://{}/b.db?mode=rwc", dir.display()),
+                    DbChoice::Postgres(server) => {
+                        let name = pg::create(server).await?;
+                        let url = format!("{server}/{name}");
+                        postgres = Some((server.clone(), name));
+                        database = "PostgreSQL";
+                        url
+                    }
+                };
+                let mut cmd = Command::new(&args.server);
+                cmd.arg("serve")
+                    .env("WAHUB_BIND", format!("127.0.0.1:{port}"))
+                    .env("WAHUB_DATABASE_URL", url)
+                    .env("WAHUB_DATA_DIR", &dir)
+                    .env("WAHUB_MIN_SEND_INTERVAL_MS", "0")
+                    .env("WAHUB_SIM_PAIR_DELAY_MS", "20")
+                    .env("WAHUB_ACCESS_TOKEN_TTL_SECS", "86400")
+                    .env("WAHUB_MAX_SESSIONS_PER_USER", "100")
+                    .env("RUST_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()));
+                cmd
+            }
+            Target::NodeWs => {
+                if !args.peer_dir.join("node_modules/better-sqlite3").exists() {
+                    bail!("{}/node_modules is missing; run `npm ci` there first", args.peer_dir.display());
+                }
+                let mut cmd = Command::new(&args.node);
+                cmd.arg("server.js")
+                    .current_dir(&args.peer_dir)
+                    .env("PEER_BIND", format!("127.0.0.1:{port}"))
+                    .env("PEER_DB", dir.join("peer.db"))
+                    .env("PEER_TOKEN_TTL_SECS", "86400");
+                cmd
+            }
+        };
+        let child = cmd
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}"), dir };
-        server.wait_ready().await?;
+            .with_context(|| format!("starting the {} server", target.name()))?;
+        let pid = child.id().context("server exited at once")?;
+        let server = Server { child, pid, target, base: format!("http://127.0.0.1:{port}"), dir, postgres, database };
+        if let Err(e) = server.wait_ready().await {
+            server.stop().await;
+            return Err(e);
+        }
         Ok(server)
     }
 
@@ -51,14 +95,26 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        bail!("server did not become ready; see {}", self.dir.join("server.log").display())
+        bail!("server did not become ready:\n{}", self.log_tail(20))
     }
 
-    /// Resident set size of the server in KiB.
     pub fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()?)).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
+        procfs::rss_kib(self.pid)
+    }
+
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        procfs::cpu_seconds(self.pid)
+    }
+
+    /// CPU seconds of the PostgreSQL backends serving this server, by pid; `None` on SQLite
+    /// (which runs inside the server process).
+    pub async fn database_cpu(&self) -> Option<std::collections::HashMap<u32, f64>> {
+        let (server, name) = self.postgres.as_ref()?;
+        pg::backend_cpu(server, name).await
+    }
+
+    pub fn context_switches(&self) -> Option<u64> {
+        procfs::context_switches(self.pid)
     }
 
     pub fn log_tail(&self, lines: usize) -> String {
@@ -70,6 +126,9 @@ impl Server {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((server, name)) = self.postgres.take() {
+            pg::drop(&server, &name).await;
+        }
     }
 }
 

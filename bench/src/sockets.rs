@@ -18,6 +18,8 @@ pub struct SocketReport {
     pub events: u64,
     /// Receive time minus the event's `at`, in microseconds.
     pub latency_us: Vec<u32>,
+    /// Receive time minus the client's send time of the request, in microseconds.
+    pub end_to_end_us: Vec<u32>,
     /// Frames whose seq was not the previous one plus one.
     pub out_of_order: u64,
     pub close_code: Option<u16>,
@@ -74,8 +76,11 @@ async fn run(
         match msg {
             Some(Ok(Message::Text(text))) => {
                 let Some(stamp) = event_stamp(&text) else { continue };
-                let lat = (now_ns() - stamp.at_ns).max(0) / 1_000;
-                report.latency_us.push(lat.min(u32::MAX as i128) as u32);
+                let now = now_ns();
+                report.latency_us.push(micros(now - stamp.at_ns));
+                if let Some(sent) = stamp.sent_ns {
+                    report.end_to_end_us.push(micros(now - sent));
+                }
                 report.events += 1;
                 live.delivered.fetch_add(1, Ordering::Relaxed);
                 if stamp.seq != last_seq + 1 {
@@ -98,6 +103,10 @@ async fn run(
     live.connected.fetch_sub(1, Ordering::Relaxed);
     let _ = ws.close(None).await;
     Ok(report)
+}
+
+fn micros(ns: i128) -> u32 {
+    (ns.max(0) / 1_000).min(u32::MAX as i128) as u32
 }
 
 fn hello_seq(text: &str) -> Option<i64> {
