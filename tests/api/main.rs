@@ -10,4 +10,6 @@ mod webhooks;
 mod whatsapp_engine;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_store;
+#[cfg(feature = "wa-peer")]
+mod wa_peer_client;
 mod ws;

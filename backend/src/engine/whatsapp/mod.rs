@@ -4,10 +4,12 @@
 //! - [`events`]: the pure mapping of library events onto [`EngineEvent`];
 //! - [`link`]: one client per link, its supervisor, and the [`Link`] implementation;
 //! - [`outgoing`]: text and media messages;
-//! - [`transport`]: reports failed connection attempts.
+//! - [`transport`]: reports failed connection attempts;
+//! - [`cert_guard`]: a test build that skips the certificate check stays on loopback.
 //!
 //! Selected per server with `WAHUB_ENGINE=whatsapp`; see docs/engines.md.
 
+pub mod cert_guard;
 pub mod events;
 pub mod link;
 pub mod outgoing;
@@ -87,6 +89,7 @@ impl Engine for WhatsappEngine {
 
     async fn connect(&self, spec: ConnectSpec) -> Result<Box<dyn Link>, EngineError> {
         let ConnectSpec { session_id, keys, events } = spec;
+        cert_guard::check_ws_url(self.config.ws_url.as_deref()).map_err(EngineError::Failed)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::new(tx));
 
