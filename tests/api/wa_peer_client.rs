@@ -51,12 +51,12 @@ async fn start_client(peer: &Peer, keys: KeyStore) -> Device {
 
 impl Device {
     /// The next event matching `pick`, skipping others, within `secs`.
-    async fn next<T>(&mut self, secs: u64, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    async fn next<T>(&mut self, peer: &Peer, secs: u64, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         loop {
             let ev = tokio::time::timeout_at(deadline, self.events.recv())
                 .await
-                .unwrap_or_else(|_| panic!("no {what} within {secs} s"))
+                .unwrap_or_else(|_| panic!("no {what} within {secs} s; the peer saw {:#?}", peer.records()))
                 .unwrap_or_else(|| panic!("event stream ended before {what}"));
             if let Some(v) = pick(&ev) {
                 return v;
@@ -89,7 +89,7 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     peer.add_phone("15550001111", "Alice Phone");
 
     let mut dev = start_client(&peer, keys.clone()).await;
-    let qr = dev.next(20, "a QR code", |e| match e {
+    let qr = dev.next(&peer, 20, "a QR code", |e| match e {
         Event::PairingQrCode(q) => Some(q.code.clone()),
         _ => None,
     })
@@ -102,7 +102,7 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     let jid = peer.scan("15550001111", &qr).await.expect("the phone links the device");
     assert_eq!(jid, "15550001111:1@s.whatsapp.net");
     let paired = dev
-        .next(10, "PairSuccess", |e| match e {
+        .next(&peer, 10, "PairSuccess", |e| match e {
             Event::PairSuccess(p) => Some(p.clone()),
             _ => None,
         })
@@ -111,7 +111,7 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     assert_eq!(paired.business_name, "Alice Phone");
 
     // 515, then the library reconnects and logs in as the new device.
-    dev.next(20, "Connected", |e| matches!(e, Event::Connected(_)).then_some(())).await;
+    dev.next(&peer, 20, "Connected", |e| matches!(e, Event::Connected(_)).then_some(())).await;
     assert_eq!(logins(&peer), vec![jid.clone()]);
     assert!(dev.client.is_logged_in());
     assert_eq!(dev.client.push_name(), "Alice Phone");
@@ -129,13 +129,23 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     // A new client on the same stored keys logs in (no registration, no QR).
     let registrations_before = peer.records().iter().filter(|r| matches!(r, Record::Registration { .. })).count();
     let mut dev = start_client(&peer, keys.clone()).await;
-    dev.next(20, "Connected after restart", |e| match e {
+    dev.next(&peer, 20, "Connected after restart", |e| match e {
         Event::Connected(_) => Some(()),
         Event::PairingQrCode(_) => panic!("a restored device must not show a QR"),
         _ => None,
     })
     .await;
     assert_eq!(logins(&peer), vec![jid.clone(), jid.clone()]);
+    // The restored client cached the peer's static key and used Noise IK this time.
+    let patterns: Vec<String> = peer
+        .records()
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Handshake { pattern, .. } => Some(pattern),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(patterns.last().map(String::as_str), Some("IK"), "{patterns:?}");
     let registrations_after = peer.records().iter().filter(|r| matches!(r, Record::Registration { .. })).count();
     assert_eq!(registrations_before, registrations_after);
     dev.stop().await;

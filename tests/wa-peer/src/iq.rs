@@ -49,6 +49,22 @@ pub fn answer(shared: &Arc<Shared>, inner: &mut Inner, conn_id: u64, iq: &Node) 
         }
         ("blocklist", _) => Some(iq_result(iq, vec![node("list", &[], vec![])])),
         ("privacy", _) => Some(iq_result(iq, vec![node("privacy", &[], vec![])])),
+        // A fresh account has no app state: every collection is empty at its version.
+        ("w:sync:app:state", "sync") => {
+            let collections = child(iq, "sync")
+                .map(children)
+                .unwrap_or_default()
+                .iter()
+                .filter(|c| c.tag == "collection")
+                .map(|c| {
+                    let name = attr(c, "name").unwrap_or_default();
+                    let version = attr(c, "version").unwrap_or_else(|| "0".into());
+                    node("collection", &[("name", name), ("version", version)], vec![])
+                })
+                .collect();
+            Some(iq_result(iq, vec![node("sync", &[], collections)]))
+        }
+        ("abt", "props") => Some(iq_result(iq, vec![node("props", &[("protocol", "1".into())], vec![])])),
         ("w", "props") => Some(iq_result(iq, vec![node("props", &[("protocol", "2".into()), ("hash", "peer".into())], vec![])])),
         _ => None,
     };
