@@ -11,5 +11,9 @@ mod whatsapp_engine;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_store;
 #[cfg(feature = "wa-peer")]
+mod wa_peer_cert;
+#[cfg(feature = "wa-peer")]
 mod wa_peer_client;
+#[cfg(feature = "wa-peer")]
+mod wa_peer_sessions;
 mod ws;

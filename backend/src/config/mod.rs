@@ -56,6 +56,12 @@ pub struct Settings {
     pub webhook_poll_ms: u64,
     /// `pretty` or `json`.
     pub log_format: String,
+    /// WebSocket endpoint of the whatsapp engine; unset is WhatsApp's own. Tests and
+    /// the offline wa-peer use a loopback URL.
+    pub whatsapp_ws_url: Option<String>,
+    /// Fixed WhatsApp Web version `primary.secondary.tertiary`; unset fetches the
+    /// current one from WhatsApp (set, nothing is fetched).
+    pub whatsapp_app_version: Option<String>,
 }
 
 impl Default for Settings {
@@ -94,6 +100,8 @@ impl Default for Settings {
             webhook_retry_base_ms: 2_000,
             webhook_poll_ms: 500,
             log_format: "pretty".into(),
+            whatsapp_ws_url: None,
+            whatsapp_app_version: None,
         }
     }
 }
@@ -152,7 +160,23 @@ impl Settings {
         if self.qr_max_attempts == 0 || self.reconnect_max_attempts == 0 {
             return Err(ConfigError::Invalid("qr_max_attempts and reconnect_max_attempts must be at least 1".into()));
         }
+        if let Some(url) = &self.whatsapp_ws_url {
+            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "ws" | "wss") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::Invalid(format!("whatsapp_ws_url must be a ws:// or wss:// URL, not {url:?}")));
+            }
+        }
+        if let Some(v) = &self.whatsapp_app_version {
+            if parse_app_version(v).is_none() {
+                return Err(ConfigError::Invalid(format!("whatsapp_app_version must look like 2.3000.1023, not {v:?}")));
+            }
+        }
         Ok(())
+    }
+
+    /// `whatsapp_app_version` as numbers (validated at load).
+    pub fn whatsapp_app_version(&self) -> Option<(u32, u32, u32)> {
+        self.whatsapp_app_version.as_deref().and_then(parse_app_version)
     }
 
     pub fn database_url(&self) -> String {
@@ -164,7 +188,15 @@ impl Settings {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 3] = ["database_url", "jwt_secret", "encryption_key"];
+const OPTIONAL_KEYS: [&str; 5] =
+    ["database_url", "jwt_secret", "encryption_key", "whatsapp_ws_url", "whatsapp_app_version"];
+
+/// `2.3000.1023` → `(2, 3000, 1023)`.
+fn parse_app_version(v: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = v.trim().split('.').map(|p| p.parse::<u32>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
 
 /// Parses an environment value into the type the setting already has.
 fn typed_like(existing: Option<&toml::Value>, raw: &str) -> Option<toml::Value> {
@@ -182,6 +214,21 @@ fn typed_like(existing: Option<&toml::Value>, raw: &str) -> Option<toml::Value> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whatsapp_endpoint_settings_are_validated() {
+        let s = Settings::load_from(
+            None,
+            &env(&[("WAHUB_WHATSAPP_WS_URL", "ws://127.0.0.1:9/ws/chat"), ("WAHUB_WHATSAPP_APP_VERSION", "2.3000.1023")]),
+        )
+        .unwrap();
+        assert_eq!(s.whatsapp_ws_url.as_deref(), Some("ws://127.0.0.1:9/ws/chat"));
+        assert_eq!(s.whatsapp_app_version(), Some((2, 3000, 1023)));
+        assert!(Settings::load_from(None, &env(&[("WAHUB_WHATSAPP_WS_URL", "http://x")])).is_err());
+        assert!(Settings::load_from(None, &env(&[("WAHUB_WHATSAPP_APP_VERSION", "2.3000")])).is_err());
+        assert!(Settings::load_from(None, &env(&[("WAHUB_WHATSAPP_APP_VERSION", "2.3000.x")])).is_err());
+        assert_eq!(Settings::default().whatsapp_app_version(), None);
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

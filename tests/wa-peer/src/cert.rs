@@ -14,6 +14,8 @@ use waproto::whatsapp::{self as wa, cert_chain::noise_certificate};
 pub struct ServerIdentity {
     pub static_kp: KeyPair,
     pub chain: Vec<u8>,
+    /// The key that signed the intermediate (the peer's stand-in for WhatsApp's root).
+    pub root_pub: [u8; 32],
 }
 
 impl ServerIdentity {
@@ -63,7 +65,9 @@ impl ServerIdentity {
             ..Default::default()
         }
         .encode_to_vec();
-        Self { static_kp, chain }
+        let mut root_pub = [0u8; 32];
+        root_pub.copy_from_slice(root.public_key.public_key_bytes());
+        Self { static_kp, chain, root_pub }
     }
 
     pub fn static_pub(&self) -> [u8; 32] {
@@ -78,4 +82,29 @@ pub fn now_secs() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wacore_libsignal::protocol::PublicKey;
+    use wacore_noise::WA_CERT_PUB_KEY;
+
+    fn intermediate(chain: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let chain = wa::CertChain::decode_from_slice(chain).expect("chain decodes");
+        let i = chain.intermediate.into_option().expect("intermediate");
+        (i.details.expect("details"), i.signature.expect("signature"))
+    }
+
+    /// The chain is well formed and signed, but by the peer's own root: WhatsApp's
+    /// root key does not verify it, so a client that checks the chain refuses the peer.
+    #[test]
+    fn the_chain_verifies_with_the_peer_root_and_not_with_whatsapps() {
+        let id = ServerIdentity::generate();
+        let (details, signature) = intermediate(&id.chain);
+        let peer_root = PublicKey::from_djb_public_key_bytes(&id.root_pub).expect("key");
+        assert!(peer_root.verify_signature(&details, &signature));
+        let wa_root = PublicKey::from_djb_public_key_bytes(&WA_CERT_PUB_KEY).expect("key");
+        assert!(!wa_root.verify_signature(&details, &signature));
+    }
 }

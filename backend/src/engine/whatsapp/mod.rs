@@ -76,6 +76,15 @@ impl WhatsappEngine {
         Self { config }
     }
 
+    /// The engine configured by `whatsapp_ws_url` and `whatsapp_app_version`.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self::with_config(WhatsappConfig {
+            ws_url: settings.whatsapp_ws_url.clone(),
+            app_version: settings.whatsapp_app_version(),
+            ..WhatsappConfig::default()
+        })
+    }
+
     pub fn config(&self) -> &WhatsappConfig {
         &self.config
     }
