@@ -15,5 +15,7 @@ mod wa_peer_cert;
 #[cfg(feature = "wa-peer")]
 mod wa_peer_client;
 #[cfg(feature = "wa-peer")]
+mod wa_peer_control;
+#[cfg(feature = "wa-peer")]
 mod wa_peer_sessions;
 mod ws;

@@ -172,3 +172,21 @@ async fn a_network_drop_reconnects() {
     assert!(peer.is_online(&jid));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_phone_paired_into_two_sessions_fails_the_second_with_duplicate_phone() {
+    let peer = peer().await;
+    let app = spawn_app_with(on_peer(&peer)).await;
+    let alice = app.register("alice@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let (a, _) = linked(&app, &peer, &alice, "a").await;
+    let b = id(&app.create_session(&bob, "b", true).await);
+    let qr = current_qr(&app, &bob, &b).await;
+    // The same phone links a second device (its :2) into Bob's session.
+    let _ = peer.scan(PHONE, qr["value"].as_str().expect("value")).await;
+    let failed = app.wait_status(&bob, &b, "failed").await;
+    assert_eq!(failed["status_reason"], "duplicate_phone");
+    assert_eq!(failed["auth_paired"], false);
+    assert_eq!(app.session(&alice, &a).await["status"], "connected");
+    app.stop().await;
+}

@@ -248,9 +248,6 @@ impl Peer {
         }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
 }
 
 fn be_u32(b: &[u8]) -> u32 {
