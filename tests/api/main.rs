@@ -5,11 +5,6 @@ mod auth;
 mod errors;
 mod messages;
 mod sessions;
-mod webhooks;
-#[cfg(feature = "whatsapp")]
-mod whatsapp_engine;
-#[cfg(feature = "whatsapp")]
-mod whatsapp_store;
 #[cfg(feature = "wa-peer")]
 mod wa_peer_cert;
 #[cfg(feature = "wa-peer")]
@@ -18,4 +13,9 @@ mod wa_peer_client;
 mod wa_peer_control;
 #[cfg(feature = "wa-peer")]
 mod wa_peer_sessions;
+mod webhooks;
+#[cfg(feature = "whatsapp")]
+mod whatsapp_engine;
+#[cfg(feature = "whatsapp")]
+mod whatsapp_store;
 mod ws;

@@ -10,7 +10,19 @@ use wahub_tests::spawn_app_with;
 fn wacore_noise_features(package: &str) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["tree", "--offline", "--locked", "-p", package, "-e", "features", "-i", "wacore-noise", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-p",
+            package,
+            "-e",
+            "features",
+            "-i",
+            "wacore-noise",
+            "--prefix",
+            "none",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");

@@ -9,15 +9,15 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 use wa_peer::{Peer, PeerOptions, Record};
+use wa_rs::bot::{Bot, BotHandle};
+use wa_rs::transport::TokioWebSocketTransportFactory;
+use wa_rs::types::events::{Event, EventHandler};
+use wa_rs::Client;
 use wahub::db::crypto::Cipher;
 use wahub::engine::whatsapp::whatsapp_rust as wa_rs;
 use wahub::engine::whatsapp::KeyStoreBackend;
 use wahub::engine::KeyStore;
 use wahub_tests::TestDb;
-use wa_rs::bot::{Bot, BotHandle};
-use wa_rs::transport::TokioWebSocketTransportFactory;
-use wa_rs::types::events::{Event, EventHandler};
-use wa_rs::Client;
 
 struct Collect(mpsc::UnboundedSender<Arc<Event>>);
 
@@ -89,11 +89,12 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     peer.add_phone("15550001111", "Alice Phone");
 
     let mut dev = start_client(&peer, keys.clone()).await;
-    let qr = dev.next(&peer, 20, "a QR code", |e| match e {
-        Event::PairingQrCode(q) => Some(q.code.clone()),
-        _ => None,
-    })
-    .await;
+    let qr = dev
+        .next(&peer, 20, "a QR code", |e| match e {
+            Event::PairingQrCode(q) => Some(q.code.clone()),
+            _ => None,
+        })
+        .await;
     assert!(matches!(peer.records().first(), Some(Record::Handshake { pattern, .. }) if pattern == "XX"));
     assert!(peer.records().iter().any(|r| matches!(r, Record::Registration { .. })));
     // Nothing is logged in before the phone scans.
@@ -116,12 +117,18 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     assert!(dev.client.is_logged_in());
     assert_eq!(dev.client.push_name(), "Alice Phone");
     // It uploaded prekeys and went active.
-    peer.wait_for(Duration::from_secs(10), |r| matches!(r, Record::Iq { xmlns, iq_type, .. } if xmlns == "encrypt" && iq_type == "set"))
-        .await
-        .expect("prekey upload");
-    peer.wait_for(Duration::from_secs(10), |r| matches!(r, Record::Iq { xmlns, child, .. } if xmlns == "passive" && child == "active"))
-        .await
-        .expect("active");
+    peer.wait_for(
+        Duration::from_secs(10),
+        |r| matches!(r, Record::Iq { xmlns, iq_type, .. } if xmlns == "encrypt" && iq_type == "set"),
+    )
+    .await
+    .expect("prekey upload");
+    peer.wait_for(
+        Duration::from_secs(10),
+        |r| matches!(r, Record::Iq { xmlns, child, .. } if xmlns == "passive" && child == "active"),
+    )
+    .await
+    .expect("active");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(peer.is_online(&jid), "still connected: {:#?}", peer.records());
     dev.stop().await;

@@ -18,7 +18,12 @@ async fn the_control_api_scans_and_unlinks() {
     let r = http.post(url("/phones")).json(&json!({"number": "12x", "push_name": "B"})).send().await.expect("post");
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.expect("json")["code"], "invalid_phone");
-    let r = http.post(url("/phones")).json(&json!({"number": "15550002222", "push_name": "Bob"})).send().await.expect("post");
+    let r = http
+        .post(url("/phones"))
+        .json(&json!({"number": "15550002222", "push_name": "Bob"}))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 200);
 
     let ws_url = peer.ws_url();
@@ -39,7 +44,12 @@ async fn the_control_api_scans_and_unlinks() {
     .await;
 
     // A QR nobody is showing is refused, and changes nothing.
-    let r = http.post(url("/phones/15550002222/scan")).json(&json!({"qr": "2@nope,AAAA,AAAA,AAAA"})).send().await.expect("post");
+    let r = http
+        .post(url("/phones/15550002222/scan"))
+        .json(&json!({"qr": "2@nope,AAAA,AAAA,AAAA"}))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 409);
     let r = http.post(url("/phones/15550002222/scan")).json(&json!({"qr": qr["value"]})).send().await.expect("post");
     assert_eq!(r.status(), 200);

@@ -13,7 +13,8 @@ use wahub_tests::{eventually, json_of, spawn_app_with, TestApp, TestUser};
 const PHONE: &str = "15550001111";
 
 async fn peer() -> Peer {
-    let peer = Peer::start(PeerOptions { qr_rotate_every: Some(Duration::from_millis(700)) }).await.expect("peer starts");
+    let peer =
+        Peer::start(PeerOptions { qr_rotate_every: Some(Duration::from_millis(700)) }).await.expect("peer starts");
     peer.add_phone(PHONE, "Alice");
     peer
 }
@@ -34,7 +35,11 @@ fn id(v: &Value) -> String {
 }
 
 async fn events(app: &TestApp, user: &TestUser) -> Vec<Value> {
-    json_of(app.get("/api/v1/events?since=0&limit=1000", &user.token).await, 200).await.as_array().cloned().unwrap_or_default()
+    json_of(app.get("/api/v1/events?since=0&limit=1000", &user.token).await, 200)
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 async fn statuses(app: &TestApp, user: &TestUser, sid: &str) -> Vec<String> {

@@ -163,12 +163,16 @@ impl Settings {
         if let Some(url) = &self.whatsapp_ws_url {
             let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "ws" | "wss") && u.host().is_some());
             if !ok {
-                return Err(ConfigError::Invalid(format!("whatsapp_ws_url must be a ws:// or wss:// URL, not {url:?}")));
+                return Err(ConfigError::Invalid(format!(
+                    "whatsapp_ws_url must be a ws:// or wss:// URL, not {url:?}"
+                )));
             }
         }
         if let Some(v) = &self.whatsapp_app_version {
             if parse_app_version(v).is_none() {
-                return Err(ConfigError::Invalid(format!("whatsapp_app_version must look like 2.3000.1023, not {v:?}")));
+                return Err(ConfigError::Invalid(format!(
+                    "whatsapp_app_version must look like 2.3000.1023, not {v:?}"
+                )));
             }
         }
         Ok(())
@@ -219,7 +223,10 @@ mod tests {
     fn whatsapp_endpoint_settings_are_validated() {
         let s = Settings::load_from(
             None,
-            &env(&[("WAHUB_WHATSAPP_WS_URL", "ws://127.0.0.1:9/ws/chat"), ("WAHUB_WHATSAPP_APP_VERSION", "2.3000.1023")]),
+            &env(&[
+                ("WAHUB_WHATSAPP_WS_URL", "ws://127.0.0.1:9/ws/chat"),
+                ("WAHUB_WHATSAPP_APP_VERSION", "2.3000.1023"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.whatsapp_ws_url.as_deref(), Some("ws://127.0.0.1:9/ws/chat"));

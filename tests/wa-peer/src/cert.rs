@@ -33,7 +33,6 @@ impl ServerIdentity {
             key: Some(intermediate.public_key.public_key_bytes().to_vec()),
             not_before: Some(not_before as u64),
             not_after: Some(not_after as u64),
-            ..Default::default()
         }
         .encode_to_vec();
         let leaf_details = noise_certificate::Details {
@@ -42,27 +41,20 @@ impl ServerIdentity {
             key: Some(static_kp.public_key.public_key_bytes().to_vec()),
             not_before: Some(not_before as u64),
             not_after: Some(not_after as u64),
-            ..Default::default()
         }
         .encode_to_vec();
         let sign = |kp: &KeyPair, msg: &[u8]| -> Vec<u8> {
-            kp.private_key
-                .calculate_signature(msg, &mut rand::rng())
-                .map(|s| s.to_vec())
-                .unwrap_or_default()
+            kp.private_key.calculate_signature(msg, &mut rand::rng()).map(|s| s.to_vec()).unwrap_or_default()
         };
         let chain = wa::CertChain {
             intermediate: buffa::MessageField::some(wa::cert_chain::NoiseCertificate {
                 signature: Some(sign(&root, &intermediate_details)),
                 details: Some(intermediate_details),
-                ..Default::default()
             }),
             leaf: buffa::MessageField::some(wa::cert_chain::NoiseCertificate {
                 signature: Some(sign(&intermediate, &leaf_details)),
                 details: Some(leaf_details),
-                ..Default::default()
             }),
-            ..Default::default()
         }
         .encode_to_vec();
         let mut root_pub = [0u8; 32];
@@ -78,10 +70,7 @@ impl ServerIdentity {
 }
 
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use wacore_binary::marshal::{marshal, unmarshal_ref};
 use wacore_binary::node::Node;
 use wacore_binary::util::unpack;
 
-use crate::noise::{self, Framer, Handshaked, Step, Transport};
 use crate::nodes::describe;
+use crate::noise::{self, Framer, Handshaked, Step, Transport};
 use crate::server::Shared;
 use crate::state::{Cmd, Conn, Record};
 

@@ -65,7 +65,9 @@ pub fn answer(shared: &Arc<Shared>, inner: &mut Inner, conn_id: u64, iq: &Node) 
             Some(iq_result(iq, vec![node("sync", &[], collections)]))
         }
         ("abt", "props") => Some(iq_result(iq, vec![node("props", &[("protocol", "1".into())], vec![])])),
-        ("w", "props") => Some(iq_result(iq, vec![node("props", &[("protocol", "2".into()), ("hash", "peer".into())], vec![])])),
+        ("w", "props") => {
+            Some(iq_result(iq, vec![node("props", &[("protocol", "2".into()), ("hash", "peer".into())], vec![])]))
+        }
         _ => None,
     };
     let _ = shared;

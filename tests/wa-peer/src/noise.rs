@@ -22,7 +22,7 @@ pub struct Handshaked {
 /// A handshake waiting for the client's finish message (XX only).
 pub enum Step {
     /// Send `server_hello`, then feed the client's next frame to [`XxPending::finish`].
-    Xx { server_hello: Vec<u8>, pending: XxPending },
+    Xx { server_hello: Vec<u8>, pending: Box<XxPending> },
     /// IK completed in one round trip: send `server_hello` and go.
     Ik { server_hello: Vec<u8>, done: Box<Handshaked> },
 }
@@ -86,7 +86,7 @@ pub fn respond(identity: &ServerIdentity, client_hello: &[u8]) -> Result<Step> {
     let cert = noise.encrypt(&identity.chain)?;
     Ok(Step::Xx {
         server_hello: server_hello(server_eph_pub, Some(enc_static), cert),
-        pending: XxPending { noise, server_eph },
+        pending: Box::new(XxPending { noise, server_eph }),
     })
 }
 

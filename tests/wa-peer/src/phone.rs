@@ -75,14 +75,18 @@ pub struct AdvIdentity {
     pub key_index: u32,
 }
 
-pub fn sign_device_identity(phone: &Phone, companion_identity: &[u8; 32], adv_secret: &[u8; 32], key_index: u32) -> Result<AdvIdentity> {
+pub fn sign_device_identity(
+    phone: &Phone,
+    companion_identity: &[u8; 32],
+    adv_secret: &[u8; 32],
+    key_index: u32,
+) -> Result<AdvIdentity> {
     let details = wa::ADVDeviceIdentity {
         raw_id: Some(rand::random::<u32>()),
         timestamp: Some(crate::cert::now_secs() as u64),
         key_index: Some(key_index),
         account_type: Some(wa::ADVEncryptionType::E2EE),
         device_type: Some(wa::ADVEncryptionType::E2EE),
-        ..Default::default()
     }
     .encode_to_vec();
     let msg = [ADV_PREFIX_ACCOUNT_SIGNATURE, &details, companion_identity].concat();
@@ -96,7 +100,6 @@ pub fn sign_device_identity(phone: &Phone, companion_identity: &[u8; 32], adv_se
         account_signature_key: Some(phone.account.public_key.public_key_bytes().to_vec()),
         account_signature: Some(account_signature.to_vec()),
         device_signature: None,
-        ..Default::default()
     }
     .encode_to_vec();
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(adv_secret).map_err(|e| anyhow!("hmac key: {e}"))?;
@@ -105,7 +108,6 @@ pub fn sign_device_identity(phone: &Phone, companion_identity: &[u8; 32], adv_se
         details: Some(signed),
         hmac: Some(mac.finalize().into_bytes().to_vec()),
         account_type: Some(wa::ADVEncryptionType::E2EE),
-        ..Default::default()
     }
     .encode_to_vec();
     Ok(AdvIdentity { hmac_container, details, key_index })
@@ -113,7 +115,12 @@ pub fn sign_device_identity(phone: &Phone, companion_identity: &[u8; 32], adv_se
 
 /// Checks the companion's `pair-device-sign`: the account signature is ours and the
 /// device signature verifies with the companion's identity key.
-pub fn verify_device_sign(phone: &Phone, sent: &AdvIdentity, companion_identity: &[u8; 32], answer: &[u8]) -> Result<()> {
+pub fn verify_device_sign(
+    phone: &Phone,
+    sent: &AdvIdentity,
+    companion_identity: &[u8; 32],
+    answer: &[u8],
+) -> Result<()> {
     let signed = wa::ADVSignedDeviceIdentity::decode_from_slice(answer).context("ADVSignedDeviceIdentity")?;
     if signed.details.as_deref() != Some(sent.details.as_slice()) {
         bail!("pair-device-sign changed the identity details");

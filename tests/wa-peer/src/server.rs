@@ -63,7 +63,8 @@ impl Peer {
     pub async fn bind(addr: SocketAddr, options: PeerOptions) -> Result<Peer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared { identity: ServerIdentity::generate(), options, inner: Mutex::new(Inner::default()) });
+        let shared =
+            Arc::new(Shared { identity: ServerIdentity::generate(), options, inner: Mutex::new(Inner::default()) });
         let s = shared.clone();
         let accept = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
@@ -125,7 +126,8 @@ impl Peer {
 
     /// The devices linked to `number`.
     pub fn devices_of(&self, number: &str) -> Vec<String> {
-        let mut v: Vec<String> = self.shared.lock().devices.values().filter(|d| d.phone == number).map(|d| d.jid.clone()).collect();
+        let mut v: Vec<String> =
+            self.shared.lock().devices.values().filter(|d| d.phone == number).map(|d| d.jid.clone()).collect();
         v.sort();
         v
     }
@@ -141,7 +143,9 @@ impl Peer {
         let qr = phone::parse_qr(qr)?;
         let done = {
             let mut inner = self.shared.lock();
-            let (conn_id, conn) = inner.conn_with_ref(&qr.pairing_ref).ok_or_else(|| anyhow!("no companion is showing ref {}", qr.pairing_ref))?;
+            let (conn_id, conn) = inner
+                .conn_with_ref(&qr.pairing_ref)
+                .ok_or_else(|| anyhow!("no companion is showing ref {}", qr.pairing_ref))?;
             let registration = conn.registration.clone().ok_or_else(|| anyhow!("connection is not registering"))?;
             if registration.identity_pub != qr.identity_pub || registration.noise_pub != qr.noise_pub {
                 bail!("QR keys do not match the companion that was given this ref");
@@ -174,7 +178,15 @@ impl Peer {
             let (done_tx, done_rx) = oneshot::channel();
             inner.pending_pairs.insert(
                 id,
-                PendingPair { conn: conn_id, phone: number.to_owned(), device_jid, lid, registration, adv, done: done_tx },
+                PendingPair {
+                    conn: conn_id,
+                    phone: number.to_owned(),
+                    device_jid,
+                    lid,
+                    registration,
+                    adv,
+                    done: done_tx,
+                },
             );
             tx.send(Cmd::Send(success)).map_err(|_| anyhow!("companion connection is gone"))?;
             done_rx
@@ -200,7 +212,11 @@ impl Peer {
         if !removed {
             bail!("{jid} is not linked");
         }
-        let err = node("stream:error", &[("code", "401".into())], vec![node("conflict", &[("type", "device_removed".into())], vec![])]);
+        let err = node(
+            "stream:error",
+            &[("code", "401".into())],
+            vec![node("conflict", &[("type", "device_removed".into())], vec![])],
+        );
         // Offline devices learn at their next login (failure 401).
         let _ = self.send_to(jid, Cmd::SendAndClose(err));
         Ok(())
@@ -247,7 +263,6 @@ impl Peer {
             let _ = conn.tx.send(Cmd::Reset);
         }
     }
-
 }
 
 fn be_u32(b: &[u8]) -> u32 {
@@ -260,10 +275,16 @@ fn arr32(b: Option<&[u8]>) -> Option<[u8; 32]> {
 
 impl Shared {
     /// After the handshake: a registration gets `pair-device`, a login `success` or `failure`.
-    pub fn on_login(self: &Arc<Self>, conn_id: u64, client_static: [u8; 32], payload: &waproto::whatsapp::ClientPayload) -> Result<Vec<Node>> {
+    pub fn on_login(
+        self: &Arc<Self>,
+        conn_id: u64,
+        client_static: [u8; 32],
+        payload: &waproto::whatsapp::ClientPayload,
+    ) -> Result<Vec<Node>> {
         let mut inner = self.lock();
         if let Some(reg) = payload.device_pairing_data.as_option() {
-            let identity_pub = arr32(reg.e_ident.as_deref()).ok_or_else(|| anyhow!("registration without a 32-byte identity"))?;
+            let identity_pub =
+                arr32(reg.e_ident.as_deref()).ok_or_else(|| anyhow!("registration without a 32-byte identity"))?;
             let registration = Registration {
                 noise_pub: client_static,
                 identity_pub,
@@ -275,7 +296,11 @@ impl Shared {
                 ),
                 refs: Vec::new(),
             };
-            let refs: Vec<String> = if self.options.qr_rotate_every.is_some() { vec![random_ref()] } else { (0..6).map(|_| random_ref()).collect() };
+            let refs: Vec<String> = if self.options.qr_rotate_every.is_some() {
+                vec![random_ref()]
+            } else {
+                (0..6).map(|_| random_ref()).collect()
+            };
             let mut registration = registration;
             registration.refs = refs.clone();
             if let Some(c) = inner.conns.get_mut(&conn_id) {
@@ -292,7 +317,8 @@ impl Shared {
         let user = payload.username.ok_or_else(|| anyhow!("login payload without username"))?;
         let device = payload.device.unwrap_or(0);
         let jid = if device == 0 { format!("{user}@{SERVER}") } else { format!("{user}:{device}@{SERVER}") };
-        let known = inner.devices.get(&jid).filter(|d| d.noise_pub == client_static).map(|d| (d.phone.clone(), d.lid.clone()));
+        let known =
+            inner.devices.get(&jid).filter(|d| d.noise_pub == client_static).map(|d| (d.phone.clone(), d.lid.clone()));
         let Some((number, lid)) = known else {
             inner.record(Record::LoginRefused { conn: conn_id, jid, reason: 401 });
             close_after(&inner, conn_id);
@@ -301,12 +327,20 @@ impl Shared {
         if let Some((code, expire)) = inner.phones.get(&number).and_then(|p| p.ban) {
             inner.record(Record::LoginRefused { conn: conn_id, jid, reason: 402 });
             close_after(&inner, conn_id);
-            return Ok(vec![node("failure", &[("reason", "402".into()), ("code", code.to_string()), ("expire", expire.to_string())], vec![])]);
+            return Ok(vec![node(
+                "failure",
+                &[("reason", "402".into()), ("code", code.to_string()), ("expire", expire.to_string())],
+                vec![],
+            )]);
         }
         // One connection per device: a second login replaces the first.
         if let Some((old, c)) = inner.conn_of(&jid) {
             if old != conn_id {
-                let _ = c.tx.send(Cmd::SendAndClose(node("stream:error", &[], vec![node("conflict", &[("type", "replaced".into())], vec![])])));
+                let _ = c.tx.send(Cmd::SendAndClose(node(
+                    "stream:error",
+                    &[],
+                    vec![node("conflict", &[("type", "replaced".into())], vec![])],
+                )));
             }
         }
         if let Some(c) = inner.conns.get_mut(&conn_id) {
@@ -316,7 +350,14 @@ impl Shared {
         let now = now_secs().to_string();
         Ok(vec![node(
             "success",
-            &[("t", now.clone()), ("props", "1".into()), ("location", "peer".into()), ("lid", lid), ("creation", now), ("abprops", "1".into())],
+            &[
+                ("t", now.clone()),
+                ("props", "1".into()),
+                ("location", "peer".into()),
+                ("lid", lid),
+                ("creation", now),
+                ("abprops", "1".into()),
+            ],
             vec![],
         )])
     }
@@ -334,7 +375,11 @@ impl Shared {
                 crate::iq::answer(self, &mut inner, conn_id, stanza)
             }
             tag => {
-                inner.record(Record::Stanza { conn: conn_id, tag: tag.to_owned(), stanza_type: attr(stanza, "type").unwrap_or_default() });
+                inner.record(Record::Stanza {
+                    conn: conn_id,
+                    tag: tag.to_owned(),
+                    stanza_type: attr(stanza, "type").unwrap_or_default(),
+                });
                 crate::stanza::answer(self, &mut inner, conn_id, stanza)
             }
         }
@@ -344,9 +389,14 @@ impl Shared {
         let Some(id) = attr(iq, "id") else { return };
         let Some(pending) = inner.pending_pairs.remove(&id) else { return };
         let outcome = (|| -> Result<()> {
-            let sign = child(iq, "pair-device-sign").ok_or_else(|| anyhow!("answer without pair-device-sign: {}", nodes::describe(iq)))?;
-            let identity = child(sign, "device-identity").and_then(bytes).ok_or_else(|| anyhow!("pair-device-sign without device-identity"))?;
-            if attr(child(sign, "device-identity").unwrap_or(sign), "key-index").as_deref() != Some(&pending.adv.key_index.to_string()) {
+            let sign = child(iq, "pair-device-sign")
+                .ok_or_else(|| anyhow!("answer without pair-device-sign: {}", nodes::describe(iq)))?;
+            let identity = child(sign, "device-identity")
+                .and_then(bytes)
+                .ok_or_else(|| anyhow!("pair-device-sign without device-identity"))?;
+            if attr(child(sign, "device-identity").unwrap_or(sign), "key-index").as_deref()
+                != Some(&pending.adv.key_index.to_string())
+            {
                 bail!("pair-device-sign with the wrong key-index");
             }
             let phone = inner.phones.get(&pending.phone).ok_or_else(|| anyhow!("phone vanished"))?;
@@ -393,7 +443,11 @@ fn pair_device(id: String, refs: &[String]) -> Node {
     node(
         "iq",
         &[("from", SERVER.into()), ("type", "set".into()), ("id", id), ("xmlns", "md".into())],
-        vec![node("pair-device", &[], refs.iter().map(|r| nodes::bytes_node("ref", &[], r.as_bytes().to_vec())).collect())],
+        vec![node(
+            "pair-device",
+            &[],
+            refs.iter().map(|r| nodes::bytes_node("ref", &[], r.as_bytes().to_vec())).collect(),
+        )],
     )
 }
 

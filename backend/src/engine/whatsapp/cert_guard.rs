@@ -16,7 +16,8 @@ pub fn check_ws_url(ws_url: Option<&str>) -> Result<(), String> {
     }
     match ws_url.and_then(|u| url::Url::parse(u).ok()) {
         Some(u) if is_loopback(&u) => Ok(()),
-        _ => Err("this build skips WhatsApp's certificate check (test feature) and connects only to a loopback URL".to_owned()),
+        _ => Err("this build skips WhatsApp's certificate check (test feature) and connects only to a loopback URL"
+            .to_owned()),
     }
 }
 
