@@ -195,3 +195,27 @@ async fn one_phone_paired_into_two_sessions_fails_the_second_with_duplicate_phon
     assert_eq!(app.session(&alice, &a).await["status"], "connected");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pairing_by_phone_code_completes_when_the_phone_enters_the_code() {
+    let peer = peer().await;
+    let app = spawn_app_with(on_peer(&peer)).await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.create_session(&user, "main", true).await);
+    current_qr(&app, &user, &sid).await;
+    let r = app.post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({ "phone": PHONE })).await;
+    let code = json_of(r, 200).await["code"].as_str().expect("code").to_owned();
+    assert!(!code.is_empty());
+    // A wrong code does not link anything.
+    assert!(peer.enter_code(PHONE, "ZZZZZZZZ").await.is_err());
+    assert!(peer.devices_of(PHONE).is_empty());
+    // The companion offers a fresh code after a failed attempt: ask for one again.
+    let r = app.post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({ "phone": PHONE })).await;
+    let code = json_of(r, 200).await["code"].as_str().expect("code").to_owned();
+    let jid = peer.enter_code(PHONE, &code).await.expect("the code links the device");
+    let connected = app.wait_status(&user, &sid, "connected").await;
+    assert_eq!(connected["phone"], PHONE);
+    assert_eq!(peer.devices_of(PHONE), vec![jid.clone()]);
+    assert!(peer.is_online(&jid));
+    app.stop().await;
+}

@@ -111,6 +111,7 @@ pub async fn serve(shared: Arc<Shared>, tcp: TcpStream) {
     let mut inner = shared.lock();
     inner.conns.remove(&id);
     inner.pending_pairs.retain(|_, p| p.conn != id);
+    inner.code_offers.remove(&id);
     inner.record(Record::Closed { conn: id });
 }
 

@@ -47,6 +47,7 @@ pub fn answer(shared: &Arc<Shared>, inner: &mut Inner, conn_id: u64, iq: &Node) 
             }
             Some(iq_result(iq, vec![]))
         }
+        ("md", "link_code_companion_reg") => Some(link_code(shared, inner, conn_id, iq, &mut extra)),
         ("blocklist", _) => Some(iq_result(iq, vec![node("list", &[], vec![])])),
         ("privacy", _) => Some(iq_result(iq, vec![node("privacy", &[], vec![])])),
         // A fresh account has no app state: every collection is empty at its version.
@@ -76,6 +77,89 @@ pub fn answer(shared: &Arc<Shared>, inner: &mut Inner, conn_id: u64, iq: &Node) 
     let mut out = vec![reply.unwrap_or_else(|| iq_error(iq, 501, "feature-not-implemented"))];
     out.extend(extra);
     out
+}
+
+/// The companion's side of pairing by code; see [`crate::pair_code`].
+fn link_code(_shared: &Arc<Shared>, inner: &mut Inner, conn_id: u64, iq: &Node, extra: &mut Vec<Node>) -> Node {
+    let Some(reg) = child(iq, "link_code_companion_reg") else { return iq_error(iq, 400, "bad-request") };
+    let stage = attr(reg, "stage").unwrap_or_default();
+    let phone = attr(reg, "jid").unwrap_or_default().split('@').next().unwrap_or_default().to_owned();
+    match stage.as_str() {
+        "companion_hello" => {
+            let Some(wrapped) = child(reg, "link_code_pairing_wrapped_companion_ephemeral_pub").and_then(bytes) else {
+                return iq_error(iq, 400, "bad-request");
+            };
+            if !inner.phones.contains_key(&phone) {
+                return iq_error(iq, 404, "item-not-found");
+            }
+            let pairing_ref: Vec<u8> = format!("peer-code-{}", inner.fresh_id()).into_bytes();
+            inner.code_offers.insert(
+                conn_id,
+                crate::pair_code::CodeOffer {
+                    conn: conn_id,
+                    phone,
+                    pairing_ref: pairing_ref.clone(),
+                    wrapped_companion_ephemeral: wrapped.to_vec(),
+                    primary_ephemeral: None,
+                    code: None,
+                    done: None,
+                },
+            );
+            iq_result(
+                iq,
+                vec![node(
+                    "link_code_companion_reg",
+                    &[],
+                    vec![crate::nodes::bytes_node("link_code_pairing_ref", &[], pairing_ref)],
+                )],
+            )
+        }
+        "companion_finish" => {
+            let Some(mut offer) = inner.code_offers.remove(&conn_id) else {
+                return iq_error(iq, 404, "item-not-found");
+            };
+            let (Some(eph), Some(code)) = (offer.primary_ephemeral.as_ref(), offer.code.clone()) else {
+                return iq_error(iq, 409, "conflict");
+            };
+            let Some(bundle) = child(reg, "link_code_pairing_wrapped_key_bundle").and_then(bytes) else {
+                return iq_error(iq, 400, "bad-request");
+            };
+            let Some(account) = inner.phones.get(&offer.phone).map(|p| p.account.clone()) else {
+                return iq_error(iq, 404, "item-not-found");
+            };
+            let done = offer.done.take();
+            let opened =
+                crate::pair_code::open_key_bundle(eph, &account, &offer.wrapped_companion_ephemeral, &code, bundle);
+            let registration = inner.conns.get(&conn_id).and_then(|c| c.registration.clone());
+            let outcome = match (opened, registration) {
+                (Ok((identity, adv_secret)), Some(reg)) if reg.identity_pub == identity => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    match crate::server::offer_pair_success(inner, conn_id, &offer.phone, reg, &adv_secret, tx) {
+                        Ok(success) => {
+                            extra.push(success);
+                            // Relay the pairing outcome to whoever entered the code.
+                            if let Some(done) = done {
+                                tokio::spawn(async move {
+                                    let r = rx.await.unwrap_or_else(|_| Err("companion disconnected".into()));
+                                    let _ = done.send(r);
+                                });
+                            }
+                            return iq_result(iq, vec![]);
+                        }
+                        Err(e) => format!("{e:#}"),
+                    }
+                }
+                (Ok(_), Some(_)) => "key bundle names another identity than the companion registered".to_owned(),
+                (Ok(_), None) => "connection is not registering".to_owned(),
+                (Err(e), _) => format!("{e:#}"),
+            };
+            if let Some(done) = done {
+                let _ = done.send(Err(outcome));
+            }
+            iq_error(iq, 400, "bad-request")
+        }
+        _ => iq_error(iq, 400, "bad-request"),
+    }
 }
 
 fn be(b: &[u8]) -> u32 {

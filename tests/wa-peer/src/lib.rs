@@ -6,6 +6,7 @@
 //! - [`conn`]: one client connection;
 //! - [`server`]: the listener, shared state, and the phone's actions ([`Peer`]);
 //! - [`phone`]: the primary device's pairing crypto (QR scan, ADV identity);
+//! - [`pair_code`]: pairing by phone code;
 //! - [`iq`], [`stanza`]: answers to what a logged-in companion sends;
 //! - [`control`]: the HTTP control API of the `wa-peer` binary.
 //!
@@ -17,6 +18,7 @@ pub mod control;
 pub mod iq;
 pub mod nodes;
 pub mod noise;
+pub mod pair_code;
 pub mod phone;
 pub mod server;
 pub mod stanza;

@@ -151,52 +151,53 @@ impl Peer {
                 bail!("QR keys do not match the companion that was given this ref");
             }
             let tx = conn.tx.clone();
-            let id = inner.fresh_id();
-            let phone = inner.phones.get_mut(number).ok_or_else(|| anyhow!("no phone {number}; add_phone first"))?;
-            let device = phone.next_device;
-            phone.next_device += 1;
-            let device_jid = format!("{number}:{device}@{SERVER}");
-            let lid = format!("{}:{device}@lid", phone.lid_user);
-            let adv = phone::sign_device_identity(phone, &qr.identity_pub, &qr.adv_secret, u32::from(device))?;
-            let push_name = phone.push_name.clone();
-            let success = node(
-                "iq",
-                &[("from", SERVER.into()), ("type", "set".into()), ("id", id.clone()), ("xmlns", "md".into())],
+            let (done_tx, done_rx) = oneshot::channel();
+            let success = offer_pair_success(&mut inner, conn_id, number, registration, &qr.adv_secret, done_tx)?;
+            tx.send(Cmd::Send(success)).map_err(|_| anyhow!("companion connection is gone"))?;
+            done_rx
+        };
+        await_pairing(done).await
+    }
+
+    /// The phone's user types the code a companion shows (pairing by phone number).
+    /// Returns the new device's JID once the companion signed its identity.
+    pub async fn enter_code(&self, number: &str, code: &str) -> Result<String> {
+        let done = {
+            let mut inner = self.shared.lock();
+            let account = inner.phones.get(number).ok_or_else(|| anyhow!("no phone {number}"))?.account.public_key;
+            let conn_id = inner
+                .code_offers
+                .iter()
+                .find(|(_, o)| o.phone == number && o.primary_ephemeral.is_none())
+                .map(|(id, _)| *id)
+                .ok_or_else(|| anyhow!("no companion is waiting for a code for {number}"))?;
+            let notification_id = inner.fresh_id();
+            let offer = inner.code_offers.get(&conn_id).ok_or_else(|| anyhow!("offer vanished"))?;
+            let (ephemeral, wrapped) = crate::pair_code::enter_code(offer, code)?;
+            let hello = node(
+                "notification",
+                &[("from", SERVER.into()), ("type", "link_code_companion_reg".into()), ("id", notification_id)],
                 vec![node(
-                    "pair-success",
-                    &[],
+                    "link_code_companion_reg",
+                    &[("stage", "primary_hello".into())],
                     vec![
-                        nodes::bytes_node("device-identity", &[], adv.hmac_container.clone()),
-                        node("platform", &[("name", "android".into())], vec![]),
-                        node("device", &[("jid", device_jid.clone()), ("lid", lid.clone())], vec![]),
-                        // The push name rides on <biz>, as for a WhatsApp Business phone;
-                        // see docs/engines.md (app-state pushName is not modelled).
-                        node("biz", &[("name", push_name)], vec![]),
+                        nodes::bytes_node("link_code_pairing_wrapped_primary_ephemeral_pub", &[], wrapped),
+                        nodes::bytes_node("primary_identity_pub", &[], account.public_key_bytes().to_vec()),
+                        nodes::bytes_node("link_code_pairing_ref", &[], offer.pairing_ref.clone()),
                     ],
                 )],
             );
             let (done_tx, done_rx) = oneshot::channel();
-            inner.pending_pairs.insert(
-                id,
-                PendingPair {
-                    conn: conn_id,
-                    phone: number.to_owned(),
-                    device_jid,
-                    lid,
-                    registration,
-                    adv,
-                    done: done_tx,
-                },
-            );
-            tx.send(Cmd::Send(success)).map_err(|_| anyhow!("companion connection is gone"))?;
+            let tx = inner.conns.get(&conn_id).map(|c| c.tx.clone()).ok_or_else(|| anyhow!("companion is gone"))?;
+            if let Some(offer) = inner.code_offers.get_mut(&conn_id) {
+                offer.primary_ephemeral = Some(ephemeral);
+                offer.code = Some(code.to_owned());
+                offer.done = Some(done_tx);
+            }
+            tx.send(Cmd::Send(hello)).map_err(|_| anyhow!("companion connection is gone"))?;
             done_rx
         };
-        match tokio::time::timeout(Duration::from_secs(15), done).await {
-            Ok(Ok(Ok(jid))) => Ok(jid),
-            Ok(Ok(Err(e))) => bail!("pairing refused: {e}"),
-            Ok(Err(_)) => bail!("companion disconnected before signing"),
-            Err(_) => bail!("companion did not answer pair-success"),
-        }
+        await_pairing(done).await
     }
 
     fn send_to(&self, jid: &str, cmd: Cmd) -> Result<()> {
@@ -431,6 +432,56 @@ impl Shared {
             }
         }
     }
+}
+
+async fn await_pairing(done: oneshot::Receiver<Result<String, String>>) -> Result<String> {
+    match tokio::time::timeout(Duration::from_secs(20), done).await {
+        Ok(Ok(Ok(jid))) => Ok(jid),
+        Ok(Ok(Err(e))) => bail!("pairing refused: {e}"),
+        Ok(Err(_)) => bail!("companion disconnected before signing"),
+        Err(_) => bail!("companion did not answer pair-success"),
+    }
+}
+
+/// Allocates the next device of `number`, signs its identity (HMAC keyed by
+/// `adv_secret`) and returns the `pair-success` IQ; the companion's answer is
+/// expected under that IQ's id.
+pub(crate) fn offer_pair_success(
+    inner: &mut Inner,
+    conn_id: u64,
+    number: &str,
+    registration: Registration,
+    adv_secret: &[u8; 32],
+    done: oneshot::Sender<Result<String, String>>,
+) -> Result<Node> {
+    let id = inner.fresh_id();
+    let phone = inner.phones.get_mut(number).ok_or_else(|| anyhow!("no phone {number}; add_phone first"))?;
+    let device = phone.next_device;
+    phone.next_device += 1;
+    let device_jid = format!("{number}:{device}@{SERVER}");
+    let lid = format!("{}:{device}@lid", phone.lid_user);
+    let adv = phone::sign_device_identity(phone, &registration.identity_pub, adv_secret, u32::from(device))?;
+    let push_name = phone.push_name.clone();
+    let success = node(
+        "iq",
+        &[("from", SERVER.into()), ("type", "set".into()), ("id", id.clone()), ("xmlns", "md".into())],
+        vec![node(
+            "pair-success",
+            &[],
+            vec![
+                nodes::bytes_node("device-identity", &[], adv.hmac_container.clone()),
+                node("platform", &[("name", "android".into())], vec![]),
+                node("device", &[("jid", device_jid.clone()), ("lid", lid.clone())], vec![]),
+                // The push name rides on <biz>, as for a WhatsApp Business phone;
+                // see docs/engines.md (app-state pushName is not modelled).
+                node("biz", &[("name", push_name)], vec![]),
+            ],
+        )],
+    );
+    inner
+        .pending_pairs
+        .insert(id, PendingPair { conn: conn_id, phone: number.to_owned(), device_jid, lid, registration, adv, done });
+    Ok(success)
 }
 
 fn close_after(inner: &Inner, conn_id: u64) {

@@ -93,6 +93,8 @@ pub struct Inner {
     pub devices: HashMap<String, Device>,
     pub conns: HashMap<u64, Conn>,
     pub pending_pairs: HashMap<String, PendingPair>,
+    /// Companions that asked to pair by code, by connection.
+    pub code_offers: HashMap<u64, crate::pair_code::CodeOffer>,
     pub records: Vec<Record>,
     pub next_conn: u64,
     pub next_id: u64,
