@@ -219,3 +219,45 @@ async fn pairing_by_phone_code_completes_when_the_phone_enters_the_code() {
     assert!(peer.is_online(&jid));
     app.stop().await;
 }
+
+/// Two accounts on the peer, each linked into its own wahub session: a message sent
+/// through `POST /messages` is Signal-encrypted by one unmodified client (usync and
+/// prekey bundles answered by the peer), routed by the peer, decrypted by the other
+/// client, and arrives as `message.received` with its text; the sender's ends `sent`.
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_cross_the_peer_end_to_end_in_both_directions() {
+    const BOB: &str = "15550002222";
+    let peer = peer().await;
+    peer.add_phone(BOB, "Bob");
+    let app = spawn_app_with(on_peer(&peer)).await;
+    let alice = app.register("alice@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let (a, _) = linked(&app, &peer, &alice, "a").await;
+    let sb = id(&app.create_session(&bob, "b", true).await);
+    let qr = current_qr(&app, &bob, &sb).await;
+    let bob_jid = peer.scan(BOB, qr["value"].as_str().expect("value")).await.expect("scan");
+    app.wait_status(&bob, &sb, "connected").await;
+    let mut bob_ws = app.ws(&bob, None).await;
+    let mut alice_ws = app.ws(&alice, None).await;
+
+    let accepted =
+        json_of(app.post("/api/v1/messages", &alice.token, json!({"to": BOB, "text": "hello bob"})).await, 202).await;
+    let got = bob_ws.next_event("message.received", Some(&sb)).await;
+    assert_eq!(got["data"]["text"], "hello bob");
+    assert_eq!(got["data"]["peer"], PHONE);
+    let update = alice_ws.next_event("message.updated", Some(&a)).await;
+    assert_eq!(update["data"]["id"], accepted["id"]);
+    assert_eq!(update["data"]["status"], "sent");
+    assert!(
+        count(
+            &peer,
+            |r| matches!(r, Record::Routed { to, enc, .. } if *to == bob_jid && enc.contains(&"pkmsg".to_owned()))
+        ) >= 1
+    );
+
+    json_of(app.post("/api/v1/messages", &bob.token, json!({"to": PHONE, "text": "hi alice"})).await, 202).await;
+    let got = alice_ws.next_event("message.received", Some(&a)).await;
+    assert_eq!(got["data"]["text"], "hi alice");
+    assert_eq!(got["data"]["peer"], BOB);
+    app.stop().await;
+}

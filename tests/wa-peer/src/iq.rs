@@ -47,6 +47,8 @@ pub fn answer(shared: &Arc<Shared>, inner: &mut Inner, conn_id: u64, iq: &Node) 
             }
             Some(iq_result(iq, vec![]))
         }
+        ("usync", "usync") => Some(usync(inner, iq)),
+        ("encrypt", "key") => Some(key_bundles(inner, iq)),
         ("md", "link_code_companion_reg") => Some(link_code(shared, inner, conn_id, iq, &mut extra)),
         ("blocklist", _) => Some(iq_result(iq, vec![node("list", &[], vec![])])),
         ("privacy", _) => Some(iq_result(iq, vec![node("privacy", &[], vec![])])),
@@ -160,6 +162,98 @@ fn link_code(_shared: &Arc<Shared>, inner: &mut Inner, conn_id: u64, iq: &Node, 
         }
         _ => iq_error(iq, 400, "bad-request"),
     }
+}
+
+/// The user part of a JID: `15550001111` of `15550001111:2@s.whatsapp.net`.
+pub fn user_of(jid: &str) -> &str {
+    let user = jid.split('@').next().unwrap_or_default();
+    user.split(':').next().unwrap_or_default()
+}
+
+/// Device lists (`devices` protocol) of the users asked about. The primary phone
+/// (device 0) is not listed: it is not a Signal endpoint in the peer.
+fn usync(inner: &mut Inner, iq: &Node) -> Node {
+    let Some(request) = child(iq, "usync") else { return iq_error(iq, 400, "bad-request") };
+    let wants_devices = child(request, "query").is_some_and(|q| child(q, "devices").is_some());
+    let users = child(request, "list").map(children).unwrap_or_default();
+    let mut out = Vec::new();
+    for user in users.iter().filter(|u| u.tag == "user") {
+        let Some(jid) = attr(user, "jid") else { continue };
+        let number = user_of(&jid).to_owned();
+        let mut kids = Vec::new();
+        if wants_devices {
+            let mut devices: Vec<u32> = inner
+                .devices
+                .values()
+                .filter(|d| d.phone == number)
+                .filter_map(|d| d.jid.split(':').nth(1)?.split('@').next()?.parse().ok())
+                .collect();
+            devices.sort_unstable();
+            let list = devices
+                .iter()
+                .map(|d| node("device", &[("id", d.to_string()), ("key-index", d.to_string())], vec![]))
+                .collect();
+            let mut dev_kids = vec![node("device-list", &[], list)];
+            if let Some(phone) = inner.phones.get(&number) {
+                dev_kids.push(crate::nodes::bytes_node(
+                    "key-index-list",
+                    &[("ts", crate::cert::now_secs().to_string())],
+                    crate::phone::signed_key_index_list(phone, &devices),
+                ));
+            }
+            kids.push(node("devices", &[], dev_kids));
+        }
+        out.push(node("user", &[("jid", format!("{number}@{}", crate::nodes::SERVER))], kids));
+    }
+    iq_result(iq, vec![node("usync", &[], vec![node("list", &[], out)])])
+}
+
+/// Prekey bundles of the devices asked about, from what each uploaded; one-time
+/// prekeys are handed out once.
+fn key_bundles(inner: &mut Inner, iq: &Node) -> Node {
+    let users = child(iq, "key").map(children).unwrap_or_default();
+    let mut out = Vec::new();
+    for user in users.iter().filter(|u| u.tag == "user") {
+        let Some(jid) = attr(user, "jid") else { continue };
+        let Some(dev) = inner.devices.get_mut(&jid) else {
+            out.push(node(
+                "user",
+                &[("jid", jid)],
+                vec![node("error", &[("code", "404".into()), ("text", "item-not-found".into())], vec![])],
+            ));
+            continue;
+        };
+        let Some((skey_id, skey, sig)) = dev.signed_prekey.clone() else { continue };
+        let mut kids = vec![
+            crate::nodes::bytes_node("registration", &[], dev.registration_id.to_be_bytes().to_vec()),
+            crate::nodes::bytes_node("type", &[], vec![5]),
+            crate::nodes::bytes_node("identity", &[], dev.identity_pub.to_vec()),
+            node(
+                "skey",
+                &[],
+                vec![
+                    crate::nodes::bytes_node("id", &[], id3(skey_id)),
+                    crate::nodes::bytes_node("value", &[], skey),
+                    crate::nodes::bytes_node("signature", &[], sig),
+                ],
+            ),
+        ];
+        if !dev.prekeys.is_empty() {
+            let (id, value) = dev.prekeys.remove(0);
+            kids.push(node(
+                "key",
+                &[],
+                vec![crate::nodes::bytes_node("id", &[], id3(id)), crate::nodes::bytes_node("value", &[], value)],
+            ));
+        }
+        kids.push(crate::nodes::bytes_node("device-identity", &[], dev.device_identity.clone()));
+        out.push(node("user", &[("jid", jid)], kids));
+    }
+    iq_result(iq, vec![node("list", &[], out)])
+}
+
+fn id3(id: u32) -> Vec<u8> {
+    id.to_be_bytes()[1..].to_vec()
 }
 
 fn be(b: &[u8]) -> u32 {

@@ -25,6 +25,8 @@ pub struct Phone {
     pub next_device: u16,
     /// `(code, expire seconds)` while temporarily banned.
     pub ban: Option<(u32, u64)>,
+    /// The account's ADV identity id (shared by every device identity it signs).
+    pub raw_id: u32,
 }
 
 impl Phone {
@@ -37,6 +39,7 @@ impl Phone {
             account: KeyPair::generate(&mut rand::rng()),
             next_device: 1,
             ban: None,
+            raw_id: rand::random::<u32>(),
         }
     }
 }
@@ -82,7 +85,7 @@ pub fn sign_device_identity(
     key_index: u32,
 ) -> Result<AdvIdentity> {
     let details = wa::ADVDeviceIdentity {
-        raw_id: Some(rand::random::<u32>()),
+        raw_id: Some(phone.raw_id),
         timestamp: Some(crate::cert::now_secs() as u64),
         key_index: Some(key_index),
         account_type: Some(wa::ADVEncryptionType::E2EE),
@@ -136,4 +139,26 @@ pub fn verify_device_sign(
         bail!("device signature does not verify with the companion's identity key");
     }
     Ok(())
+}
+
+const ADV_PREFIX_KEY_INDEX_LIST: &[u8] = &[6, 2];
+
+/// The phone's signed list of its companions' key indexes (sent in usync answers).
+pub fn signed_key_index_list(phone: &Phone, indexes: &[u32]) -> Vec<u8> {
+    let details = wa::ADVKeyIndexList {
+        raw_id: Some(phone.raw_id),
+        timestamp: Some(crate::cert::now_secs() as u64),
+        current_index: indexes.iter().copied().max(),
+        valid_indexes: indexes.to_vec(),
+        account_type: Some(wa::ADVEncryptionType::E2EE),
+    }
+    .encode_to_vec();
+    let msg = [ADV_PREFIX_KEY_INDEX_LIST, &details].concat();
+    let signature = phone.account.private_key.calculate_signature(&msg, &mut rand::rng()).map(|s| s.to_vec()).ok();
+    wa::ADVSignedKeyIndexList {
+        details: Some(details),
+        account_signature: signature,
+        account_signature_key: Some(phone.account.public_key.public_key_bytes().to_vec()),
+    }
+    .encode_to_vec()
 }

@@ -389,7 +389,7 @@ impl Shared {
     fn on_iq_response(&self, inner: &mut Inner, conn_id: u64, iq: &Node) {
         let Some(id) = attr(iq, "id") else { return };
         let Some(pending) = inner.pending_pairs.remove(&id) else { return };
-        let outcome = (|| -> Result<()> {
+        let outcome = (|| -> Result<Vec<u8>> {
             let sign = child(iq, "pair-device-sign")
                 .ok_or_else(|| anyhow!("answer without pair-device-sign: {}", nodes::describe(iq)))?;
             let identity = child(sign, "device-identity")
@@ -401,10 +401,11 @@ impl Shared {
                 bail!("pair-device-sign with the wrong key-index");
             }
             let phone = inner.phones.get(&pending.phone).ok_or_else(|| anyhow!("phone vanished"))?;
-            phone::verify_device_sign(phone, &pending.adv, &pending.registration.identity_pub, identity)
+            phone::verify_device_sign(phone, &pending.adv, &pending.registration.identity_pub, identity)?;
+            Ok(identity.to_vec())
         })();
         match outcome {
-            Ok(()) => {
+            Ok(identity) => {
                 let reg = &pending.registration;
                 inner.devices.insert(
                     pending.device_jid.clone(),
@@ -417,6 +418,7 @@ impl Shared {
                         registration_id: reg.registration_id,
                         signed_prekey: Some(reg.signed_prekey.clone()),
                         prekeys: Vec::new(),
+                        device_identity: identity.to_vec(),
                     },
                 );
                 inner.record(Record::Paired { conn: conn_id, jid: pending.device_jid.clone() });

@@ -20,6 +20,8 @@ pub struct Device {
     pub registration_id: u32,
     pub signed_prekey: Option<(u32, Vec<u8>, Vec<u8>)>,
     pub prekeys: Vec<(u32, Vec<u8>)>,
+    /// The `ADVSignedDeviceIdentity` the companion signed at pairing.
+    pub device_identity: Vec<u8>,
 }
 
 /// Commands to a connection's task.
@@ -81,8 +83,11 @@ pub enum Record {
     Iq { conn: u64, xmlns: String, iq_type: String, child: String, answered: bool },
     /// Any other stanza from the client (tag and `type` attribute).
     Stanza { conn: u64, tag: String, stanza_type: String },
-    /// A message the client sent, decrypted by the phone.
-    MessageToPhone { conn: u64, from: String, to: String, id: String, text: String },
+    /// A message stanza routed from one device to another (end-to-end encrypted:
+    /// the server sees only who, which id, and the `enc` types).
+    Routed { conn: u64, from: String, to: String, id: String, enc: Vec<String> },
+    /// A receipt routed back to the sender's devices.
+    ReceiptRouted { conn: u64, from: String, to: String, id: String, receipt_type: String },
     /// The connection ended.
     Closed { conn: u64 },
 }
