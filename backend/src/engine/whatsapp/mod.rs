@@ -109,7 +109,7 @@ impl Engine for WhatsappEngine {
         let inner: Arc<dyn TransportFactory> = Arc::new(ws);
 
         let mut builder = Bot::builder()
-            .with_backend(KeyStoreBackend::new(keys.clone()))
+            .with_backend(KeyStoreBackend::with_retired_flag(keys.clone(), shared.retired_flag()))
             .with_transport_factory(ReportingTransportFactory::new(inner, shared.clone()))
             .with_event_handler(Handler(shared.clone()))
             .with_device_props(DevicePropsOverride::new().with_os(self.config.device_name.clone()))
