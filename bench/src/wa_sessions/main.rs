@@ -70,6 +70,8 @@ fn configure(ws_url: String, n: usize) -> impl FnOnce(&mut wahub::config::Settin
         s.whatsapp_app_version = Some("2.3000.1000000000".into());
         s.max_sessions_per_user = n as u64 + 1;
         s.log_format = "json".into();
+        // Production polling, not the test harness's fast one, so idle CPU is honest.
+        s.webhook_poll_ms = wahub::config::Settings::default().webhook_poll_ms;
     }
 }
 
