@@ -148,8 +148,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let rss_restored = rss_kib();
 
     let per = |after: u64| (after.saturating_sub(rss_before)) as f64 / n as f64;
-    println!("sessions: {n} (linked in {:.1} s, {still} still connected after the idle window)", linked_in.as_secs_f64());
-    println!("RSS: {rss_before} KiB before, {rss_connected} KiB connected ({:.0} KiB per connected session)", per(rss_connected));
+    println!(
+        "sessions: {n} (linked in {:.1} s, {still} still connected after the idle window)",
+        linked_in.as_secs_f64()
+    );
+    println!(
+        "RSS: {rss_before} KiB before, {rss_connected} KiB connected ({:.0} KiB per connected session)",
+        per(rss_connected)
+    );
     println!("idle CPU over {} s: {idle_cpu:.1} % of one core", args.idle_seconds);
     println!("restart: all {n} restored (login, no QR) in {:.2} s; RSS after restore {rss_restored} KiB ({:.0} KiB per session)", restored_in.as_secs_f64(), per(rss_restored));
     app.stop().await;

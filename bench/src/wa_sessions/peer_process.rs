@@ -49,7 +49,12 @@ impl PeerProcess {
     }
 
     pub async fn scan(&self, number: &str, qr: &str) -> anyhow::Result<()> {
-        let r = self.http.post(format!("http://{}/phones/{number}/scan", self.control)).json(&json!({"qr": qr})).send().await?;
+        let r = self
+            .http
+            .post(format!("http://{}/phones/{number}/scan", self.control))
+            .json(&json!({"qr": qr}))
+            .send()
+            .await?;
         if !r.status().is_success() {
             bail!("scan: {}", r.text().await?);
         }
