@@ -112,7 +112,7 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     assert_eq!(paired.business_name, "Alice Phone");
 
     // 515, then the library reconnects and logs in as the new device.
-    dev.next(&peer, 20, "Connected", |e| matches!(e, Event::Connected(_)).then_some(())).await;
+    dev.next(&peer, 60, "Connected", |e| matches!(e, Event::Connected(_)).then_some(())).await;
     assert_eq!(logins(&peer), vec![jid.clone()]);
     assert!(dev.client.is_logged_in());
     assert_eq!(dev.client.push_name(), "Alice Phone");
@@ -136,7 +136,7 @@ async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys(
     // A new client on the same stored keys logs in (no registration, no QR).
     let registrations_before = peer.records().iter().filter(|r| matches!(r, Record::Registration { .. })).count();
     let mut dev = start_client(&peer, keys.clone()).await;
-    dev.next(&peer, 20, "Connected after restart", |e| match e {
+    dev.next(&peer, 60, "Connected after restart", |e| match e {
         Event::Connected(_) => Some(()),
         Event::PairingQrCode(_) => panic!("a restored device must not show a QR"),
         _ => None,

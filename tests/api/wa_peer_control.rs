@@ -54,7 +54,11 @@ async fn the_control_api_scans_and_unlinks() {
     let r = http.post(url("/phones/15550002222/scan")).json(&json!({"qr": qr["value"]})).send().await.expect("post");
     assert_eq!(r.status(), 200);
     let jid = r.json::<Value>().await.expect("json")["jid"].as_str().expect("jid").to_owned();
-    let connected = app.wait_status(&user, &sid, "connected").await;
+    let connected: Value = eventually(60, "connected", || async {
+        let s = app.session(&user, &sid).await;
+        (s["status"] == "connected").then_some(s)
+    })
+    .await;
     assert_eq!(connected["push_name"], "Bob");
 
     let records: Value = http.get(url("/records")).send().await.expect("get").json().await.expect("json");

@@ -60,6 +60,16 @@ async fn current_qr(app: &TestApp, user: &TestUser, sid: &str) -> Value {
     .await
 }
 
+/// Like `wait_status`, with room for a fresh pairing: the client waits up to 10 s for
+/// an app-state key share the peer's phone does not send (see docs/engines.md).
+async fn wait_paired(app: &TestApp, user: &TestUser, sid: &str, status: &str) -> Value {
+    eventually(60, &format!("session {sid} to be {status}"), || async {
+        let s = app.session(user, sid).await;
+        (s["status"] == status).then_some(s)
+    })
+    .await
+}
+
 fn count(peer: &Peer, pred: impl Fn(&Record) -> bool) -> usize {
     peer.records().iter().filter(|r| pred(r)).count()
 }
@@ -70,7 +80,7 @@ async fn linked(app: &TestApp, peer: &Peer, user: &TestUser, name: &str) -> (Str
     let sid = id(&s);
     let qr = current_qr(app, user, &sid).await;
     let jid = peer.scan(PHONE, qr["value"].as_str().expect("qr value")).await.expect("scan");
-    app.wait_status(user, &sid, "connected").await;
+    wait_paired(app, user, &sid, "connected").await;
     (sid, jid)
 }
 
@@ -92,7 +102,7 @@ async fn qr_rotates_then_scan_goes_pairing_then_connected_and_a_restart_logs_in_
 
     let qr = current_qr(&app, &user, &sid).await;
     let jid = peer.scan(PHONE, qr["value"].as_str().expect("value")).await.expect("the phone links the device");
-    let connected = app.wait_status(&user, &sid, "connected").await;
+    let connected = wait_paired(&app, &user, &sid, "connected").await;
     assert_eq!(connected["phone"], PHONE);
     assert_eq!(connected["push_name"], "Alice");
     assert_eq!(connected["auth_paired"], true);
@@ -109,7 +119,7 @@ async fn qr_rotates_then_scan_goes_pairing_then_connected_and_a_restart_logs_in_
     let registrations = count(&peer, |r| matches!(r, Record::Registration { .. }));
     let qrs_before = events(&app, &user).await.iter().filter(|e| e["event"] == "session.qr").count();
     let app = app.restart_with(on_peer(&peer)).await;
-    let restored = app.wait_status(&user, &sid, "connected").await;
+    let restored = wait_paired(&app, &user, &sid, "connected").await;
     assert_eq!(restored["phone"], PHONE);
     assert_eq!(count(&peer, |r| matches!(r, Record::Login { jid: j, .. } if *j == jid)), 2);
     assert_eq!(count(&peer, |r| matches!(r, Record::Registration { .. })), registrations);
@@ -213,7 +223,7 @@ async fn pairing_by_phone_code_completes_when_the_phone_enters_the_code() {
     let r = app.post(&format!("/api/v1/sessions/{sid}/pair-code"), &user.token, json!({ "phone": PHONE })).await;
     let code = json_of(r, 200).await["code"].as_str().expect("code").to_owned();
     let jid = peer.enter_code(PHONE, &code).await.expect("the code links the device");
-    let connected = app.wait_status(&user, &sid, "connected").await;
+    let connected = wait_paired(&app, &user, &sid, "connected").await;
     assert_eq!(connected["phone"], PHONE);
     assert_eq!(peer.devices_of(PHONE), vec![jid.clone()]);
     assert!(peer.is_online(&jid));
@@ -236,7 +246,7 @@ async fn messages_cross_the_peer_end_to_end_in_both_directions() {
     let sb = id(&app.create_session(&bob, "b", true).await);
     let qr = current_qr(&app, &bob, &sb).await;
     let bob_jid = peer.scan(BOB, qr["value"].as_str().expect("value")).await.expect("scan");
-    app.wait_status(&bob, &sb, "connected").await;
+    wait_paired(&app, &bob, &sb, "connected").await;
     let mut bob_ws = app.ws(&bob, None).await;
     let mut alice_ws = app.ws(&alice, None).await;
 
