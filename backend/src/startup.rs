@@ -98,7 +98,7 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
             Ok((sim.clone(), Some(sim)))
         }
         #[cfg(feature = "whatsapp")]
-        EngineKind::Whatsapp => Ok((Arc::new(crate::engine::whatsapp::WhatsappEngine::new()), None)),
+        EngineKind::Whatsapp => Ok((Arc::new(crate::engine::whatsapp::WhatsappEngine::from_settings(settings)), None)),
         #[cfg(not(feature = "whatsapp"))]
         EngineKind::Whatsapp => anyhow::bail!("this build has no whatsapp engine (build with --features whatsapp)"),
     }

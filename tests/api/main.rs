@@ -6,6 +6,14 @@ mod errors;
 mod messages;
 mod nodes;
 mod sessions;
+#[cfg(feature = "wa-peer")]
+mod wa_peer_cert;
+#[cfg(feature = "wa-peer")]
+mod wa_peer_client;
+#[cfg(feature = "wa-peer")]
+mod wa_peer_control;
+#[cfg(feature = "wa-peer")]
+mod wa_peer_sessions;
 mod webhooks;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_engine;

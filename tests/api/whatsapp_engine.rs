@@ -1,5 +1,6 @@
-//! The real engine, as far as it can run here: this machine cannot reach WhatsApp, so a
-//! session must fail honestly (reconnecting → failed/max_retries), never hang or lie.
+//! The real engine with nothing to talk to: a closed loopback port (no test ever
+//! contacts a host off loopback), so a session must fail honestly
+//! (reconnecting → failed/max_retries), never hang or lie.
 
 use serde_json::json;
 use wahub_tests::{json_of, spawn_app_with};
@@ -8,6 +9,8 @@ use wahub_tests::{json_of, spawn_app_with};
 async fn without_network_a_whatsapp_session_retries_then_fails_with_max_retries() {
     let app = spawn_app_with(|s| {
         s.sessions.engine = wahub::domain::EngineKind::Whatsapp;
+        s.sessions.whatsapp_ws_url = Some("ws://127.0.0.1:9/ws/chat".into());
+        s.sessions.whatsapp_app_version = Some("2.3000.1000000000".into());
         s.sessions.reconnect_base_ms = 20;
         s.sessions.reconnect_max_ms = 50;
         s.sessions.reconnect_max_attempts = 2;

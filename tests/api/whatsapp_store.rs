@@ -638,3 +638,20 @@ async fn measure_rss_of_whatsapp_links_trying_to_connect() {
     measure(&engine, "whatsapp (connecting)").await;
     server.abort();
 }
+
+/// Once the device is logged out (its link sets the flag), late writes from the
+/// library's background tasks are dropped, so wiping the keys is final.
+#[tokio::test]
+async fn a_retired_backend_writes_nothing() {
+    let fx = Fixture::new().await;
+    let session = Uuid::new_v4();
+    let retired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let backend = KeyStoreBackend::with_retired_flag(fx.keys(session), retired.clone());
+    backend.put_session("x@s.whatsapp.net", b"before").await.unwrap();
+    assert_eq!(fx.raw_values(session).await.len(), 1);
+    retired.store(true, std::sync::atomic::Ordering::SeqCst);
+    fx.keys(session).wipe().await.unwrap();
+    backend.put_session("y@s.whatsapp.net", b"after").await.unwrap();
+    assert!(fx.raw_values(session).await.is_empty());
+    fx.finish().await;
+}

@@ -93,6 +93,12 @@ pub struct SessionSettings {
     pub reconnect_max_attempts: u32,
     pub daily_message_limit: u64,
     pub min_send_interval_ms: u64,
+    /// WebSocket endpoint of the whatsapp engine; unset is WhatsApp's own. Tests and
+    /// the offline wa-peer use a loopback URL.
+    pub whatsapp_ws_url: Option<String>,
+    /// Fixed WhatsApp Web version `primary.secondary.tertiary`; unset fetches the
+    /// current one from WhatsApp (set, nothing is fetched).
+    pub whatsapp_app_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,6 +186,8 @@ impl Default for SessionSettings {
             reconnect_max_attempts: 10,
             daily_message_limit: 1000,
             min_send_interval_ms: 1_000,
+            whatsapp_ws_url: None,
+            whatsapp_app_version: None,
         }
     }
 }
@@ -293,7 +301,27 @@ impl Settings {
         if self.sessions.reconnect_max_ms < self.sessions.reconnect_base_ms {
             return Err(ConfigError::Invalid("reconnect_max_ms must be at least reconnect_base_ms".into()));
         }
+        if let Some(url) = &self.sessions.whatsapp_ws_url {
+            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "ws" | "wss") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::Invalid(format!(
+                    "whatsapp_ws_url must be a ws:// or wss:// URL, not {url:?}"
+                )));
+            }
+        }
+        if let Some(v) = &self.sessions.whatsapp_app_version {
+            if parse_app_version(v).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "whatsapp_app_version must look like 2.3000.1023, not {v:?}"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// `whatsapp_app_version` as numbers (validated at load).
+    pub fn whatsapp_app_version(&self) -> Option<(u32, u32, u32)> {
+        self.sessions.whatsapp_app_version.as_deref().and_then(parse_app_version)
     }
 
     pub fn database_url(&self) -> String {
@@ -318,7 +346,15 @@ fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 4] = ["database_url", "jwt_secret", "encryption_key", "node_id"];
+const OPTIONAL_KEYS: [&str; 6] =
+    ["database_url", "jwt_secret", "encryption_key", "whatsapp_ws_url", "whatsapp_app_version", "node_id"];
+
+/// `2.3000.1023` → `(2, 3000, 1023)`.
+fn parse_app_version(v: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = v.trim().split('.').map(|p| p.parse::<u32>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
 
 /// Parses an environment value into the type the setting already has.
 fn typed_like(existing: Option<&toml::Value>, raw: &str) -> Option<toml::Value> {
@@ -336,6 +372,24 @@ fn typed_like(existing: Option<&toml::Value>, raw: &str) -> Option<toml::Value> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whatsapp_endpoint_settings_are_validated() {
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("WAHUB_WHATSAPP_WS_URL", "ws://127.0.0.1:9/ws/chat"),
+                ("WAHUB_WHATSAPP_APP_VERSION", "2.3000.1023"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.sessions.whatsapp_ws_url.as_deref(), Some("ws://127.0.0.1:9/ws/chat"));
+        assert_eq!(s.whatsapp_app_version(), Some((2, 3000, 1023)));
+        assert!(Settings::load_from(None, &env(&[("WAHUB_WHATSAPP_WS_URL", "http://x")])).is_err());
+        assert!(Settings::load_from(None, &env(&[("WAHUB_WHATSAPP_APP_VERSION", "2.3000")])).is_err());
+        assert!(Settings::load_from(None, &env(&[("WAHUB_WHATSAPP_APP_VERSION", "2.3000.x")])).is_err());
+        assert_eq!(Settings::default().whatsapp_app_version(), None);
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

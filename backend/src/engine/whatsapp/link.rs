@@ -37,6 +37,8 @@ pub struct LinkState {
     requested: AtomicBool,
     last_error: Mutex<Option<String>>,
     client: OnceLock<Weak<Client>>,
+    /// Shared with the link's storage backend: set when the device is logged out.
+    retired: Arc<AtomicBool>,
 }
 
 impl LinkState {
@@ -48,7 +50,18 @@ impl LinkState {
             requested: AtomicBool::new(false),
             last_error: Mutex::new(None),
             client: OnceLock::new(),
+            retired: Arc::default(),
         }
+    }
+
+    /// The flag the storage backend checks before every write.
+    pub fn retired_flag(&self) -> Arc<AtomicBool> {
+        self.retired.clone()
+    }
+
+    /// The device is logged out: from now on nothing of it may be stored again.
+    fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
     }
 
     pub fn attach(&self, client: &Arc<Client>) {
@@ -140,6 +153,9 @@ impl EventHandler for Handler {
             Event::PairSuccess(_) => shared.set_auto_reconnect(true),
             // From here on any drop ends the link.
             Event::Connected(_) | Event::Disconnected(_) => shared.set_auto_reconnect(false),
+            // The session wipes the keys; late writes from library tasks must not
+            // recreate them.
+            Event::LoggedOut(_) => shared.retire(),
             _ => {}
         }
         let me = match &*event {
@@ -345,6 +361,7 @@ impl Link for WhatsappLink {
         self.shared.requested.store(true, Ordering::SeqCst);
         // Unlinks on the server when connected (best effort), emits LoggedOut, stops.
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.client.logout()).await;
+        self.shared.retire();
         self.close().await;
         self.keys.wipe().await.map_err(failed)
     }

@@ -4,10 +4,12 @@
 //! - [`events`]: the pure mapping of library events onto [`EngineEvent`];
 //! - [`link`]: one client per link, its supervisor, and the [`Link`] implementation;
 //! - [`outgoing`]: text and media messages;
-//! - [`transport`]: reports failed connection attempts.
+//! - [`transport`]: reports failed connection attempts;
+//! - [`cert_guard`]: a test build that skips the certificate check stays on loopback.
 //!
 //! Selected per server with `WAHUB_ENGINE=whatsapp`; see docs/engines.md.
 
+pub mod cert_guard;
 pub mod events;
 pub mod link;
 pub mod outgoing;
@@ -74,6 +76,15 @@ impl WhatsappEngine {
         Self { config }
     }
 
+    /// The engine configured by `whatsapp_ws_url` and `whatsapp_app_version`.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self::with_config(WhatsappConfig {
+            ws_url: settings.sessions.whatsapp_ws_url.clone(),
+            app_version: settings.whatsapp_app_version(),
+            ..WhatsappConfig::default()
+        })
+    }
+
     pub fn config(&self) -> &WhatsappConfig {
         &self.config
     }
@@ -87,6 +98,7 @@ impl Engine for WhatsappEngine {
 
     async fn connect(&self, spec: ConnectSpec) -> Result<Box<dyn Link>, EngineError> {
         let ConnectSpec { session_id, keys, events } = spec;
+        cert_guard::check_ws_url(self.config.ws_url.as_deref()).map_err(EngineError::Failed)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(LinkState::new(tx));
 
@@ -97,7 +109,7 @@ impl Engine for WhatsappEngine {
         let inner: Arc<dyn TransportFactory> = Arc::new(ws);
 
         let mut builder = Bot::builder()
-            .with_backend(KeyStoreBackend::new(keys.clone()))
+            .with_backend(KeyStoreBackend::with_retired_flag(keys.clone(), shared.retired_flag()))
             .with_transport_factory(ReportingTransportFactory::new(inner, shared.clone()))
             .with_event_handler(Handler(shared.clone()))
             .with_device_props(DevicePropsOverride::new().with_os(self.config.device_name.clone()))

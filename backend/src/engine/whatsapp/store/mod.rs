@@ -22,6 +22,8 @@ mod secrets;
 mod signal;
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -60,11 +62,23 @@ pub struct KeyStoreBackend {
     keys: KeyStore,
     /// Serializes read-modify-write methods (merges, atomic takes) of this session.
     rmw: Mutex<()>,
+    /// Set once the device was logged out: the keys are being wiped, and a late
+    /// write from one of the library's background tasks must not bring them back.
+    retired: Arc<AtomicBool>,
 }
 
 impl KeyStoreBackend {
     pub fn new(keys: KeyStore) -> Self {
-        Self { keys, rmw: Mutex::new(()) }
+        Self::with_retired_flag(keys, Arc::default())
+    }
+
+    /// A backend that stops writing once `retired` is set.
+    pub fn with_retired_flag(keys: KeyStore, retired: Arc<AtomicBool>) -> Self {
+        Self { keys, rmw: Mutex::new(()), retired }
+    }
+
+    fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::SeqCst)
     }
 
     pub fn keys(&self) -> &KeyStore {
@@ -76,6 +90,9 @@ impl KeyStoreBackend {
     }
 
     async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<()> {
+        if self.is_retired() {
+            return Ok(());
+        }
         self.keys.put(namespace, key, value).await.map_err(db_err)
     }
 
