@@ -91,6 +91,22 @@ pub struct SessionSettings {
     pub reconnect_max_attempts: u32,
     pub daily_message_limit: u64,
     pub min_send_interval_ms: u64,
+    /// Paired sessions reconnecting at once after a restart.
+    pub restore_concurrency: u32,
+    /// Each restored session waits a random 0..this before its turn.
+    pub restore_jitter_ms: u64,
+    /// A start with neither a QR nor a connection by then ends `failed`/`start_timeout`.
+    pub start_timeout_ms: u64,
+    /// A connected link that reported nothing for this long is probed.
+    pub liveness_idle_ms: u64,
+    /// A probe unanswered for this long counts as a dead link: it is reconnected.
+    pub liveness_probe_timeout_ms: u64,
+    /// A sent message the server has not acknowledged by then is `failed` (`no ack`).
+    pub ack_timeout_ms: u64,
+    /// The longest an API call waits for a session's task (then 503 `session_busy`).
+    pub session_call_timeout_ms: u64,
+    /// On shutdown, all sessions close their links in parallel within this time.
+    pub shutdown_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +114,10 @@ pub struct SessionSettings {
 pub struct SimSettings {
     /// How long the simulated phone takes to finish auth after a scan.
     pub sim_pair_delay_ms: u64,
+    /// How long a simulated link takes to open its socket.
+    pub sim_connect_delay_ms: u64,
+    /// How long a simulated link takes to close.
+    pub sim_close_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,13 +183,21 @@ impl Default for SessionSettings {
             reconnect_max_attempts: 10,
             daily_message_limit: 1000,
             min_send_interval_ms: 1_000,
+            restore_concurrency: 8,
+            restore_jitter_ms: 2_000,
+            start_timeout_ms: 60_000,
+            liveness_idle_ms: 60_000,
+            liveness_probe_timeout_ms: 10_000,
+            ack_timeout_ms: 30_000,
+            session_call_timeout_ms: 10_000,
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
 
 impl Default for SimSettings {
     fn default() -> Self {
-        Self { sim_pair_delay_ms: 1_500 }
+        Self { sim_pair_delay_ms: 1_500, sim_connect_delay_ms: 5, sim_close_delay_ms: 0 }
     }
 }
 
@@ -262,7 +290,14 @@ impl Settings {
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
         ];
-        let more: [(&str, u64); 5] = [
+        let more: [(&str, u64); 12] = [
+            ("restore_concurrency", self.sessions.restore_concurrency.into()),
+            ("start_timeout_ms", self.sessions.start_timeout_ms),
+            ("liveness_idle_ms", self.sessions.liveness_idle_ms),
+            ("liveness_probe_timeout_ms", self.sessions.liveness_probe_timeout_ms),
+            ("ack_timeout_ms", self.sessions.ack_timeout_ms),
+            ("session_call_timeout_ms", self.sessions.session_call_timeout_ms),
+            ("shutdown_timeout_ms", self.sessions.shutdown_timeout_ms),
             ("idle_timeout_secs", self.sessions.idle_timeout_secs),
             ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
             ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),

@@ -26,4 +26,6 @@ pub struct AppState {
     pub sim: Option<Arc<SimEngine>>,
     /// Serializes session creation so the per-user limit holds under concurrency.
     pub create_lock: tokio::sync::Mutex<()>,
+    /// Set once the server begins to shut down: WebSockets close with 1001.
+    pub shutting_down: tokio::sync::watch::Sender<bool>,
 }
