@@ -360,6 +360,24 @@ async fn a_start_racing_a_delete_cannot_resurrect_the_session() {
 }
 
 #[tokio::test]
+async fn a_start_that_read_the_row_before_the_delete_cannot_resurrect_it() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.connected_session(&user, "a", "6281111111111").await);
+    let uuid: uuid::Uuid = sid.parse().unwrap();
+    // The exact interleaving: a start handler loaded the row, then the delete unlinked the
+    // session (its row is not deleted yet), then the start reaches the manager.
+    let row = wahub::db::entities::session::Entity::find_by_id(uuid).one(&app.state.db).await.unwrap().unwrap();
+    app.state.sessions.delete(&row).await.unwrap();
+    let late = app.state.sessions.start(&row, false).await;
+    assert_eq!(late.err().map(|p| p.status.as_u16()), Some(404));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.state.sessions.live_count(), 0, "the late start spawned a task");
+    assert!(!app.state.sim.as_ref().unwrap().is_linked(uuid));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn engine_keys_go_with_their_session() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
