@@ -26,9 +26,10 @@ pub static WS_SLOW_CLOSES: Counter = Counter::new();
 pub static HTTP_REQUESTS: Counter = Counter::new();
 pub static WEBHOOK_DELIVERIES: Counter = Counter::new();
 pub static WEBHOOK_FAILURES: Counter = Counter::new();
+pub static SESSION_PERSIST_FAILURES: Counter = Counter::new();
 
 pub fn render(live_sessions: usize) -> String {
-    let rows: [(&str, &str, &str, i64); 8] = [
+    let rows: [(&str, &str, &str, i64); 9] = [
         ("wahub_http_requests_total", "counter", "HTTP requests served", HTTP_REQUESTS.get()),
         ("wahub_events_published_total", "counter", "Events appended to user logs", EVENTS_PUBLISHED.get()),
         ("wahub_ws_connections", "gauge", "Open WebSocket connections", WS_CONNECTIONS.get()),
@@ -37,6 +38,12 @@ pub fn render(live_sessions: usize) -> String {
         ("wahub_webhook_deliveries_total", "counter", "Webhook deliveries acknowledged", WEBHOOK_DELIVERIES.get()),
         ("wahub_webhook_failures_total", "counter", "Webhook delivery attempts that failed", WEBHOOK_FAILURES.get()),
         ("wahub_session_tasks", "gauge", "Session tasks alive", live_sessions as i64),
+        (
+            "wahub_session_persist_failures_total",
+            "counter",
+            "Session transitions that could not be recorded",
+            SESSION_PERSIST_FAILURES.get(),
+        ),
     ];
     let mut out = String::new();
     for (name, kind, help, value) in rows {

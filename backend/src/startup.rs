@@ -94,6 +94,8 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
                 qr_max: settings.sessions.qr_max_attempts,
                 pair_delay: Duration::from_millis(settings.sim.sim_pair_delay_ms),
                 pair_code_timeout: Duration::from_millis(settings.sessions.pair_code_timeout_ms),
+                connect_delay: Duration::from_millis(settings.sim.sim_connect_delay_ms),
+                close_delay: Duration::from_millis(settings.sim.sim_close_delay_ms),
             }));
             Ok((sim.clone(), Some(sim)))
         }
@@ -157,6 +159,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         sim,
         create_lock: tokio::sync::Mutex::new(()),
         nodes,
+        shutting_down: tokio::sync::watch::Sender::new(false),
     }))
 }
 
@@ -210,6 +213,12 @@ pub async fn run(
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
     let app = crate::http::build(state.clone());
     let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+    let notify = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Open WebSockets say goodbye (1001) instead of losing their TCP connection.
+        notify.shutting_down.send_replace(true);
+    };
     let served = poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(5)))
         .await;

@@ -3,6 +3,7 @@
 
 mod auth;
 mod errors;
+mod lifecycle;
 mod messages;
 mod nodes;
 mod sessions;

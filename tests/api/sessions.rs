@@ -189,6 +189,53 @@ async fn a_restart_restores_paired_sessions_without_a_qr() {
 }
 
 #[tokio::test]
+async fn right_after_a_restart_no_session_claims_to_be_connected() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.connected_session(&user, "main", "6281234567890").await);
+    // Links come back slowly: the first answer after the restart must not say connected.
+    let app = app
+        .restart_with(|s| {
+            s.sessions.restore_jitter_ms = 1_000;
+            s.sim.sim_connect_delay_ms = 500;
+        })
+        .await;
+    let list = json_of(app.get("/api/v1/sessions", &user.token).await, 200).await;
+    let s = list.as_array().unwrap().iter().find(|s| s["id"] == sid.as_str()).unwrap().clone();
+    assert_eq!(s["status"], "starting", "{s}");
+    assert_eq!(s["status_reason"], "server_restart");
+    assert_eq!(s["socket_open"], false);
+    assert_eq!(s["auth_paired"], true);
+    let restored = app.wait_status(&user, &sid, "connected").await;
+    assert!(restored["status_reason"].is_null());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_reconnects_paired_sessions_a_few_at_a_time() {
+    let app = spawn_app_with(|s| s.sessions.max_sessions_per_user = 20).await;
+    let user = app.register("a@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(id(&app.connected_session(&user, &format!("s{i}"), &format!("62811111111{i:02}")).await));
+    }
+    let app = app
+        .restart_with(|s| {
+            s.sessions.restore_concurrency = 3;
+            s.sessions.restore_jitter_ms = 100;
+            s.sim.sim_connect_delay_ms = 150;
+        })
+        .await;
+    for sid in &ids {
+        app.wait_status(&user, sid, "connected").await;
+    }
+    let sim = app.state.sim.as_ref().unwrap();
+    let most = sim.max_concurrent_connects();
+    assert!((1..=3).contains(&most), "{most} sessions connected at once; the limit is 3");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_lost_link_reconnects_with_backoff_or_gives_up() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
@@ -218,6 +265,40 @@ async fn a_lost_link_reconnects_with_backoff_or_gives_up() {
     app.stop().await;
 }
 
+fn statuses_of(events: &[Value], sid: &str) -> Vec<(String, Value)> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "session.status" && e["session_id"] == sid)
+        .map(|e| (e["data"]["status"].as_str().unwrap().to_owned(), e["data"]["reason"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_unpaired_session_losing_its_network_retries_as_starting_never_reconnecting() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.create_session(&user, "main", true).await);
+    app.wait_status(&user, &sid, "scan_qr").await;
+    // A short outage: it comes back offering a fresh QR.
+    let r = app.post(&format!("/api/v1/sessions/{sid}/sim/drop"), &user.token, json!({"down_for_ms": 150})).await;
+    assert_eq!(r.status(), 200);
+    let statuses = eventually(10, "a new QR after the outage", || async {
+        let s = statuses_of(&events(&app, &user).await, &sid);
+        (s.len() >= 4 && s.last().is_some_and(|(st, _)| st == "scan_qr")).then_some(s)
+    })
+    .await;
+    assert!(statuses.contains(&("starting".to_owned(), json!("network"))), "{statuses:?}");
+    // A long outage: it gives up as failed/network.
+    let r = app.post(&format!("/api/v1/sessions/{sid}/sim/drop"), &user.token, json!({"down_for_ms": 60_000})).await;
+    assert_eq!(r.status(), 200);
+    let failed = app.wait_status(&user, &sid, "failed").await;
+    assert_eq!(failed["status_reason"], "network");
+    assert_eq!(failed["auth_paired"], false);
+    let statuses = statuses_of(&events(&app, &user).await, &sid);
+    assert!(statuses.iter().all(|(st, _)| st != "reconnecting"), "reconnecting is for paired sessions: {statuses:?}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn unlink_logout_and_delete_wipe_credentials() {
     let app = spawn_app().await;
@@ -239,6 +320,78 @@ async fn unlink_logout_and_delete_wipe_credentials() {
     assert_eq!(app.delete(&format!("/api/v1/sessions/{c}"), &user.token).await.status(), 204);
     assert_eq!(keys_of(&app, &c).await, 0);
     assert_eq!(app.get(&format!("/api/v1/sessions/{c}"), &user.token).await.status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_start_racing_a_delete_cannot_resurrect_the_session() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    for round in 0..5 {
+        let sid = id(&app.connected_session(&user, &format!("s{round}"), &format!("628111111111{round}")).await);
+        let start = format!("/api/v1/sessions/{sid}/start");
+        let starts = async {
+            let mut answers = Vec::new();
+            for _ in 0..10 {
+                let batch = (0..5).map(|_| app.post(&start, &user.token, json!({})));
+                answers.extend(futures_util::future::join_all(batch).await.into_iter().map(|r| r.status().as_u16()));
+            }
+            answers
+        };
+        let path = format!("/api/v1/sessions/{sid}");
+        let delete = app.delete(&path, &user.token);
+        let (answers, deleted) = tokio::join!(starts, delete);
+        assert_eq!(deleted.status(), 204);
+        assert!(answers.iter().all(|s| [200, 404, 503].contains(s)), "{answers:?}");
+        // Whatever a late start did, nothing of the session is left running or stored.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(app.state.sessions.live_count(), 0, "round {round}: a task survived the delete");
+        assert_eq!(keys_of(&app, &sid).await, 0);
+        let ev = events(&app, &user).await;
+        let gone = ev.iter().position(|e| e["event"] == "session.deleted" && e["session_id"] == sid.as_str()).unwrap();
+        assert!(
+            ev[gone + 1..].iter().all(|e| e["session_id"] != sid.as_str()),
+            "round {round}: events after the delete: {:?}",
+            &ev[gone + 1..]
+        );
+        assert_eq!(app.post(&start, &user.token, json!({})).await.status(), 404);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_start_that_read_the_row_before_the_delete_cannot_resurrect_it() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.connected_session(&user, "a", "6281111111111").await);
+    let uuid: uuid::Uuid = sid.parse().unwrap();
+    // The exact interleaving: a start handler loaded the row, then the delete unlinked the
+    // session (its row is not deleted yet), then the start reaches the manager.
+    let row = wahub::db::entities::session::Entity::find_by_id(uuid).one(&app.state.db).await.unwrap().unwrap();
+    app.state.sessions.delete(&row).await.unwrap();
+    let late = app.state.sessions.start(&row, false).await;
+    assert_eq!(late.err().map(|p| p.status.as_u16()), Some(404));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.state.sessions.live_count(), 0, "the late start spawned a task");
+    assert!(!app.state.sim.as_ref().unwrap().is_linked(uuid));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn engine_keys_go_with_their_session() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.connected_session(&user, "a", "6281111111111").await);
+    assert!(keys_of(&app, &sid).await > 0);
+    // Deleting the row alone (as a crash between unlink and delete would leave it) takes the keys.
+    wahub::db::entities::session::Entity::delete_by_id(sid.parse::<uuid::Uuid>().unwrap())
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(keys_of(&app, &sid).await, 0);
+    // And no key can be stored for a session that does not exist.
+    let ghost = app.state.sessions.keys(uuid::Uuid::new_v4());
+    assert!(ghost.put("sim", "creds", b"x").await.is_err(), "an orphan key was stored");
     app.stop().await;
 }
 

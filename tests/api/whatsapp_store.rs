@@ -49,6 +49,42 @@ impl Fixture {
         Self { db, conn, cipher: Arc::new(Cipher::new([7u8; 32])) }
     }
 
+    /// A session row (and its user) to store keys for: keys reference their session.
+    async fn session(&self) -> Uuid {
+        use sea_orm::{ActiveModelTrait, Set};
+        use wahub::db::entities::{session, user};
+        let now = chrono::Utc::now();
+        let (user_id, id) = (Uuid::new_v4(), Uuid::new_v4());
+        user::ActiveModel {
+            id: Set(user_id),
+            email: Set(format!("{user_id}@example.com")),
+            password_hash: Set("x".into()),
+            role: Set("user".into()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.conn)
+        .await
+        .expect("user row");
+        session::ActiveModel {
+            id: Set(id),
+            user_id: Set(user_id),
+            name: Set("s".into()),
+            engine: Set("whatsapp".into()),
+            status: Set("stopped".into()),
+            is_primary: Set(true),
+            auth_paired: Set(false),
+            socket_open: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.conn)
+        .await
+        .expect("session row");
+        id
+    }
+
     fn keys(&self, session_id: Uuid) -> KeyStore {
         KeyStore::new(self.conn.clone(), self.cipher.clone(), session_id)
     }
@@ -93,7 +129,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 #[tokio::test]
 async fn signal_store_round_trips() {
     let fx = Fixture::new().await;
-    let s = fx.backend(Uuid::new_v4());
+    let s = fx.backend(fx.session().await);
     let addr = "6281234567890.0:1";
     let addr_dev = "6281234567890:3@s.whatsapp.net";
 
@@ -163,7 +199,7 @@ async fn signal_store_round_trips() {
 #[tokio::test]
 async fn app_sync_store_round_trips() {
     let fx = Fixture::new().await;
-    let s = fx.backend(Uuid::new_v4());
+    let s = fx.backend(fx.session().await);
 
     assert!(s.get_sync_key(&[1, 2]).await.unwrap().is_none());
     assert_eq!(s.get_latest_sync_key_id().await.unwrap(), None);
@@ -215,7 +251,7 @@ async fn app_sync_store_round_trips() {
 #[tokio::test]
 async fn protocol_store_round_trips() {
     let fx = Fixture::new().await;
-    let s = fx.backend(Uuid::new_v4());
+    let s = fx.backend(fx.session().await);
     let group = "120363021033254949@g.us";
     let other = "120363000000000000@g.us";
     let d1 = "6281111111111:1@s.whatsapp.net";
@@ -333,7 +369,7 @@ async fn protocol_store_round_trips() {
 #[tokio::test]
 async fn msg_secret_store_round_trips_and_merges() {
     let fx = Fixture::new().await;
-    let s = fx.backend(Uuid::new_v4());
+    let s = fx.backend(fx.session().await);
     let chat = Jid::pn("6281111111111");
     let me = Jid::pn("6289999999999");
 
@@ -366,7 +402,7 @@ async fn msg_secret_store_round_trips_and_merges() {
 #[tokio::test]
 async fn device_store_round_trips() {
     let fx = Fixture::new().await;
-    let s = fx.backend(Uuid::new_v4());
+    let s = fx.backend(fx.session().await);
 
     assert!(!s.exists().await.unwrap());
     assert!(s.load().await.unwrap().is_none());
@@ -398,7 +434,7 @@ async fn device_store_round_trips() {
 #[tokio::test]
 async fn values_are_encrypted_at_rest_and_sessions_are_isolated() {
     let fx = Fixture::new().await;
-    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let (a, b) = (fx.session().await, fx.session().await);
     let sa = fx.backend(a);
     let sb = fx.backend(b);
 
@@ -476,7 +512,7 @@ async fn values_are_encrypted_at_rest_and_sessions_are_isolated() {
 #[tokio::test]
 async fn a_link_without_network_ends_in_connect_failure() {
     let fx = Fixture::new().await;
-    let session = Uuid::new_v4();
+    let session = fx.session().await;
     // A closed local port: refused at once, with or without internet on this machine.
     let engine = WhatsappEngine::with_config(WhatsappConfig {
         ws_url: Some("ws://127.0.0.1:9/ws/chat".into()),
@@ -514,7 +550,7 @@ async fn a_link_without_network_ends_in_connect_failure() {
 #[tokio::test]
 async fn a_silent_server_ends_in_connect_failure_after_the_timeout() {
     let fx = Fixture::new().await;
-    let session = Uuid::new_v4();
+    let session = fx.session().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let server = tokio::spawn(async move {
@@ -573,7 +609,7 @@ async fn measure(engine: &dyn Engine, label: &str) {
     let mut links = Vec::new();
     let mut receivers = Vec::new();
     for _ in 0..n {
-        let session = Uuid::new_v4();
+        let session = fx.session().await;
         let (tx, rx) = mpsc::channel(64);
         let link = engine
             .connect(ConnectSpec { session_id: session, keys: fx.keys(session), events: tx })
@@ -612,6 +648,8 @@ async fn measure_rss_of_sim_links() {
         qr_max: 6,
         pair_delay: Duration::from_millis(1500),
         pair_code_timeout: Duration::from_secs(180),
+        connect_delay: Duration::from_millis(5),
+        close_delay: Duration::ZERO,
     });
     measure(&engine, "sim (offering QR)").await;
 }

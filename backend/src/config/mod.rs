@@ -99,6 +99,22 @@ pub struct SessionSettings {
     /// Fixed WhatsApp Web version `primary.secondary.tertiary`; unset fetches the
     /// current one from WhatsApp (set, nothing is fetched).
     pub whatsapp_app_version: Option<String>,
+    /// Paired sessions reconnecting at once after a restart.
+    pub restore_concurrency: u32,
+    /// Each restored session waits a random 0..this before its turn.
+    pub restore_jitter_ms: u64,
+    /// A start with neither a QR nor a connection by then ends `failed`/`start_timeout`.
+    pub start_timeout_ms: u64,
+    /// A connected link that reported nothing for this long is probed.
+    pub liveness_idle_ms: u64,
+    /// A probe unanswered for this long counts as a dead link: it is reconnected.
+    pub liveness_probe_timeout_ms: u64,
+    /// A sent message the server has not acknowledged by then is `failed` (`no ack`).
+    pub ack_timeout_ms: u64,
+    /// The longest an API call waits for a session's task (then 503 `session_busy`).
+    pub session_call_timeout_ms: u64,
+    /// On shutdown, all sessions close their links in parallel within this time.
+    pub shutdown_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,6 +122,10 @@ pub struct SessionSettings {
 pub struct SimSettings {
     /// How long the simulated phone takes to finish auth after a scan.
     pub sim_pair_delay_ms: u64,
+    /// How long a simulated link takes to open its socket.
+    pub sim_connect_delay_ms: u64,
+    /// How long a simulated link takes to close.
+    pub sim_close_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,13 +208,21 @@ impl Default for SessionSettings {
             min_send_interval_ms: 1_000,
             whatsapp_ws_url: None,
             whatsapp_app_version: None,
+            restore_concurrency: 8,
+            restore_jitter_ms: 2_000,
+            start_timeout_ms: 60_000,
+            liveness_idle_ms: 60_000,
+            liveness_probe_timeout_ms: 10_000,
+            ack_timeout_ms: 30_000,
+            session_call_timeout_ms: 10_000,
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
 
 impl Default for SimSettings {
     fn default() -> Self {
-        Self { sim_pair_delay_ms: 1_500 }
+        Self { sim_pair_delay_ms: 1_500, sim_connect_delay_ms: 5, sim_close_delay_ms: 0 }
     }
 }
 
@@ -271,7 +299,7 @@ impl Settings {
 
     /// Range checks the types cannot express; the error names the key.
     fn validate(&self) -> Result<(), ConfigError> {
-        let at_least_one: [(&str, u64); 14] = [
+        let at_least_one: &[(&str, u64)] = &[
             ("max_body_bytes", self.server.max_body_bytes as u64),
             ("housekeeping_secs", self.server.housekeeping_secs),
             ("event_retention", self.database.event_retention),
@@ -287,7 +315,14 @@ impl Settings {
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
         ];
-        let more: [(&str, u64); 6] = [
+        let more: &[(&str, u64)] = &[
+            ("restore_concurrency", self.sessions.restore_concurrency.into()),
+            ("start_timeout_ms", self.sessions.start_timeout_ms),
+            ("liveness_idle_ms", self.sessions.liveness_idle_ms),
+            ("liveness_probe_timeout_ms", self.sessions.liveness_probe_timeout_ms),
+            ("ack_timeout_ms", self.sessions.ack_timeout_ms),
+            ("session_call_timeout_ms", self.sessions.session_call_timeout_ms),
+            ("shutdown_timeout_ms", self.sessions.shutdown_timeout_ms),
             ("idle_timeout_secs", self.sessions.idle_timeout_secs),
             ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
             ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),

@@ -70,4 +70,30 @@ pub mod reason {
     pub const USER_LOGOUT: &str = "user_logout";
     pub const DEVICE_REMOVED: &str = "device_removed";
     pub const SERVER_RESTART: &str = "server_restart";
+    pub const START_TIMEOUT: &str = "start_timeout";
+    /// The server could not record a change of the session (database unavailable).
+    pub const STORAGE_ERROR: &str = "storage_error";
+
+    const ALL: &[&str] = &[
+        QR_TIMEOUT,
+        SCAN_FAILED,
+        AUTH_FAILED,
+        DUPLICATE_PHONE,
+        MAX_RETRIES,
+        STREAM_REPLACED,
+        TEMPORARY_BAN,
+        NETWORK,
+        USER_STOP,
+        INACTIVE,
+        USER_LOGOUT,
+        DEVICE_REMOVED,
+        SERVER_RESTART,
+        START_TIMEOUT,
+        STORAGE_ERROR,
+    ];
+
+    /// The static code for a stored reason, if it is one wahub knows.
+    pub fn known(stored: &str) -> Option<&'static str> {
+        ALL.iter().copied().find(|r| *r == stored)
+    }
 }

@@ -57,6 +57,24 @@ pub struct Incoming {
     pub timestamp: chrono::DateTime<chrono::Utc>,
 }
 
+/// How far a sent message got, as the network reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptKind {
+    /// The server accepted the message.
+    ServerAck,
+    /// The recipient's device received it.
+    Delivered,
+    /// The recipient read it.
+    Read,
+}
+
+/// A report about a message this session sent, by the id `Link::send` returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub message_id: String,
+    pub kind: ReceiptKind,
+}
+
 /// What an engine reports. The names follow the vocabulary of WhatsApp multi-device
 /// clients so a real engine maps onto it one to one.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +107,8 @@ pub enum EngineEvent {
     ConnectFailure { reason: String, permanent: bool },
     /// A message arrived.
     Message(Incoming),
+    /// A sent message was acknowledged by the server, delivered or read.
+    Receipt(Receipt),
 }
 
 /// Errors from engine calls.
@@ -125,8 +145,12 @@ pub trait Engine: Send + Sync + 'static {
 /// One open (or opening) link of one session.
 #[async_trait]
 pub trait Link: Send + Sync {
-    /// Sends a message; returns the engine's message id.
+    /// Sends a message; returns the engine's message id once it is on the wire. The
+    /// server's acknowledgement arrives later as an `EngineEvent::Receipt`.
     async fn send(&self, msg: Outgoing) -> Result<String, EngineError>;
+    /// Checks that the connection still answers (a keepalive round trip where the
+    /// engine has one). The session task calls it on a link that was quiet for a while.
+    async fn probe(&self) -> Result<(), EngineError>;
     /// Asks for a phone-number pairing code instead of QR; the code also arrives as an event.
     async fn pair_with_code(&self, phone: &Phone) -> Result<String, EngineError>;
     /// Unlinks the device on the server side and wipes credentials.

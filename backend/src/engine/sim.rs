@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::{
     ConnectSpec, DisconnectReason, Engine, EngineError, EngineEvent, EngineKind, Incoming, KeyStore, Link, Outgoing,
+    Receipt, ReceiptKind,
 };
 use crate::domain::backoff::sleep_until_opt;
 use crate::domain::Phone;
@@ -34,6 +35,10 @@ pub struct SimTimings {
     pub qr_max: u32,
     pub pair_delay: Duration,
     pub pair_code_timeout: Duration,
+    /// How long a link takes to open its socket.
+    pub connect_delay: Duration,
+    /// How long a link takes to close (a graceful close handshake).
+    pub close_delay: Duration,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -62,15 +67,41 @@ pub enum PhoneError {
 }
 
 enum Cmd {
-    Scan { phone: Phone, push_name: Option<String>, reply: oneshot::Sender<Result<(), PhoneError>> },
+    Scan {
+        phone: Phone,
+        push_name: Option<String>,
+        reply: oneshot::Sender<Result<(), PhoneError>>,
+    },
     FailScan(oneshot::Sender<Result<(), PhoneError>>),
-    Drop { down_for: Duration, reply: oneshot::Sender<Result<(), PhoneError>> },
+    Drop {
+        down_for: Duration,
+        reply: oneshot::Sender<Result<(), PhoneError>>,
+    },
     Unlink(oneshot::Sender<Result<(), PhoneError>>),
-    Incoming { from: Phone, text: String, reply: oneshot::Sender<Result<(), PhoneError>> },
-    PairCode { phone: Phone, reply: oneshot::Sender<Result<String, EngineError>> },
-    Send { msg: Outgoing, reply: oneshot::Sender<Result<String, EngineError>> },
+    Incoming {
+        from: Phone,
+        text: String,
+        reply: oneshot::Sender<Result<(), PhoneError>>,
+    },
+    PairCode {
+        phone: Phone,
+        reply: oneshot::Sender<Result<String, EngineError>>,
+    },
+    Send {
+        msg: Outgoing,
+        reply: oneshot::Sender<Result<String, EngineError>>,
+    },
+    Probe(oneshot::Sender<Result<(), EngineError>>),
+    /// The link goes silent: no frame arrives any more, nothing is answered or acknowledged.
+    Silence(oneshot::Sender<Result<(), PhoneError>>),
+    /// The recipient `from`'s phone receives (or they read) every message sent to them.
+    Receipts {
+        from: Phone,
+        kind: ReceiptKind,
+        reply: oneshot::Sender<Result<(), PhoneError>>,
+    },
     Logout(oneshot::Sender<()>),
-    Close,
+    Close(oneshot::Sender<()>),
 }
 
 #[derive(Default)]
@@ -79,6 +110,9 @@ struct Shared {
     down_until: HashMap<Uuid, Instant>,
     sent: HashMap<Uuid, Vec<SimSent>>,
     generation: u64,
+    /// Links opening right now (connect called, not yet offering a QR or connected).
+    connecting: usize,
+    max_connecting: usize,
 }
 
 pub struct SimEngine {
@@ -141,8 +175,28 @@ impl SimEngine {
         }
     }
 
+    /// The link stays open but goes silent (a half-dead connection).
+    pub async fn silence(&self, session: Uuid) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NotConnected, Cmd::Silence).await
+    }
+
+    /// `from`'s phone reports the messages this session sent them as delivered or read.
+    pub async fn receipts(&self, session: Uuid, from: Phone, kind: ReceiptKind) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Receipts { from, kind, reply }).await
+    }
+
     pub async fn incoming(&self, session: Uuid, from: Phone, text: String) -> Result<(), PhoneError> {
         self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { from, text, reply }).await
+    }
+
+    /// The most links that were opening at the same moment.
+    pub fn max_concurrent_connects(&self) -> usize {
+        self.shared().max_connecting
+    }
+
+    /// Whether the session has an open simulated link.
+    pub fn is_linked(&self, session: Uuid) -> bool {
+        self.link_of(session).is_some()
     }
 
     /// Messages this session sent, oldest first.
@@ -164,6 +218,8 @@ impl Engine for SimEngine {
             shared.generation += 1;
             let g = shared.generation;
             shared.links.insert(spec.session_id, (g, tx.clone()));
+            shared.connecting += 1;
+            shared.max_connecting = shared.max_connecting.max(shared.connecting);
             g
         };
         let down = self.shared().down_until.get(&spec.session_id).is_some_and(|t| *t > Instant::now());
@@ -174,6 +230,8 @@ impl Engine for SimEngine {
             keys: spec.keys,
             events: spec.events,
             generation,
+            silent: std::sync::atomic::AtomicBool::new(false),
+            parked: Mutex::new(Vec::new()),
         };
         tokio::spawn(run.run(rx, down));
         Ok(Box::new(SimLink { tx }))
@@ -206,8 +264,17 @@ impl Link for SimLink {
         Ok(())
     }
 
+    async fn probe(&self) -> Result<(), EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Cmd::Probe(reply)).await.map_err(|_| EngineError::NotConnected)?;
+        rx.await.map_err(|_| EngineError::NotConnected)?
+    }
+
     async fn disconnect(&self) {
-        let _ = self.tx.send(Cmd::Close).await;
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Close(reply)).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 }
 
@@ -224,6 +291,19 @@ struct SimLinkTask {
     keys: KeyStore,
     events: mpsc::Sender<EngineEvent>,
     generation: u64,
+    silent: std::sync::atomic::AtomicBool,
+    /// Replies a silent link never gives (kept so the asker waits, as on a dead socket).
+    parked: Mutex<Vec<Box<dyn std::any::Any + Send>>>,
+}
+
+/// Counts a link as opening until dropped.
+struct Opening(Arc<Mutex<Shared>>);
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        let mut shared = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        shared.connecting = shared.connecting.saturating_sub(1);
+    }
 }
 
 fn qr_value() -> String {
@@ -240,19 +320,32 @@ fn pair_code() -> String {
 
 impl SimLinkTask {
     async fn emit(&self, ev: EngineEvent) -> bool {
+        if self.is_silent() {
+            return true;
+        }
         self.events.send(ev).await.is_ok()
     }
 
+    fn is_silent(&self) -> bool {
+        self.silent.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn park(&self, reply: impl std::any::Any + Send) {
+        self.parked.lock().unwrap_or_else(|p| p.into_inner()).push(Box::new(reply));
+    }
+
     async fn run(self, mut rx: mpsc::Receiver<Cmd>, network_down: bool) {
-        self.run_inner(&mut rx, network_down).await;
+        let mut opening = Some(Opening(self.shared.clone()));
+        self.run_inner(&mut rx, network_down, &mut opening).await;
+        drop(opening);
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         if shared.links.get(&self.session).is_some_and(|(g, _)| *g == self.generation) {
             shared.links.remove(&self.session);
         }
     }
 
-    async fn run_inner(&self, rx: &mut mpsc::Receiver<Cmd>, network_down: bool) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    async fn run_inner(&self, rx: &mut mpsc::Receiver<Cmd>, network_down: bool, opening: &mut Option<Opening>) {
+        tokio::time::sleep(self.timings.connect_delay).await;
         if network_down {
             self.emit(EngineEvent::ConnectFailure {
                 reason: "network unreachable (simulated)".into(),
@@ -286,6 +379,7 @@ impl SimLinkTask {
                 Phase::Offering { attempt: 1, deadline: Instant::now() + self.timings.qr_first, pair_code: None }
             }
         };
+        opening.take();
         loop {
             let deadline = match &phase {
                 Phase::Offering { deadline, .. } => Some(*deadline),
@@ -364,7 +458,8 @@ impl SimLinkTask {
                 let _ = reply.send(Err(PhoneError::NoQr));
             }
             Cmd::Drop { down_for, reply } => {
-                if connected {
+                // The network can go in any phase: offering a QR, pairing or connected.
+                {
                     self.shared
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -377,7 +472,6 @@ impl SimLinkTask {
                     .await;
                     return None;
                 }
-                let _ = reply.send(Err(PhoneError::NotConnected));
             }
             Cmd::Unlink(reply) => {
                 if connected {
@@ -389,7 +483,7 @@ impl SimLinkTask {
                 let _ = reply.send(Err(PhoneError::NotConnected));
             }
             Cmd::Incoming { from, text, reply } => {
-                if connected {
+                if connected && !self.is_silent() {
                     let msg = Incoming {
                         external_id: format!("SIM{}", Uuid::new_v4().simple()),
                         from,
@@ -400,6 +494,30 @@ impl SimLinkTask {
                     };
                     let ok = self.emit(EngineEvent::Message(msg)).await;
                     let _ = reply.send(if ok { Ok(()) } else { Err(PhoneError::NotConnected) });
+                } else {
+                    let _ = reply.send(Err(PhoneError::NotConnected));
+                }
+            }
+            Cmd::PairCode { reply, .. } if self.is_silent() => self.park(reply),
+            Cmd::Probe(reply) if self.is_silent() => self.park(reply),
+            Cmd::Probe(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+            Cmd::Silence(reply) => {
+                self.silent.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = reply.send(Ok(()));
+            }
+            Cmd::Receipts { from, kind, reply } => {
+                if connected && !self.is_silent() {
+                    let ids: Vec<String> = {
+                        let shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+                        let sent = shared.sent.get(&self.session).map(Vec::as_slice).unwrap_or_default();
+                        sent.iter().filter(|m| m.to == from.as_str()).map(|m| m.id.clone()).collect()
+                    };
+                    let _ = reply.send(Ok(()));
+                    for message_id in ids {
+                        self.emit(EngineEvent::Receipt(Receipt { message_id, kind })).await;
+                    }
                 } else {
                     let _ = reply.send(Err(PhoneError::NotConnected));
                 }
@@ -424,13 +542,18 @@ impl SimLinkTask {
                         media_mimetype: msg.media.map(|m| m.mimetype),
                         at: chrono::Utc::now(),
                     };
-                    let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-                    let log = shared.sent.entry(self.session).or_default();
-                    if log.len() >= 1000 {
-                        log.remove(0);
+                    {
+                        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+                        let log = shared.sent.entry(self.session).or_default();
+                        if log.len() >= 1000 {
+                            log.remove(0);
+                        }
+                        log.push(sent);
                     }
-                    log.push(sent);
-                    let _ = reply.send(Ok(id));
+                    let _ = reply.send(Ok(id.clone()));
+                    // The server acknowledges; a silent link's `emit` drops that, so the
+                    // message is never acknowledged.
+                    self.emit(EngineEvent::Receipt(Receipt { message_id: id, kind: ReceiptKind::ServerAck })).await;
                 } else {
                     let _ = reply.send(Err(EngineError::NotConnected));
                 }
@@ -440,7 +563,11 @@ impl SimLinkTask {
                 let _ = reply.send(());
                 return None;
             }
-            Cmd::Close => return None,
+            Cmd::Close(reply) => {
+                tokio::time::sleep(self.timings.close_delay).await;
+                let _ = reply.send(());
+                return None;
+            }
         }
         Some(phase)
     }

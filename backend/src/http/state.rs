@@ -29,4 +29,6 @@ pub struct AppState {
     pub create_lock: tokio::sync::Mutex<()>,
     /// This node's row in the node registry.
     pub nodes: Arc<NodeRegistry>,
+    /// Set once the server begins to shut down: WebSockets close with 1001.
+    pub shutting_down: tokio::sync::watch::Sender<bool>,
 }

@@ -127,3 +127,80 @@ pub async fn fail_queued(
     }
     Ok(())
 }
+
+/// How far along an outgoing status is; receipts only move a message forward.
+fn progress(status: &str) -> u8 {
+    match status {
+        "queued" => 0,
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        _ => 0,
+    }
+}
+
+/// Records a receipt for a message this session sent (found by its engine id) and
+/// pushes `message.updated`, if it moves the message forward. A message failed for
+/// want of an acknowledgement that turns out delivered is delivered after all.
+pub async fn apply_receipt(
+    store: &MessageStore,
+    user_id: Uuid,
+    session_id: Uuid,
+    receipt: &crate::engine::Receipt,
+) -> Result<bool, sea_orm::DbErr> {
+    use crate::engine::ReceiptKind;
+    let to = match receipt.kind {
+        ReceiptKind::ServerAck => "sent",
+        ReceiptKind::Delivered => "delivered",
+        ReceiptKind::Read => "read",
+    };
+    let Some(msg) = message::Entity::find()
+        .filter(message::Column::SessionId.eq(session_id))
+        .filter(message::Column::Direction.eq("out"))
+        .filter(message::Column::ExternalId.eq(receipt.message_id.as_str()))
+        .one(&store.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let forward = match msg.status.as_str() {
+        "failed" => msg.error.as_deref() == Some(super::sender::NO_ACK) && to != "sent",
+        now => progress(now) < progress(to),
+    };
+    if !forward {
+        return Ok(false);
+    }
+    set_status(store, user_id, session_id, msg.id, to, None, None).await?;
+    Ok(true)
+}
+
+/// Remembers the engine id of a message that went on the wire (still `queued`: no ack yet).
+pub async fn set_external_id(store: &MessageStore, id: Uuid, external_id: &str) -> Result<(), sea_orm::DbErr> {
+    message::Entity::update_many()
+        .col_expr(message::Column::ExternalId, Expr::value(external_id))
+        .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(message::Column::Id.eq(id))
+        .exec(&store.db)
+        .await?;
+    Ok(())
+}
+
+/// Fails the messages that went on the wire and were never acknowledged.
+pub async fn fail_unacknowledged(
+    store: &MessageStore,
+    user_id: Uuid,
+    session_id: Uuid,
+    why: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let stale = message::Entity::find()
+        .filter(message::Column::SessionId.eq(session_id))
+        .filter(message::Column::Direction.eq("out"))
+        .filter(message::Column::Status.eq("queued"))
+        .filter(message::Column::ExternalId.is_not_null())
+        .all(&store.db)
+        .await?;
+    for msg in stale {
+        set_status(store, user_id, session_id, msg.id, "failed", Some(why.to_owned()), None).await?;
+    }
+    Ok(())
+}

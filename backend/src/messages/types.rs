@@ -71,7 +71,8 @@ pub struct MessageOut {
     pub peer: String,
     pub text: Option<String>,
     pub media: Option<MediaOut>,
-    /// `queued`, `sent`, `failed` (out) or `received` (in).
+    /// `queued`, `sent` (the server acknowledged it), `delivered`, `read`, `failed` (out)
+    /// or `received` (in).
     pub status: String,
     pub error: Option<String>,
     pub external_id: Option<String>,

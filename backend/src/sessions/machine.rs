@@ -43,6 +43,8 @@ pub enum Input {
     Start {
         force_relink: bool,
     },
+    /// Continue the restore of a session the server marked `starting` at startup.
+    Restore,
     Stop,
     Logout,
     IdleTimeout,
@@ -50,6 +52,10 @@ pub enum Input {
     RetryDue,
     /// Another active session already holds the phone that just paired.
     DuplicatePhone,
+    /// The start deadline passed with no QR and no connection.
+    StartTimeout,
+    /// The server could not record what happened to this session.
+    StorageFailed,
     Engine(EngineEvent),
 }
 
@@ -78,6 +84,8 @@ pub enum Effect {
     /// Send queued messages.
     FlushOutbox,
     StoreIncoming(crate::engine::Incoming),
+    /// Record how far a sent message got.
+    ApplyReceipt(crate::engine::Receipt),
 }
 
 /// Timings the machine needs.
@@ -111,6 +119,16 @@ fn log_out(m: &mut Machine, why: &'static str) {
     m.reconnect_attempt = 0;
 }
 
+/// An unpaired session waiting to retry after a network loss.
+fn retrying_start(m: &Machine) -> bool {
+    m.status == Status::Starting && m.reason == Some(reason::NETWORK)
+}
+
+/// Marked `starting` at startup and waiting for its turn to reconnect (no link yet).
+fn restore_pending(m: &Machine) -> bool {
+    m.status == Status::Starting && m.reason == Some(reason::SERVER_RESTART)
+}
+
 /// Applies one input.
 pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effect>) {
     use Effect::*;
@@ -126,7 +144,7 @@ pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effe
                 m.auth_paired = false;
                 m.phone = None;
                 m.push_name = None;
-            } else if running {
+            } else if running && !restore_pending(&m) {
                 return (m, fx); // already running: share the QR on offer
             }
             m.status = Status::Starting;
@@ -135,6 +153,14 @@ pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effe
             m.qr_attempt = 0;
             m.reconnect_attempt = 0;
             fx.extend([ClearQr, Connect]);
+        }
+        Input::Restore => {
+            if restore_pending(&m) {
+                m.socket_open = false;
+                m.qr_attempt = 0;
+                m.reconnect_attempt = 0;
+                fx.extend([ClearQr, Connect]);
+            }
         }
         Input::Stop | Input::IdleTimeout => {
             let why = if input == Input::Stop { reason::USER_STOP } else { reason::INACTIVE };
@@ -160,8 +186,21 @@ pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effe
             fail(&mut m, reason::DUPLICATE_PHONE);
             m.auth_paired = false;
         }
+        Input::StartTimeout => {
+            if m.status == Status::Starting {
+                fx.extend([Disconnect, ClearQr]);
+                fail(&mut m, reason::START_TIMEOUT);
+            }
+        }
+        Input::StorageFailed => {
+            if running {
+                fx.push(Disconnect);
+            }
+            fx.push(ClearQr);
+            fail(&mut m, reason::STORAGE_ERROR);
+        }
         Input::RetryDue => {
-            if m.status == Status::Reconnecting {
+            if m.status == Status::Reconnecting || retrying_start(&m) {
                 fx.push(Connect);
             }
         }
@@ -242,14 +281,18 @@ pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effe
                     m.socket_open = false;
                     m.reconnect_attempt += 1;
                     fx.push(ClearQr);
+                    // `reconnecting` is reserved for paired sessions: an unpaired one
+                    // retries as `starting` (reason `network`) and gives up as `network`.
+                    let paired = m.auth_paired;
                     if m.reconnect_attempt > policy.reconnect_max_attempts {
                         fx.push(Disconnect);
-                        fail(&mut m, reason::MAX_RETRIES);
+                        fail(&mut m, if paired { reason::MAX_RETRIES } else { reason::NETWORK });
                     } else {
-                        if m.status == Status::ScanQr || m.status == Status::Pairing && !m.auth_paired {
+                        if !paired {
                             m.qr_attempt = 0;
+                            m.phone = None;
                         }
-                        m.status = Status::Reconnecting;
+                        m.status = if paired { Status::Reconnecting } else { Status::Starting };
                         m.reason = Some(reason::NETWORK);
                         fx.extend([Disconnect, ScheduleRetry(policy.backoff(m.reconnect_attempt))]);
                     }
@@ -271,6 +314,7 @@ pub fn step(mut m: Machine, input: Input, policy: &Policy) -> (Machine, Vec<Effe
                     fail(&mut m, reason::TEMPORARY_BAN);
                 }
                 EngineEvent::Message(msg) => fx.push(StoreIncoming(msg)),
+                EngineEvent::Receipt(r) => fx.push(ApplyReceipt(r)),
             }
         }
     }

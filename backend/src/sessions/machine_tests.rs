@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::machine::{step, Effect, Input, Machine, Policy};
 use crate::domain::Phone;
 use crate::domain::{reason, Status};
-use crate::engine::{DisconnectReason, EngineEvent, Incoming};
+use crate::engine::{DisconnectReason, EngineEvent, Incoming, Receipt, ReceiptKind};
 
 const POLICY: Policy = Policy {
     reconnect_base: Duration::from_secs(1),
@@ -265,6 +265,126 @@ fn every_transition() {
             effects: vec![ClearQr, Disconnect, ScheduleRetry(Duration::from_secs(1))],
         },
         Case {
+            name: "an unpaired session losing its network while offering a QR retries as starting",
+            from: at(ScanQr, false),
+            input: ev(net()),
+            status: Starting,
+            reason: Some(reason::NETWORK),
+            paired: false,
+            socket: false,
+            effects: vec![ClearQr, Disconnect, ScheduleRetry(Duration::from_secs(1))],
+        },
+        Case {
+            name: "an unpaired connect failure while starting retries as starting",
+            from: at(Starting, false),
+            input: ev(EngineEvent::ConnectFailure { reason: "x".into(), permanent: false }),
+            status: Starting,
+            reason: Some(reason::NETWORK),
+            paired: false,
+            socket: false,
+            effects: vec![ClearQr, Disconnect, ScheduleRetry(Duration::from_secs(1))],
+        },
+        Case {
+            name: "a scanned but unpaired session losing its network retries as starting",
+            from: at(Pairing, false),
+            input: ev(net()),
+            status: Starting,
+            reason: Some(reason::NETWORK),
+            paired: false,
+            socket: false,
+            effects: vec![ClearQr, Disconnect, ScheduleRetry(Duration::from_secs(1))],
+        },
+        Case {
+            name: "retry due while starting after a network loss connects again",
+            from: Machine { reason: Some(reason::NETWORK), reconnect_attempt: 1, ..at(Starting, false) },
+            input: Input::RetryDue,
+            status: Starting,
+            reason: Some(reason::NETWORK),
+            paired: false,
+            socket: false,
+            effects: vec![Connect],
+        },
+        Case {
+            name: "retry due while starting without a pending retry does nothing",
+            from: at(Starting, false),
+            input: Input::RetryDue,
+            status: Starting,
+            reason: None,
+            paired: false,
+            socket: false,
+            effects: vec![],
+        },
+        Case {
+            name: "restore continues a session marked starting at startup",
+            from: Machine { reason: Some(reason::SERVER_RESTART), ..at(Starting, true) },
+            input: Input::Restore,
+            status: Starting,
+            reason: Some(reason::SERVER_RESTART),
+            paired: true,
+            socket: false,
+            effects: vec![ClearQr, Connect],
+        },
+        Case {
+            name: "restore of a session the user stopped meanwhile does nothing",
+            from: Machine { reason: Some(reason::USER_STOP), ..at(Stopped, true) },
+            input: Input::Restore,
+            status: Stopped,
+            reason: Some(reason::USER_STOP),
+            paired: true,
+            socket: false,
+            effects: vec![],
+        },
+        Case {
+            name: "a start while waiting to be restored connects now",
+            from: Machine { reason: Some(reason::SERVER_RESTART), ..at(Starting, true) },
+            input: Input::Start { force_relink: false },
+            status: Starting,
+            reason: None,
+            paired: true,
+            socket: false,
+            effects: vec![ClearQr, Connect],
+        },
+        Case {
+            name: "no QR and no connection before the start deadline",
+            from: at(Starting, false),
+            input: Input::StartTimeout,
+            status: Failed,
+            reason: Some(reason::START_TIMEOUT),
+            paired: false,
+            socket: false,
+            effects: vec![Disconnect, ClearQr],
+        },
+        Case {
+            name: "the start deadline is moot once a QR is on offer",
+            from: at(ScanQr, false),
+            input: Input::StartTimeout,
+            status: ScanQr,
+            reason: None,
+            paired: false,
+            socket: true,
+            effects: vec![],
+        },
+        Case {
+            name: "a paired restore that hangs also times out",
+            from: at(Starting, true),
+            input: Input::StartTimeout,
+            status: Failed,
+            reason: Some(reason::START_TIMEOUT),
+            paired: true,
+            socket: false,
+            effects: vec![Disconnect, ClearQr],
+        },
+        Case {
+            name: "a change the server cannot record fails the session",
+            from: at(Connected, true),
+            input: Input::StorageFailed,
+            status: Failed,
+            reason: Some(reason::STORAGE_ERROR),
+            paired: true,
+            socket: false,
+            effects: vec![Disconnect, ClearQr],
+        },
+        Case {
             name: "retry due reconnects",
             from: at(Reconnecting, true),
             input: Input::RetryDue,
@@ -440,6 +560,27 @@ fn reconnect_backs_off_then_gives_up() {
 }
 
 #[test]
+fn an_unpaired_session_never_shows_reconnecting_and_ends_failed_network() {
+    let down = || ev(EngineEvent::ConnectFailure { reason: "x".into(), permanent: false });
+    let (mut m, _) = step(at(Status::ScanQr, false), ev(net()), &POLICY);
+    assert_eq!((m.status, m.reason, m.qr_attempt), (Status::Starting, Some(reason::NETWORK), 0));
+    for _ in 1..POLICY.reconnect_max_attempts {
+        let (next, fx) = step(m, Input::RetryDue, &POLICY);
+        assert_eq!(fx, vec![Effect::Connect]);
+        // The network is still down.
+        let (next, fx) = step(next, down(), &POLICY);
+        assert_eq!((next.status, next.reason), (Status::Starting, Some(reason::NETWORK)));
+        assert!(fx.iter().any(|e| matches!(e, Effect::ScheduleRetry(_))));
+        m = next;
+    }
+    let (m, _) = step(m, Input::RetryDue, &POLICY);
+    let (m, fx) = step(m, down(), &POLICY);
+    assert_eq!((m.status, m.reason), (Status::Failed, Some(reason::NETWORK)));
+    assert!(fx.contains(&Effect::Disconnect));
+    assert!(!m.auth_paired);
+}
+
+#[test]
 fn backoff_is_capped() {
     assert_eq!(POLICY.backoff(1), Duration::from_secs(1));
     assert_eq!(POLICY.backoff(5), Duration::from_secs(16));
@@ -471,4 +612,7 @@ fn qr_attempts_count_up_and_messages_become_effects() {
     };
     let (_, fx) = step(at(Status::Connected, true), ev(EngineEvent::Message(msg.clone())), &POLICY);
     assert_eq!(fx, vec![Effect::StoreIncoming(msg)]);
+    let receipt = Receipt { message_id: "m1".into(), kind: ReceiptKind::ServerAck };
+    let (m, fx) = step(at(Status::Connected, true), ev(EngineEvent::Receipt(receipt.clone())), &POLICY);
+    assert_eq!((m.status, fx), (Status::Connected, vec![Effect::ApplyReceipt(receipt)]));
 }

@@ -1,6 +1,6 @@
 //! Finds or spawns the task of a session and talks to it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,18 +23,30 @@ struct Handle {
     live: SharedLive,
 }
 
+#[derive(Default)]
+struct Tasks {
+    running: HashMap<Uuid, Handle>,
+    /// Sessions being or already deleted: never given a task again, so a start that
+    /// races a delete cannot bring the session back.
+    deleted: HashSet<Uuid>,
+    /// The server is shutting down: no new tasks.
+    closed: bool,
+}
+
 #[derive(Clone)]
 pub struct SessionManager {
     ctx: Arc<SessionContext>,
-    tasks: Arc<Mutex<HashMap<Uuid, Handle>>>,
+    tasks: Arc<Mutex<Tasks>>,
 }
 
 /// How long a `start` waits for the first QR (or the restored connection).
 const START_WAIT: Duration = Duration::from_secs(10);
+/// The longest one restored session holds its reconnect turn.
+const RESTORE_TURN: Duration = Duration::from_secs(30);
 
 impl SessionManager {
     pub fn new(ctx: Arc<SessionContext>) -> Self {
-        Self { ctx, tasks: Arc::new(Mutex::new(HashMap::new())) }
+        Self { ctx, tasks: Arc::new(Mutex::new(Tasks::default())) }
     }
 
     /// Whether an active session anywhere holds this phone.
@@ -47,11 +59,22 @@ impl SessionManager {
         self.ctx.keys(session_id)
     }
 
-    fn sender(&self, row: &session::Model) -> mpsc::Sender<Command> {
-        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(h) = tasks.get(&row.id) {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tasks> {
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The task of a session, spawned if it has none; refused once the session is deleted.
+    fn sender(&self, row: &session::Model) -> Result<mpsc::Sender<Command>, Problem> {
+        let mut tasks = self.lock();
+        if tasks.deleted.contains(&row.id) {
+            return Err(Problem::not_found("No such session."));
+        }
+        if tasks.closed {
+            return Err(gone());
+        }
+        if let Some(h) = tasks.running.get(&row.id) {
             if !h.tx.is_closed() {
-                return h.tx.clone();
+                return Ok(h.tx.clone());
             }
         }
         let (tx, rx) = mpsc::channel(64);
@@ -62,40 +85,61 @@ impl SessionManager {
         tokio::spawn(async move {
             task.run(rx).await;
             let mut tasks = tasks_ref.lock().unwrap_or_else(|p| p.into_inner());
-            if tasks.get(&id).is_some_and(|h| h.tx.is_closed()) {
-                tasks.remove(&id);
+            if tasks.running.get(&id).is_some_and(|h| h.tx.is_closed()) {
+                tasks.running.remove(&id);
             }
         });
-        tasks.insert(row.id, Handle { tx: tx.clone(), live });
-        tx
+        tasks.running.insert(row.id, Handle { tx: tx.clone(), live });
+        Ok(tx)
     }
 
     fn existing(&self, id: Uuid) -> Option<mpsc::Sender<Command>> {
-        let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        tasks.get(&id).filter(|h| !h.tx.is_closed()).map(|h| h.tx.clone())
+        self.lock().running.get(&id).filter(|h| !h.tx.is_closed()).map(|h| h.tx.clone())
     }
 
-    async fn send(&self, tx: mpsc::Sender<Command>, cmd: Command) -> Result<(), Problem> {
-        tx.send(cmd).await.map_err(|_| Problem::unavailable("The session is shutting down."))
+    fn call_timeout(&self) -> Duration {
+        Duration::from_millis(self.ctx.settings.sessions.session_call_timeout_ms)
     }
 
-    pub async fn start(&self, row: &session::Model, force_relink: bool) -> Result<(), Problem> {
+    /// Hands a command to a task and waits for its answer, both within `wait`.
+    async fn call<T>(
+        &self,
+        tx: mpsc::Sender<Command>,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+        wait: Duration,
+    ) -> Result<T, Problem> {
+        let deadline = tokio::time::Instant::now() + wait;
         let (reply, done) = oneshot::channel();
-        self.send(self.sender(row), Command::Start { force_relink, reply }).await?;
-        let _ = tokio::time::timeout(START_WAIT, done).await;
-        Ok(())
+        match tokio::time::timeout_at(deadline, tx.send(make(reply))).await {
+            Err(_) => return Err(busy()),
+            Ok(Err(_)) => return Err(gone()),
+            Ok(Ok(())) => {}
+        }
+        match tokio::time::timeout_at(deadline, done).await {
+            Err(_) => Err(busy()),
+            Ok(Err(_)) => Err(gone()),
+            Ok(Ok(answer)) => Ok(answer),
+        }
+    }
+
+    /// Starts a session; answers once a QR is on offer or the session is past `starting`,
+    /// or after a while with the start still under way.
+    pub async fn start(&self, row: &session::Model, force_relink: bool) -> Result<(), Problem> {
+        let wait = self.call_timeout().min(START_WAIT);
+        match self.call(self.sender(row)?, |reply| Command::Start { force_relink, reply }, wait).await {
+            Ok(done) => done,
+            // Still starting: the caller shows the session as it is now.
+            Err(p) if p.code == "session_busy" => Ok(()),
+            Err(p) => Err(p),
+        }
     }
 
     pub async fn apply(&self, row: &session::Model, input: Input) -> Result<(), Problem> {
-        let (reply, done) = oneshot::channel();
-        self.send(self.sender(row), Command::Apply(input, Some(reply))).await?;
-        done.await.map_err(|_| Problem::unavailable("The session is shutting down."))
+        self.call(self.sender(row)?, |reply| Command::Apply(input, Some(reply)), self.call_timeout()).await?
     }
 
     pub async fn pair_code(&self, row: &session::Model, phone: Phone) -> Result<PairCodeOut, Problem> {
-        let (reply, done) = oneshot::channel();
-        self.send(self.sender(row), Command::PairCode { phone, reply }).await?;
-        done.await.map_err(|_| Problem::unavailable("The session is shutting down."))?
+        self.call(self.sender(row)?, |reply| Command::PairCode { phone, reply }, self.call_timeout()).await?
     }
 
     /// Asks a running session to send its queued messages.
@@ -105,64 +149,109 @@ impl SessionManager {
         }
     }
 
-    /// Unlinks and forgets a session; the caller deletes the row afterwards.
+    /// Unlinks and forgets a session for good; the caller deletes the row afterwards.
+    /// From here on no start can give it a task again.
     pub async fn delete(&self, row: &session::Model) -> Result<(), Problem> {
-        let (reply, done) = oneshot::channel();
-        self.send(self.sender(row), Command::Delete(reply)).await?;
-        let _ = done.await;
-        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).remove(&row.id);
+        let tx = {
+            let mut tasks = self.lock();
+            if !tasks.deleted.insert(row.id) {
+                return Err(Problem::not_found("No such session."));
+            }
+            tasks.running.get(&row.id).filter(|h| !h.tx.is_closed()).map(|h| h.tx.clone())
+        };
+        // A task that does not answer in time still gets the command and unlinks later;
+        // the delete goes ahead (the row's keys go with it).
+        let unlinked = match tx {
+            Some(tx) => self.call(tx, Command::Delete, self.call_timeout()).await.is_ok(),
+            None => false,
+        };
+        self.lock().running.remove(&row.id);
+        if !unlinked {
+            self.ctx.keys(row.id).wipe().await.map_err(Problem::internal)?;
+        }
         Ok(())
     }
 
     pub fn qr(&self, id: Uuid) -> Option<QrOut> {
-        let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        tasks.get(&id).and_then(|h| h.live.qr())
+        self.lock().running.get(&id).and_then(|h| h.live.qr())
     }
 
     /// QR codes on offer for these sessions.
     pub fn qrs(&self, ids: impl IntoIterator<Item = Uuid>) -> HashMap<Uuid, QrOut> {
-        let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        ids.into_iter().filter_map(|id| tasks.get(&id).and_then(|h| h.live.qr()).map(|qr| (id, qr))).collect()
+        let tasks = self.lock();
+        ids.into_iter().filter_map(|id| tasks.running.get(&id).and_then(|h| h.live.qr()).map(|qr| (id, qr))).collect()
     }
 
+    /// Sessions that have a task right now.
     pub fn live_count(&self) -> usize {
-        self.tasks.lock().map(|t| t.len()).unwrap_or(0)
+        self.lock().running.values().filter(|h| !h.tx.is_closed()).count()
     }
 
-    /// After a restart: reconnects every paired session that was running; sessions that
-    /// were only offering a QR are marked stopped (their QR died with the old process).
+    /// After a restart, before anything is served: every paired session that was running
+    /// is marked `starting` (reason `server_restart`: its link is not up yet, whatever the
+    /// row said) and reconnected in the background, a few at a time; sessions that were
+    /// only offering a QR are marked stopped (their QR died with the old process).
     pub async fn restore(&self) -> Result<usize, sea_orm::DbErr> {
         let running = [Status::Starting, Status::ScanQr, Status::Pairing, Status::Connected, Status::Reconnecting];
         let rows = session::Entity::find()
             .filter(session::Column::Status.is_in(running.map(Status::as_str)))
             .all(&self.ctx.db)
             .await?;
-        let mut restored = 0;
+        let mut restoring = Vec::new();
         for row in rows {
-            if row.auth_paired {
-                let (reply, _done) = oneshot::channel();
-                if self.sender(&row).send(Command::Start { force_relink: false, reply }).await.is_ok() {
-                    restored += 1;
-                }
-            } else {
-                self.mark_stopped(&row, reason::SERVER_RESTART).await?;
+            let status = if row.auth_paired { Status::Starting } else { Status::Stopped };
+            match self.mark(&row, status, reason::SERVER_RESTART).await {
+                Ok(marked) if row.auth_paired => restoring.push(marked),
+                Ok(_) => {}
+                // Deleted meanwhile, most likely; the others still come back.
+                Err(e) => tracing::warn!(session_id = %row.id, error = %e, "could not mark a session for restore"),
             }
         }
-        Ok(restored)
+        let count = restoring.len();
+        let me = self.clone();
+        tokio::spawn(async move { me.reconnect_staggered(restoring).await });
+        Ok(count)
     }
 
-    async fn mark_stopped(&self, row: &session::Model, why: &str) -> Result<(), sea_orm::DbErr> {
+    /// At most `restore_concurrency` sessions connect at once, each after a random wait.
+    async fn reconnect_staggered(self, rows: Vec<session::Model>) {
+        let s = &self.ctx.settings.sessions;
+        let permits = Arc::new(tokio::sync::Semaphore::new(s.restore_concurrency.max(1) as usize));
+        let jitter = s.restore_jitter_ms;
+        let mut turns = tokio::task::JoinSet::new();
+        for row in rows {
+            let me = self.clone();
+            let permits = permits.clone();
+            let wait = Duration::from_millis(rand::Rng::gen_range(&mut rand::thread_rng(), 0..=jitter));
+            turns.spawn(async move {
+                tokio::time::sleep(wait).await;
+                let Ok(_turn) = permits.acquire_owned().await else { return };
+                let Ok(tx) = me.sender(&row) else { return };
+                let (reply, done) = oneshot::channel();
+                if tx.send(Command::Restore(reply)).await.is_ok() {
+                    // The turn ends once the session is past `starting` (or gave up).
+                    let _ = tokio::time::timeout(RESTORE_TURN, done).await;
+                }
+            });
+        }
+        while turns.join_next().await.is_some() {}
+    }
+
+    /// Writes a status the server decides for a session without a task, with its event.
+    async fn mark(&self, row: &session::Model, status: Status, why: &str) -> Result<session::Model, sea_orm::DbErr> {
         use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
         let previous = Status::parse(&row.status).unwrap_or(Status::Stopped);
         let mut active = row.clone().into_active_model();
-        active.status = Set(Status::Stopped.as_str().into());
+        active.status = Set(status.as_str().into());
         active.status_reason = Set(Some(why.into()));
         active.socket_open = Set(false);
         active.qr_expires_at = Set(None);
         active.updated_at = Set(chrono::Utc::now());
-        active.update(&self.ctx.db).await?;
+        if status == Status::Starting {
+            active.last_activity_at = Set(Some(chrono::Utc::now()));
+        }
         let data = StatusChange {
-            status: Status::Stopped,
+            status,
             previous,
             reason: Some(why),
             auth_paired: row.auth_paired,
@@ -171,8 +260,15 @@ impl SessionManager {
             push_name: row.push_name.as_deref(),
         }
         .to_json();
-        self.ctx.hub.publish(row.user_id, "session.status", Some(row.id), data).await?;
-        Ok(())
+        let (tx, rx) = oneshot::channel();
+        let change: crate::events::TxnChange = Box::new(move |txn| {
+            Box::pin(async move {
+                let _ = tx.send(active.update(txn).await?);
+                Ok(())
+            })
+        });
+        self.ctx.hub.publish_with(row.user_id, "session.status", Some(row.id), data, Some(change)).await?;
+        rx.await.map_err(|_| sea_orm::DbErr::Custom("session row not updated".into()))
     }
 
     /// Stops sessions that saw no activity for `idle_timeout_secs`.
@@ -198,17 +294,30 @@ impl SessionManager {
         Ok(stopped)
     }
 
-    /// Closes every link, keeping statuses and credentials so the next start restores them.
+    /// Closes every link in parallel within `shutdown_timeout_ms`, keeping statuses and
+    /// credentials so the next start restores them. No task starts after this.
     pub async fn shutdown(&self) {
         let senders: Vec<_> = {
-            let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-            tasks.values().map(|h| h.tx.clone()).collect()
+            let mut tasks = self.lock();
+            tasks.closed = true;
+            tasks.running.values().map(|h| h.tx.clone()).collect()
         };
-        for tx in senders {
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(self.ctx.settings.sessions.shutdown_timeout_ms);
+        let closes = senders.into_iter().map(|tx| async move {
             let (reply, done) = oneshot::channel();
-            if tx.send(Command::Shutdown(reply)).await.is_ok() {
-                let _ = tokio::time::timeout(Duration::from_secs(5), done).await;
+            if let Ok(Ok(())) = tokio::time::timeout_at(deadline, tx.send(Command::Shutdown(reply))).await {
+                let _ = tokio::time::timeout_at(deadline, done).await;
             }
-        }
+        });
+        futures_util::future::join_all(closes).await;
     }
+}
+
+fn busy() -> Problem {
+    Problem::unavailable("The session is busy; try again.").with_code("session_busy")
+}
+
+fn gone() -> Problem {
+    Problem::unavailable("The session is shutting down.")
 }

@@ -1,5 +1,9 @@
 //! One task per session: it owns the session's link and state machine, persists every
 //! transition, and publishes what changed. Nothing else writes a session's status.
+//!
+//! The loop never waits on the network: closing a link, asking for a pairing code and
+//! probing a quiet link run beside it and report back, so commands are answered while
+//! a link takes its time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -17,18 +22,23 @@ use super::types::{PairCodeOut, QrOut, StatusChange};
 use crate::db::entities::session;
 use crate::domain::backoff::{sleep_until_opt, with_jitter};
 use crate::domain::Phone;
-use crate::domain::Status;
-use crate::engine::{ConnectSpec, EngineEvent, Link};
+use crate::domain::{reason, Status};
+use crate::engine::{ConnectSpec, DisconnectReason, EngineError, EngineEvent, Link};
 use crate::error::Problem;
 use crate::messages::MessageSender;
 
+/// The answer to a command that changes the session.
+pub type Reply = oneshot::Sender<Result<(), Problem>>;
+
 pub enum Command {
     /// Apply an input; reply once it is persisted and published.
-    Apply(Input, Option<oneshot::Sender<()>>),
+    Apply(Input, Option<Reply>),
+    /// Continue a restore after a server restart; reply once past `starting`.
+    Restore(Reply),
     /// Start (or share the start under way); reply once past `starting`.
     Start {
         force_relink: bool,
-        reply: oneshot::Sender<()>,
+        reply: Reply,
     },
     PairCode {
         phone: Phone,
@@ -42,6 +52,20 @@ pub enum Command {
     Delete(oneshot::Sender<()>),
 }
 
+/// Work that ran beside the loop, reporting back. `link` names the link it was for,
+/// so a report about a link that is gone is ignored.
+enum Report {
+    PairCode { link: u64, result: Result<String, EngineError>, reply: oneshot::Sender<Result<PairCodeOut, Problem>> },
+    Probe { link: u64, alive: bool },
+}
+
+/// Attempts to record a transition caused by the network before giving up on it.
+const PERSIST_RETRIES: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(400)];
+/// How often a session the server could not record is retried as `failed`.
+const STORAGE_RETRY: Duration = Duration::from_secs(1);
+/// The longest a link may take to close before the task stops waiting for it.
+const CLOSE_GRACE: Duration = Duration::from_secs(35);
+
 pub struct SessionTask {
     ctx: Arc<SessionContext>,
     id: Uuid,
@@ -49,23 +73,50 @@ pub struct SessionTask {
     machine: Machine,
     live: SharedLive,
     link: Option<Arc<dyn Link>>,
+    /// Counts links; the current one's number tags the work started for it.
+    link_no: u64,
     engine_rx: Option<mpsc::Receiver<EngineEvent>>,
+    /// Closing the previous link (logout, disconnect, key wipe) beside the loop.
+    closing: Option<JoinHandle<()>>,
+    /// A connect waits until the previous link has closed.
+    connect_when_closed: bool,
+    /// The next close unlinks the device first.
+    logout_on_close: bool,
     retry_at: Option<Instant>,
-    start_waiters: Vec<oneshot::Sender<()>>,
+    /// A start that brings neither a QR nor a connection by then fails (`start_timeout`).
+    start_deadline: Option<Instant>,
+    /// When the current link last reported anything (or answered a probe).
+    heard_at: Instant,
+    probing: bool,
+    /// A transition could not be recorded: retry recording the failure then.
+    storage_retry_at: Option<Instant>,
+    start_waiters: Vec<Reply>,
     sender: MessageSender,
+    reports_tx: mpsc::UnboundedSender<Report>,
+    reports: mpsc::UnboundedReceiver<Report>,
 }
 
 impl SessionTask {
     pub fn new(ctx: Arc<SessionContext>, row: &session::Model, live: SharedLive) -> Self {
         let mut machine = Machine::new(Status::parse(&row.status).unwrap_or(Status::Stopped), row.auth_paired);
-        // A fresh task has no link: whatever the row says, nothing is running yet.
-        if machine.status.is_running() {
+        machine.reason = row.status_reason.as_deref().and_then(reason::known);
+        // A fresh task has no link: whatever the row says, nothing is running yet —
+        // except a restore the server marked at startup, which waits for its turn.
+        let restoring = machine.status == Status::Starting && machine.reason == Some(reason::SERVER_RESTART);
+        if machine.status.is_running() && !restoring {
             machine.status = Status::Stopped;
         }
         machine.phone = row.phone.as_deref().and_then(|p| Phone::parse(p).ok());
         machine.push_name = row.push_name.clone();
-        let interval = Duration::from_millis(ctx.settings.sessions.min_send_interval_ms);
-        let sender = MessageSender::new(ctx.messages.clone(), interval, row.id, row.user_id);
+        let s = &ctx.settings.sessions;
+        let sender = MessageSender::new(
+            ctx.messages.clone(),
+            Duration::from_millis(s.min_send_interval_ms),
+            Duration::from_millis(s.ack_timeout_ms),
+            row.id,
+            row.user_id,
+        );
+        let (reports_tx, reports) = mpsc::unbounded_channel();
         Self {
             ctx,
             id: row.id,
@@ -73,46 +124,80 @@ impl SessionTask {
             machine,
             live,
             link: None,
+            link_no: 0,
             engine_rx: None,
+            closing: None,
+            connect_when_closed: false,
+            logout_on_close: false,
             retry_at: None,
+            start_deadline: None,
+            heard_at: Instant::now(),
+            probing: false,
+            storage_retry_at: None,
             start_waiters: Vec::new(),
             sender,
+            reports_tx,
+            reports,
         }
     }
 
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         loop {
             let retry_at = self.retry_at;
+            let start_deadline = self.start_deadline;
+            let probe_at = self.probe_due();
+            let storage_retry_at = self.storage_retry_at;
+            let connect_waits = self.connect_when_closed;
             tokio::select! {
                 cmd = commands.recv() => match cmd {
                     None => break,
                     Some(Command::Shutdown(reply)) => {
-                        self.close_link().await;
+                        self.close_link();
+                        if let Some(closing) = self.closing.take() {
+                            let _ = closing.await;
+                        }
                         let _ = reply.send(());
                         break;
                     }
                     Some(Command::Delete(reply)) => {
-                        self.apply(Input::Logout).await;
+                        let _ = self.apply(Input::Logout).await;
                         let _ = reply.send(());
                         break;
                     }
                     Some(cmd) => self.command(cmd).await,
                 },
                 ev = recv_engine(&mut self.engine_rx) => match ev {
-                    Some(ev) => self.engine_event(ev).await,
+                    Some(ev) => {
+                        self.heard_at = Instant::now();
+                        self.engine_event(ev).await;
+                    }
                     None => {
                         // The engine dropped its sender: the link is gone.
                         self.engine_rx = None;
                         if self.machine.status.is_running() && self.machine.status != Status::Reconnecting {
-                            self.apply(Input::Engine(EngineEvent::Disconnected {
-                                reason: crate::engine::DisconnectReason::Network("link closed".into()),
-                            })).await;
+                            let _ = self.apply(network_loss("link closed")).await;
                         }
                     }
                 },
+                Some(report) = self.reports.recv() => self.report(report).await,
+                _ = closed(&mut self.closing), if connect_waits => {
+                    self.closing = None;
+                    self.connect_when_closed = false;
+                    self.open_link().await;
+                }
                 _ = sleep_until_opt(retry_at) => {
                     self.retry_at = None;
-                    self.apply(Input::RetryDue).await;
+                    let _ = self.apply(Input::RetryDue).await;
+                }
+                _ = sleep_until_opt(start_deadline) => {
+                    self.start_deadline = None;
+                    tracing::warn!(session_id = %self.id, "no QR and no connection before the start deadline");
+                    let _ = self.apply(Input::StartTimeout).await;
+                }
+                _ = sleep_until_opt(probe_at) => self.probe(),
+                _ = sleep_until_opt(storage_retry_at) => {
+                    self.storage_retry_at = None;
+                    let _ = self.apply(Input::StorageFailed).await;
                 }
             }
         }
@@ -125,22 +210,20 @@ impl SessionTask {
     async fn command(&mut self, cmd: Command) {
         match cmd {
             Command::Apply(input, reply) => {
-                self.apply(input).await;
+                let done = self.apply(input).await;
                 if let Some(reply) = reply {
-                    let _ = reply.send(());
+                    let _ = reply.send(done);
                 }
+            }
+            Command::Restore(reply) => {
+                let done = self.apply(Input::Restore).await;
+                self.answer_when_started(reply, done);
             }
             Command::Start { force_relink, reply } => {
-                self.apply(Input::Start { force_relink }).await;
-                if self.machine.status == Status::Starting {
-                    self.start_waiters.push(reply);
-                } else {
-                    let _ = reply.send(());
-                }
+                let done = self.apply(Input::Start { force_relink }).await;
+                self.answer_when_started(reply, done);
             }
-            Command::PairCode { phone, reply } => {
-                let _ = reply.send(self.pair_code(phone).await);
-            }
+            Command::PairCode { phone, reply } => self.pair_code(phone, reply).await,
             Command::Flush => {
                 if self.machine.status == Status::Connected {
                     if let Some(link) = &self.link {
@@ -152,24 +235,95 @@ impl SessionTask {
         }
     }
 
-    async fn pair_code(&mut self, phone: Phone) -> Result<PairCodeOut, Problem> {
+    fn answer_when_started(&mut self, reply: Reply, done: Result<(), Problem>) {
+        if done.is_ok() && self.machine.status == Status::Starting {
+            self.start_waiters.push(reply);
+        } else {
+            let _ = reply.send(done);
+        }
+    }
+
+    /// Asks the link for a pairing code beside the loop (an engine may take many seconds).
+    async fn pair_code(&mut self, phone: Phone, reply: oneshot::Sender<Result<PairCodeOut, Problem>>) {
         if self.machine.auth_paired {
-            return Err(Problem::conflict("already_paired", "This session is already linked. Log out first."));
+            let _ =
+                reply.send(Err(Problem::conflict("already_paired", "This session is already linked. Log out first.")));
+            return;
         }
         if !matches!(self.machine.status, Status::ScanQr | Status::Starting) {
-            self.apply(Input::Start { force_relink: false }).await;
+            if let Err(e) = self.apply(Input::Start { force_relink: false }).await {
+                let _ = reply.send(Err(e));
+                return;
+            }
         }
         let Some(link) = self.link.clone() else {
-            return Err(Problem::conflict("session_not_started", "The session could not be started."));
+            let _ = reply.send(Err(Problem::conflict("session_not_started", "The session could not be started.")));
+            return;
         };
-        let code =
-            link.pair_with_code(&phone).await.map_err(|e| Problem::conflict("pair_code_failed", e.to_string()))?;
-        // Publish now so the code is on the event stream before the caller hears back;
-        // the engine's own PairingCode event for it is then a duplicate and skipped.
-        let timeout = std::time::Duration::from_millis(self.ctx.settings.sessions.pair_code_timeout_ms);
-        self.apply(Input::Engine(EngineEvent::PairingCode { code: code.clone(), timeout })).await;
-        let expires_at = expiry(Utc::now(), timeout);
-        Ok(self.live.pair_code().filter(|c| c.code == code).unwrap_or(PairCodeOut { code, expires_at }))
+        let (no, reports) = (self.link_no, self.reports_tx.clone());
+        tokio::spawn(async move {
+            let result = link.pair_with_code(&phone).await;
+            let _ = reports.send(Report::PairCode { link: no, result, reply });
+        });
+    }
+
+    async fn report(&mut self, report: Report) {
+        match report {
+            Report::PairCode { link, result, reply } => {
+                if link != self.link_no || self.link.is_none() {
+                    let _ = reply.send(Err(Problem::conflict("pair_code_failed", "The link closed meanwhile.")));
+                    return;
+                }
+                let code = match result {
+                    Ok(code) => code,
+                    Err(e) => {
+                        let _ = reply.send(Err(Problem::conflict("pair_code_failed", e.to_string())));
+                        return;
+                    }
+                };
+                // Publish now so the code is on the event stream before the caller hears back;
+                // the engine's own PairingCode event for it is then a duplicate and skipped.
+                let timeout = Duration::from_millis(self.ctx.settings.sessions.pair_code_timeout_ms);
+                let ev = EngineEvent::PairingCode { code: code.clone(), timeout };
+                if let Err(e) = self.apply(Input::Engine(ev)).await {
+                    let _ = reply.send(Err(e));
+                    return;
+                }
+                let expires_at = expiry(Utc::now(), timeout);
+                let out = self.live.pair_code().filter(|c| c.code == code).unwrap_or(PairCodeOut { code, expires_at });
+                let _ = reply.send(Ok(out));
+            }
+            Report::Probe { link, alive } => {
+                if link != self.link_no {
+                    return;
+                }
+                self.probing = false;
+                if alive {
+                    self.heard_at = Instant::now();
+                } else if self.machine.status == Status::Connected {
+                    tracing::warn!(session_id = %self.id, "the link answered no liveness probe; reconnecting");
+                    let _ = self.apply(network_loss("no answer to a liveness probe")).await;
+                }
+            }
+        }
+    }
+
+    /// When a quiet connected link is due for a liveness probe.
+    fn probe_due(&self) -> Option<Instant> {
+        let idle = Duration::from_millis(self.ctx.settings.sessions.liveness_idle_ms);
+        let quiet_link = self.machine.status == Status::Connected && self.link.is_some() && !self.probing;
+        quiet_link.then(|| self.heard_at + idle)
+    }
+
+    fn probe(&mut self) {
+        let Some(link) = self.link.clone() else { return };
+        self.probing = true;
+        let wait = Duration::from_millis(self.ctx.settings.sessions.liveness_probe_timeout_ms);
+        let (no, reports) = (self.link_no, self.reports_tx.clone());
+        tokio::spawn(async move {
+            let alive = matches!(tokio::time::timeout(wait, link.probe()).await, Ok(Ok(())));
+            let _ = reports.send(Report::Probe { link: no, alive });
+        });
     }
 
     async fn engine_event(&mut self, ev: EngineEvent) {
@@ -183,31 +337,57 @@ impl SessionTask {
             if !self.ctx.claims.claim(&self.ctx.db, &phone, self.id).await {
                 tracing::warn!(session_id = %self.id, "phone already linked to another active session");
                 self.machine.phone = Some(phone);
-                self.apply(Input::DuplicatePhone).await;
+                let _ = self.apply(Input::DuplicatePhone).await;
                 return;
             }
         }
-        self.apply(Input::Engine(ev)).await;
+        let _ = self.apply(Input::Engine(ev)).await;
     }
 
     /// Runs the machine, persists and publishes the change, then carries out the effects.
-    async fn apply(&mut self, input: Input) {
+    /// When the change cannot be recorded, the session keeps its previous state and no
+    /// effect runs: a user's command answers 503; a change the network caused is retried,
+    /// then the link is closed and the session ends `failed`/`storage_error` as soon as
+    /// that can be recorded.
+    async fn apply(&mut self, input: Input) -> Result<(), Problem> {
         let before = self.machine.clone();
+        let from_user = matches!(input, Input::Start { .. } | Input::Stop | Input::Logout | Input::IdleTimeout);
+        let storage_failure = input == Input::StorageFailed;
         let (after, effects) = step(before.clone(), input, &self.ctx.policy());
-        self.machine = after;
         // One clock reading for the transition: the row's `qr_expires_at` and the
         // `session.qr` event's `expires_at` are the same instant.
         let now = Utc::now();
-        if let Err(e) = self.persist(&before, &effects, now).await {
-            tracing::error!(session_id = %self.id, error = %e, "could not persist session transition");
+        let mut persisted = self.persist(&before, &after, &effects, now).await;
+        if !from_user && !storage_failure {
+            for pause in PERSIST_RETRIES {
+                if persisted.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
+                persisted = self.persist(&before, &after, &effects, now).await;
+            }
         }
+        if let Err(e) = persisted {
+            tracing::error!(session_id = %self.id, error = %e, "could not persist session transition; keeping the previous state");
+            crate::metrics::SESSION_PERSIST_FAILURES.inc();
+            if !from_user {
+                // What the link does next could not be recorded either: stop it, and
+                // fail the session visibly once the database takes writes again.
+                self.close_link();
+                self.storage_retry_at = Some(Instant::now() + STORAGE_RETRY);
+            }
+            return Err(Problem::unavailable("The session's change could not be saved; try again.")
+                .with_code("storage_unavailable"));
+        }
+        self.machine = after;
         for effect in effects {
             self.effect(effect, now).await;
         }
-        // Answer waiting starts only after the effects, so a QR on offer is already published.
         if self.machine.status != Status::Starting {
+            self.start_deadline = None;
+            // Answer waiting starts only after the effects, so a QR on offer is already published.
             for waiter in self.start_waiters.drain(..) {
-                let _ = waiter.send(());
+                let _ = waiter.send(Ok(()));
             }
         }
         if before.status != self.machine.status && matches!(self.machine.status, Status::Failed | Status::LoggedOut) {
@@ -222,15 +402,16 @@ impl SessionTask {
                 self.ctx.claims.release(old, self.id);
             }
         }
+        Ok(())
     }
 
     async fn persist(
-        &mut self,
+        &self,
         before: &Machine,
+        m: &Machine,
         effects: &[Effect],
         now: DateTime<Utc>,
     ) -> Result<(), sea_orm::DbErr> {
-        let m = &self.machine;
         let qr_change = effects.iter().find_map(|e| match e {
             Effect::OfferQr { timeout, .. } => Some(Some(expiry(now, *timeout))),
             Effect::ClearQr => Some(None),
@@ -300,19 +481,9 @@ impl SessionTask {
     async fn effect(&mut self, effect: Effect, now: DateTime<Utc>) {
         match effect {
             Effect::Connect => self.connect().await,
-            Effect::Disconnect => self.close_link().await,
-            Effect::LogoutLink => {
-                if let Some(link) = &self.link {
-                    if let Err(e) = link.logout().await {
-                        tracing::warn!(session_id = %self.id, error = %e, "engine logout failed");
-                    }
-                }
-            }
-            Effect::WipeKeys => {
-                if let Err(e) = self.ctx.keys(self.id).wipe().await {
-                    tracing::error!(session_id = %self.id, error = %e, "could not wipe session keys");
-                }
-            }
+            Effect::Disconnect => self.close_link(),
+            Effect::LogoutLink => self.logout_on_close = self.link.is_some(),
+            Effect::WipeKeys => self.wipe_keys().await,
             Effect::OfferQr { code, timeout } => {
                 let qr = QrOut {
                     value: code,
@@ -350,39 +521,112 @@ impl SessionTask {
                     tracing::error!(session_id = %self.id, error = %e, "could not store incoming message");
                 }
             }
+            Effect::ApplyReceipt(receipt) => self.sender.receipt(receipt).await,
+        }
+    }
+
+    /// Wipes stored credentials — after the closing link is done with them, if one is closing.
+    async fn wipe_keys(&mut self) {
+        let keys = self.ctx.keys(self.id);
+        let id = self.id;
+        match self.closing.take() {
+            Some(closing) => {
+                self.closing = Some(tokio::spawn(async move {
+                    let _ = closing.await;
+                    if let Err(e) = keys.wipe().await {
+                        tracing::error!(session_id = %id, error = %e, "could not wipe session keys");
+                    }
+                }));
+            }
+            None => {
+                if let Err(e) = keys.wipe().await {
+                    tracing::error!(session_id = %id, error = %e, "could not wipe session keys");
+                }
+            }
         }
     }
 
     async fn connect(&mut self) {
-        self.close_link().await;
+        self.close_link();
+        if self.closing.as_ref().is_some_and(|c| !c.is_finished()) {
+            // The old link is still closing; the loop connects once it has.
+            self.connect_when_closed = true;
+            return;
+        }
+        self.closing = None;
+        self.open_link().await;
+    }
+
+    async fn open_link(&mut self) {
+        if !matches!(self.machine.status, Status::Starting | Status::Reconnecting) {
+            return; // stopped (or given up) while the old link was closing
+        }
         let (tx, rx) = mpsc::channel(256);
         let spec = ConnectSpec { session_id: self.id, keys: self.ctx.keys(self.id), events: tx };
         match self.ctx.engine.connect(spec).await {
             Ok(link) => {
                 self.link = Some(Arc::from(link));
+                self.link_no += 1;
                 self.engine_rx = Some(rx);
+                self.heard_at = Instant::now();
+                self.probing = false;
+                if self.machine.status == Status::Starting {
+                    let wait = Duration::from_millis(self.ctx.settings.sessions.start_timeout_ms);
+                    self.start_deadline = Some(Instant::now() + wait);
+                }
             }
             Err(e) => {
                 tracing::warn!(session_id = %self.id, error = %e, "engine could not connect");
                 let ev = EngineEvent::ConnectFailure { reason: e.to_string(), permanent: false };
-                Box::pin(self.apply(Input::Engine(ev))).await;
+                let _ = Box::pin(self.apply(Input::Engine(ev))).await;
             }
         }
     }
 
-    async fn close_link(&mut self) {
+    /// Closes the link beside the loop (unlinking first if asked); a later connect waits for it.
+    fn close_link(&mut self) {
         self.sender.stop();
         self.engine_rx = None;
-        if let Some(link) = self.link.take() {
-            link.disconnect().await;
-        }
+        self.start_deadline = None;
+        self.probing = false;
+        let logout = std::mem::take(&mut self.logout_on_close);
+        let Some(link) = self.link.take() else { return };
+        let previous = self.closing.take();
+        let id = self.id;
+        self.closing = Some(tokio::spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            let close = async {
+                if logout {
+                    if let Err(e) = link.logout().await {
+                        tracing::warn!(session_id = %id, error = %e, "engine logout failed");
+                    }
+                }
+                link.disconnect().await;
+            };
+            if tokio::time::timeout(CLOSE_GRACE, close).await.is_err() {
+                tracing::warn!(session_id = %id, "the link did not close in time; dropping it");
+            }
+        }));
     }
+}
+
+fn network_loss(why: &str) -> Input {
+    Input::Engine(EngineEvent::Disconnected { reason: DisconnectReason::Network(why.into()) })
 }
 
 async fn recv_engine(rx: &mut Option<mpsc::Receiver<EngineEvent>>) -> Option<EngineEvent> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// Resolves once the closing link (if any) is closed.
+async fn closed(closing: &mut Option<JoinHandle<()>>) {
+    if let Some(handle) = closing {
+        let _ = handle.await;
     }
 }
 

@@ -4,12 +4,13 @@
 //! its own account, for `Connected`) and returns the engine events it stands for.
 
 use whatsapp_rust::types::events::{ConnectFailureReason, Event, InboundMessage};
+use whatsapp_rust::types::presence::ReceiptType;
 use whatsapp_rust::wacore::proto_helpers::MessageExt;
 use whatsapp_rust::wacore_binary::jid::JidExt;
 use whatsapp_rust::Jid;
 
 use crate::domain::Phone;
-use crate::engine::{DisconnectReason, EngineEvent, Incoming};
+use crate::engine::{DisconnectReason, EngineEvent, Incoming, Receipt, ReceiptKind};
 
 /// What the link knows about its own account when an event arrives.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -58,6 +59,18 @@ pub fn map_event(ev: &Event, me: &SelfInfo) -> Vec<EngineEvent> {
             vec![EngineEvent::PairError { reason: "the phone scanned without multi-device support".to_owned() }]
         }
         Event::Messages(batch) => batch.iter().filter_map(incoming).map(EngineEvent::Message).collect(),
+        // A nack (`error` set) is not an acknowledgement: the ack deadline fails the message.
+        Event::ServerAck(ack) if ack.class.as_deref() == Some("message") && ack.error.is_none() => {
+            vec![EngineEvent::Receipt(Receipt { message_id: ack.id.clone(), kind: ReceiptKind::ServerAck })]
+        }
+        Event::Receipt(r) => {
+            let kind = match r.r#type {
+                ReceiptType::Delivered => ReceiptKind::Delivered,
+                ReceiptType::Read | ReceiptType::Played => ReceiptKind::Read,
+                _ => return Vec::new(),
+            };
+            r.message_ids.iter().map(|id| EngineEvent::Receipt(Receipt { message_id: id.clone(), kind })).collect()
+        }
         _ => Vec::new(),
     }
 }

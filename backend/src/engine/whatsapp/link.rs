@@ -192,6 +192,8 @@ impl EventHandler for Handler {
             EventKind::ConnectFailure,
             EventKind::ClientOutdated,
             EventKind::Messages,
+            EventKind::ServerAck,
+            EventKind::Receipt,
         ])
     }
 }
@@ -338,6 +340,17 @@ impl Link for WhatsappLink {
         let to = Jid::pn(msg.to.as_str());
         let message = build_message(&self.client, msg).await?;
         self.client.send_message(to, message).await.map(|sent| sent.message_id).map_err(failed)
+    }
+
+    /// whatsapp-rust runs its own keepalive (a ping every 15–30 s; a dead socket ends
+    /// the connection, which this link reports as `Disconnected`), so the probe only
+    /// checks that the client still holds an open connection.
+    async fn probe(&self) -> Result<(), EngineError> {
+        if self.client.is_connected() {
+            Ok(())
+        } else {
+            Err(EngineError::NotConnected)
+        }
     }
 
     async fn pair_with_code(&self, phone: &Phone) -> Result<String, EngineError> {

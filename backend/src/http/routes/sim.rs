@@ -9,6 +9,7 @@ use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use crate::engine::sim::{PhoneError, SimEngine, SimSent};
+use crate::engine::ReceiptKind;
 use crate::error::Problem;
 use crate::http::parse_phone;
 use crate::http::ApiTags;
@@ -44,6 +45,12 @@ pub struct IncomingRequest {
 }
 
 #[derive(Debug, Object)]
+pub struct ReceiptRequest {
+    /// The recipient whose phone reports.
+    pub from: crate::domain::Text,
+}
+
+#[derive(Debug, Object)]
 pub struct Done {
     pub ok: bool,
 }
@@ -73,6 +80,19 @@ fn phone_problem(e: PhoneError) -> Problem {
 const OK: Json<Done> = Json(Done { ok: true });
 
 impl SimApi {
+    async fn receipts(
+        &self,
+        auth: Auth,
+        id: Uuid,
+        body: ReceiptRequest,
+        kind: ReceiptKind,
+    ) -> Result<Json<Done>, Problem> {
+        let (sim, id) = self.owned(&auth, id).await?;
+        let from = parse_phone(&body.from)?;
+        sim.receipts(id, from, kind).await.map_err(phone_problem)?;
+        Ok(OK)
+    }
+
     /// The simulator and the caller's session id, or 404.
     async fn owned(&self, auth: &Auth, id: Uuid) -> Result<(&SimEngine, Uuid), Problem> {
         let sim =
@@ -130,6 +150,28 @@ impl SimApi {
         }
         sim.incoming(id, from, body.0.text.0).await.map_err(phone_problem)?;
         Ok(OK)
+    }
+
+    /// The link stays open but goes silent: nothing arrives, nothing is answered or
+    /// acknowledged (a half-dead connection; liveness probing reconnects it).
+    #[oai(path = "/sessions/:id/sim/silence", method = "post")]
+    async fn silence(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
+        let (sim, id) = self.owned(&auth, id.0).await?;
+        sim.silence(id).await.map_err(phone_problem)?;
+        Ok(OK)
+    }
+
+    /// The recipient `from`'s phone receives the messages this session sent them
+    /// (delivery receipts).
+    #[oai(path = "/sessions/:id/sim/delivered", method = "post")]
+    async fn delivered(&self, auth: Auth, id: Path<Uuid>, body: Json<ReceiptRequest>) -> Result<Json<Done>, Problem> {
+        self.receipts(auth, id.0, body.0, ReceiptKind::Delivered).await
+    }
+
+    /// The recipient `from` reads the messages this session sent them (read receipts).
+    #[oai(path = "/sessions/:id/sim/read", method = "post")]
+    async fn read(&self, auth: Auth, id: Path<Uuid>, body: Json<ReceiptRequest>) -> Result<Json<Done>, Problem> {
+        self.receipts(auth, id.0, body.0, ReceiptKind::Read).await
     }
 
     /// What the simulated account has sent, oldest first.

@@ -26,6 +26,7 @@ use crate::metrics;
 
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// A single frame that cannot be written for this long means the client is gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -134,6 +135,7 @@ where
     });
     let expiry = sleep_until_opt(expiry);
     tokio::pin!(expiry);
+    let mut stopping = state.shutting_down.subscribe();
     loop {
         tokio::select! {
             ev = live.recv() => {
@@ -182,7 +184,14 @@ where
                 }
             }
             _ = &mut expiry => return End::Close(CLOSE_TOKEN_EXPIRED, "token expired"),
+            () = shutting_down(&mut stopping) => return End::Close(CLOSE_GOING_AWAY, "server shutting down"),
         }
+    }
+}
+
+async fn shutting_down(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    if stopping.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
