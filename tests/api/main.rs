@@ -1,9 +1,12 @@
 //! End-to-end API tests against a real server per test.
 //! Run on SQLite by default, on PostgreSQL with WAHUB_TEST_DATABASE_URL=postgres://...
 
+mod admin;
 mod auth;
 mod errors;
 mod messages;
+mod revocation;
+mod scopes;
 mod sessions;
 mod webhooks;
 #[cfg(feature = "whatsapp")]

@@ -115,6 +115,9 @@ pub struct WsSettings {
     pub ws_ping_secs: u64,
     /// Events buffered per WebSocket before a slow client is closed with 4008.
     pub ws_buffer: usize,
+    /// How often a WebSocket re-checks its token or API key (revocations in this process
+    /// close sockets at once; this catches expiry and changes made elsewhere).
+    pub ws_auth_recheck_secs: u64,
 }
 
 impl Default for ServerSettings {
@@ -186,7 +189,7 @@ impl Default for WebhookSettings {
 
 impl Default for WsSettings {
     fn default() -> Self {
-        Self { ws_ping_secs: 20, ws_buffer: 1024 }
+        Self { ws_ping_secs: 20, ws_buffer: 1024, ws_auth_recheck_secs: 30 }
     }
 }
 
@@ -262,7 +265,8 @@ impl Settings {
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
         ];
-        let more: [(&str, u64); 5] = [
+        let more: [(&str, u64); 6] = [
+            ("ws_auth_recheck_secs", self.ws.ws_auth_recheck_secs),
             ("idle_timeout_secs", self.sessions.idle_timeout_secs),
             ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
             ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),
