@@ -146,6 +146,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
             Duration::from_secs(settings.auth.login_window_secs),
         ),
         dummy_password_hash: crate::auth::password::dummy_hash(),
+        revocations: Default::default(),
     };
     Ok(Arc::new(AppState {
         settings,

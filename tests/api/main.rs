@@ -1,11 +1,14 @@
 //! End-to-end API tests against a real server per test.
 //! Run on SQLite by default, on PostgreSQL with WAHUB_TEST_DATABASE_URL=postgres://...
 
+mod admin;
 mod auth;
 mod errors;
 mod lifecycle;
 mod messages;
 mod nodes;
+mod revocation;
+mod scopes;
 mod sessions;
 #[cfg(feature = "wa-peer")]
 mod wa_peer_cert;

@@ -57,6 +57,9 @@ pub async fn create_user(
         display_name: Set(display_name),
         role: Set(role.to_owned()),
         created_at: Set(chrono::Utc::now()),
+        disabled: Set(false),
+        max_sessions: Set(None),
+        daily_message_limit: Set(None),
     };
     row.insert(&auth.db).await.map_err(|e| {
         if crate::db::constraint::violated(&e) == Some(crate::db::constraint::Unique::UserEmail) {
@@ -75,6 +78,9 @@ pub async fn verify_login(auth: &AuthService, email: &str, password: &str) -> Re
     let stored = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth.dummy_password_hash.clone());
     let ok = super::password::verify(password.to_owned(), stored).await;
     match found {
+        Some(user) if ok && user.disabled => {
+            Err(Problem::forbidden("account_disabled", "This account is disabled. Ask an administrator."))
+        }
         Some(user) if ok => Ok(user),
         _ => Err(invalid()),
     }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::AuthService;
 use crate::db::entities::api_key;
 use crate::domain::token::{random_token, token_hash};
+use crate::domain::Scopes;
 use crate::error::Problem;
 
 pub async fn create(
@@ -15,6 +16,7 @@ pub async fn create(
     user_id: Uuid,
     name: &str,
     expires_in_days: Option<u32>,
+    scopes: Scopes,
 ) -> Result<(api_key::Model, String), Problem> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -31,6 +33,7 @@ pub async fn create(
         created_at: Set(now),
         expires_at: Set(expires_in_days.map(|d| now + Duration::days(d as i64))),
         last_used_at: Set(None),
+        scopes: Set(scopes.to_stored()),
     }
     .insert(&auth.db)
     .await?;
@@ -54,11 +57,12 @@ pub async fn delete(auth: &AuthService, user_id: Uuid, id: Uuid) -> Result<(), P
     if res.rows_affected == 0 {
         return Err(Problem::not_found("No such API key."));
     }
+    auth.revocations.announce(user_id);
     Ok(())
 }
 
-/// The owner of a valid, unexpired key.
-pub async fn resolve(auth: &AuthService, key: &str) -> Result<Option<Uuid>, Problem> {
+/// The owner and scopes of a valid, unexpired key.
+pub async fn resolve(auth: &AuthService, key: &str) -> Result<Option<(Uuid, Scopes)>, Problem> {
     let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(token_hash(key))).one(&auth.db).await?;
     let Some(found) = found else { return Ok(None) };
     if found.expires_at.is_some_and(|t| t <= Utc::now()) {
@@ -72,5 +76,5 @@ pub async fn resolve(auth: &AuthService, key: &str) -> Result<Option<Uuid>, Prob
             .exec(&auth.db)
             .await?;
     }
-    Ok(Some(found.user_id))
+    Ok(Some((found.user_id, Scopes::from_stored(&found.scopes))))
 }

@@ -10,6 +10,9 @@ pub struct Claims {
     pub role: String,
     pub iat: i64,
     pub exp: i64,
+    /// The refresh-token family this token was issued with; revoking the family ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<Uuid>,
 }
 
 pub struct JwtKeys {
@@ -32,8 +35,13 @@ impl JwtKeys {
     }
 
     pub fn issue(&self, user_id: Uuid, role: &str) -> anyhow::Result<String> {
+        self.issue_in_family(user_id, role, None)
+    }
+
+    pub fn issue_in_family(&self, user_id: Uuid, role: &str, family: Option<Uuid>) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: user_id, role: role.to_owned(), iat: now, exp: now + self.ttl_secs as i64 };
+        let claims =
+            Claims { sub: user_id, role: role.to_owned(), iat: now, exp: now + self.ttl_secs as i64, fam: family };
         Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 

@@ -1,13 +1,17 @@
 //! Accounts, tokens, API keys and the authentication of requests.
 
 pub mod accounts;
+pub mod admin;
+pub mod admin_types;
 pub mod api_keys;
+pub mod audit;
 pub mod jwt;
 pub mod password;
 pub mod rate_limit;
 pub mod refresh;
+pub mod revocations;
 pub mod types;
 
 mod service;
 
-pub use service::{AuthService, AuthUser, Authenticated, Credential};
+pub use service::{grantable_scopes, AuthService, AuthUser, Authenticated, Credential};

@@ -38,22 +38,23 @@ pub async fn issue(auth: &AuthService, user_id: Uuid, family_id: Uuid) -> Result
     Ok((id, token))
 }
 
-/// Exchanges a refresh token for its successor; returns the user and the new token.
-pub async fn rotate(auth: &AuthService, presented: &str) -> Result<(user::Model, String), Problem> {
+/// Exchanges a refresh token for its successor; returns the user, the new token and its family.
+pub async fn rotate(auth: &AuthService, presented: &str) -> Result<(user::Model, String, Uuid), Problem> {
     let found = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(token_hash(presented)))
         .one(&auth.db)
         .await?
         .ok_or_else(refused)?;
     if found.revoked_at.is_some() {
-        revoke_family(auth, found.family_id).await?;
+        revoke_family(auth, found.user_id, found.family_id).await?;
         tracing::warn!(user_id = %found.user_id, "refresh token reuse detected; family revoked");
         return Err(refused());
     }
     if found.expires_at <= Utc::now() {
         return Err(refused());
     }
-    let user = user::Entity::find_by_id(found.user_id).one(&auth.db).await?.ok_or_else(refused)?;
+    let user =
+        user::Entity::find_by_id(found.user_id).one(&auth.db).await?.filter(|u| !u.disabled).ok_or_else(refused)?;
     let (new_id, new_token) = issue(auth, user.id, found.family_id).await?;
     // Only one of two concurrent refreshes with the same token may win.
     let claimed = refresh_token::Entity::update_many()
@@ -64,19 +65,32 @@ pub async fn rotate(auth: &AuthService, presented: &str) -> Result<(user::Model,
         .exec(&auth.db)
         .await?;
     if claimed.rows_affected != 1 {
-        revoke_family(auth, found.family_id).await?;
+        revoke_family(auth, found.user_id, found.family_id).await?;
         return Err(refused());
     }
-    Ok((user, new_token))
+    Ok((user, new_token, found.family_id))
 }
 
-pub async fn revoke_family(auth: &AuthService, family_id: Uuid) -> Result<(), Problem> {
+pub async fn revoke_family(auth: &AuthService, user_id: Uuid, family_id: Uuid) -> Result<(), Problem> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::FamilyId.eq(family_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&auth.db)
         .await?;
+    auth.revocations.announce(user_id);
+    Ok(())
+}
+
+/// Revokes every family of a user (when the user is disabled).
+pub async fn revoke_all(auth: &AuthService, user_id: Uuid) -> Result<(), Problem> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&auth.db)
+        .await?;
+    auth.revocations.announce(user_id);
     Ok(())
 }
 
@@ -87,7 +101,7 @@ pub async fn revoke(auth: &AuthService, presented: &str) -> Result<(), Problem> 
         .one(&auth.db)
         .await?;
     if let Some(found) = found {
-        revoke_family(auth, found.family_id).await?;
+        revoke_family(auth, found.user_id, found.family_id).await?;
     }
     Ok(())
 }

@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::jwt::JwtKeys;
 use super::rate_limit::LoginLimiter;
+use super::revocations::Revocations;
 use crate::config::Settings;
-use crate::db::entities::user;
+use crate::db::entities::{refresh_token, user};
+use crate::domain::{Scope, Scopes};
 use crate::error::Problem;
 
 pub struct AuthService {
@@ -19,6 +21,7 @@ pub struct AuthService {
     pub login_limiter: LoginLimiter,
     /// Verified against for unknown emails, so they take as long as wrong passwords.
     pub dummy_password_hash: String,
+    pub revocations: Revocations,
 }
 
 /// What a client presents to prove who it is.
@@ -33,6 +36,27 @@ pub enum Credential<'a> {
 pub struct AuthUser {
     pub id: Uuid,
     pub role: String,
+    /// The API key's scopes; `None` for a bearer token, which acts with the user's full rights.
+    pub key_scopes: Option<Scopes>,
+    /// Per-user overrides of `max_sessions_per_user` and `daily_message_limit`.
+    pub max_sessions: Option<u64>,
+    pub daily_message_limit: Option<u64>,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+
+    /// Whether the credential allows `scope` (the role is checked separately for `admin`).
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.key_scopes.is_none_or(|s| s.contains(scope))
+    }
+}
+
+/// The scopes a user may give a key: everything, except `admin` for non-admins.
+pub fn grantable_scopes(role: &str) -> Scopes {
+    Scopes::of(Scope::ALL.into_iter().filter(|s| *s != Scope::Admin || role == "admin"))
 }
 
 /// A verified caller and when the credential stops being valid (`None`: no expiry
@@ -44,19 +68,47 @@ pub struct Authenticated {
 }
 
 impl AuthService {
-    /// Checks a credential and that its user still exists; `None` when it is not valid.
+    /// Checks a credential, that its user exists and is not disabled, and that a token's
+    /// refresh family is not revoked; `None` when it is not valid.
     pub async fn authenticate(&self, credential: Credential<'_>) -> Result<Option<Authenticated>, Problem> {
-        let (user_id, expires_at) = match credential {
+        let (user_id, expires_at, key_scopes) = match credential {
             Credential::AccessToken(token) => match self.jwt.verify(token) {
-                Some(claims) => (claims.sub, Some(claims.exp)),
+                Some(claims) => {
+                    if let Some(family) = claims.fam {
+                        if !self.family_alive(family).await? {
+                            return Ok(None);
+                        }
+                    }
+                    (claims.sub, Some(claims.exp), None)
+                }
                 None => return Ok(None),
             },
             Credential::ApiKey(key) => match super::api_keys::resolve(self, key).await? {
-                Some(user_id) => (user_id, None),
+                Some((user_id, scopes)) => (user_id, None, Some(scopes)),
                 None => return Ok(None),
             },
         };
-        let found = user::Entity::find_by_id(user_id).one(&self.db).await?;
-        Ok(found.map(|u| Authenticated { user: AuthUser { id: u.id, role: u.role }, expires_at }))
+        let found = user::Entity::find_by_id(user_id).one(&self.db).await?.filter(|u| !u.disabled);
+        Ok(found.map(|u| Authenticated {
+            user: AuthUser {
+                id: u.id,
+                role: u.role,
+                key_scopes,
+                max_sessions: u.max_sessions.map(|n| n.max(0) as u64),
+                daily_message_limit: u.daily_message_limit.map(|n| n.max(0) as u64),
+            },
+            expires_at,
+        }))
+    }
+
+    /// A family lives while one of its tokens is neither revoked nor expired.
+    async fn family_alive(&self, family: Uuid) -> Result<bool, Problem> {
+        let live = refresh_token::Entity::find()
+            .filter(refresh_token::Column::FamilyId.eq(family))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .filter(refresh_token::Column::ExpiresAt.gt(chrono::Utc::now()))
+            .count(&self.db)
+            .await?;
+        Ok(live > 0)
     }
 }

@@ -1,10 +1,11 @@
 //! Request and response bodies of the auth endpoints.
 
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
+use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
 use crate::db::entities::{api_key, user};
+use crate::domain::{Scope, Scopes};
 
 #[derive(Debug, Object)]
 pub struct RegisterRequest {
@@ -54,6 +55,42 @@ pub struct CreateApiKeyRequest {
     pub name: crate::domain::Text,
     #[oai(validator(minimum(value = "1"), maximum(value = "3650")))]
     pub expires_in_days: Option<u32>,
+    /// What the key may do. Default: every scope the creator may grant
+    /// (`read`, `send`, `control`, and `admin` for admins).
+    pub scopes: Option<Vec<ScopeName>>,
+}
+
+/// An API key scope: `read` (GETs, WebSocket), `send` (messages), `control` (sessions,
+/// webhooks, keys), `admin` (the admin routes, for admins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ScopeName {
+    Read,
+    Send,
+    Control,
+    Admin,
+}
+
+impl From<ScopeName> for Scope {
+    fn from(s: ScopeName) -> Self {
+        match s {
+            ScopeName::Read => Scope::Read,
+            ScopeName::Send => Scope::Send,
+            ScopeName::Control => Scope::Control,
+            ScopeName::Admin => Scope::Admin,
+        }
+    }
+}
+
+impl From<Scope> for ScopeName {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Read => ScopeName::Read,
+            Scope::Send => ScopeName::Send,
+            Scope::Control => ScopeName::Control,
+            Scope::Admin => ScopeName::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Object)]
@@ -65,6 +102,7 @@ pub struct ApiKeyOut {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<ScopeName>,
 }
 
 impl From<api_key::Model> for ApiKeyOut {
@@ -76,6 +114,7 @@ impl From<api_key::Model> for ApiKeyOut {
             created_at: k.created_at,
             expires_at: k.expires_at,
             last_used_at: k.last_used_at,
+            scopes: Scopes::from_stored(&k.scopes).iter().map(Into::into).collect(),
         }
     }
 }

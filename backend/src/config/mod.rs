@@ -143,6 +143,9 @@ pub struct WsSettings {
     pub ws_ping_secs: u64,
     /// Events buffered per WebSocket before a slow client is closed with 4008.
     pub ws_buffer: usize,
+    /// How often a WebSocket re-checks its token or API key (revocations in this process
+    /// close sockets at once; this catches expiry and changes made elsewhere).
+    pub ws_auth_recheck_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -239,7 +242,7 @@ impl Default for WebhookSettings {
 
 impl Default for WsSettings {
     fn default() -> Self {
-        Self { ws_ping_secs: 20, ws_buffer: 1024 }
+        Self { ws_ping_secs: 20, ws_buffer: 1024, ws_auth_recheck_secs: 30 }
     }
 }
 
@@ -323,6 +326,7 @@ impl Settings {
             ("ack_timeout_ms", self.sessions.ack_timeout_ms),
             ("session_call_timeout_ms", self.sessions.session_call_timeout_ms),
             ("shutdown_timeout_ms", self.sessions.shutdown_timeout_ms),
+            ("ws_auth_recheck_secs", self.ws.ws_auth_recheck_secs),
             ("idle_timeout_secs", self.sessions.idle_timeout_secs),
             ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
             ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),

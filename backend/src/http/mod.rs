@@ -13,7 +13,7 @@ mod web;
 pub mod ws;
 
 pub use boundary::{optional_json, parse_name, parse_phone};
-pub use extract::Auth;
+pub use extract::{scope, Auth};
 pub use router::build;
 pub use state::AppState;
 
@@ -33,6 +33,8 @@ pub enum ApiTags {
     Events,
     /// Signed webhooks
     Webhooks,
-    /// Administration (admin role only)
+    /// Users, all sessions and the audit log (admins only)
     Admin,
+    /// Server version and first-visit facts
+    Server,
 }

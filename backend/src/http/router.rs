@@ -6,7 +6,7 @@ use poem::middleware::{NormalizePath, Tracing, TrailingSlash};
 use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
-use super::routes::{AuthApi, EventsApi, MessagesApi, NodesApi, SessionsApi, SimApi, WebhooksApi};
+use super::routes::{AdminApi, AuthApi, EventsApi, MessagesApi, NodesApi, ServerApi, SessionsApi, SimApi, WebhooksApi};
 use super::AppState;
 
 pub fn build(state: Arc<AppState>) -> impl Endpoint {
@@ -19,7 +19,8 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         NodesApi { state: state.clone() },
     );
     let sim = SimApi { state: state.clone(), sim: state.sim.clone() };
-    let service = OpenApiService::new((apis, sim), "wahub", env!("CARGO_PKG_VERSION")).description(
+    let admin = (AdminApi { state: state.clone() }, ServerApi { state: state.clone() });
+    let service = OpenApiService::new((apis, sim, admin), "wahub", env!("CARGO_PKG_VERSION")).description(
         "Link WhatsApp accounts, keep them alive, and get every QR, status change and message pushed live.",
     );
     let spec = service.spec_endpoint();

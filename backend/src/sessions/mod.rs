@@ -1,6 +1,7 @@
 //! Users' WhatsApp sessions: the state machine, one task per session, their records.
 
 mod context;
+pub mod directory;
 mod live;
 pub mod machine;
 #[cfg(test)]

@@ -1,7 +1,7 @@
 import type { Http } from './http';
 import { asList, secretOf } from './normalize';
 import type {
-  ApiKey, CreatedApiKey, CreatedWebhook, Health, MediaIn, Message, PairCode, QrInfo, SendResult, ServerEvent,
+  AdminSession, AdminUser, ApiKey, AuditPage, CreatedApiKey, Scope, ServerInfo, UserChange, CreatedWebhook, Health, MediaIn, Message, PairCode, QrInfo, SendResult, ServerEvent,
   Session, TokenPair, User, Webhook, WebhookDelivery,
 } from './types';
 
@@ -121,18 +121,40 @@ export class Api {
   }
 
   // ---- server ----
-  /** The server's version, as its OpenAPI document states it. */
-  async serverVersion(): Promise<string> {
-    const doc = await this.http.json<{ info?: { version?: string } }>('GET', '/api/openapi.json', { auth: false });
-    return doc?.info?.version ?? '';
+  /** Version, engine, node, and whether this is a new server (no auth). */
+  serverInfo(): Promise<ServerInfo> {
+    return this.http.json('GET', `${V1}/server`, { auth: false });
+  }
+
+  // ---- admin (admins only; 404 for everyone else) ----
+  async adminUsers(): Promise<AdminUser[]> {
+    return asList<AdminUser>(await this.http.json('GET', `${V1}/admin/users`));
+  }
+  updateUser(id: string, change: UserChange): Promise<AdminUser> {
+    return this.http.json('PATCH', `${V1}/admin/users/${enc(id)}`, { body: change });
+  }
+  async adminSessions(): Promise<AdminSession[]> {
+    return asList<AdminSession>(await this.http.json('GET', `${V1}/admin/sessions`));
+  }
+  adminStopSession(id: string): Promise<AdminSession> {
+    return this.http.json('POST', `${V1}/admin/sessions/${enc(id)}/stop`);
+  }
+  adminLogoutSession(id: string): Promise<AdminSession> {
+    return this.http.json('POST', `${V1}/admin/sessions/${enc(id)}/logout`);
+  }
+  /** Newest first; `before` is the previous page's `next_before`. */
+  audit(limit: number, before?: number): Promise<AuditPage> {
+    return this.http.json('GET', `${V1}/admin/audit`, { query: { limit, before } });
   }
 
   // ---- api keys ----
   async listApiKeys(): Promise<ApiKey[]> {
     return asList<ApiKey>(await this.http.json('GET', `${V1}/api-keys`));
   }
-  async createApiKey(name: string, expires_in_days?: number): Promise<CreatedApiKey> {
-    const body = expires_in_days ? { name, expires_in_days } : { name };
+  async createApiKey(name: string, expires_in_days?: number, scopes?: Scope[]): Promise<CreatedApiKey> {
+    const body: { name: string; expires_in_days?: number; scopes?: Scope[] } = { name };
+    if (expires_in_days) body.expires_in_days = expires_in_days;
+    if (scopes) body.scopes = scopes;
     const created = await this.http.json<ApiKey>('POST', `${V1}/api-keys`, { body });
     return { ...created, key: secretOf(created) };
   }

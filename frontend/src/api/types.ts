@@ -92,9 +92,13 @@ export interface Health {
   connected: boolean;
 }
 
+/** What an API key may do (contract §7). */
+export type Scope = 'read' | 'send' | 'control' | 'admin';
+
 export interface ApiKey {
   id: string;
   name: string;
+  scopes?: Scope[];
   created_at?: string;
   expires_at?: string | null;
   last_used_at?: string | null;
@@ -209,3 +213,59 @@ export type ServerEvent =
 export type EventName = ServerEvent['event'];
 
 export type ServerFrame = HelloFrame | ServerEvent | { type: 'pong' };
+
+/** GET /api/v1/server: what the dashboard shows before anyone logs in. */
+export interface ServerInfo {
+  version: string;
+  engine: string;
+  node: string | null;
+  registration_open: boolean;
+  has_users: boolean;
+}
+
+/** A user as an admin sees it (GET /api/v1/admin/users). */
+export interface AdminUser {
+  id: string;
+  email: string;
+  display_name: string | null;
+  role: 'admin' | 'user' | string;
+  disabled: boolean;
+  created_at: string;
+  session_count: number;
+  max_sessions: number | null;
+  daily_message_limit: number | null;
+  effective_max_sessions: number;
+  effective_daily_message_limit: number;
+}
+
+/** PATCH /api/v1/admin/users/{id}: absent fields stay; a `null` limit goes back to the default. */
+export interface UserChange {
+  role?: 'admin' | 'user';
+  disabled?: boolean;
+  max_sessions?: number | null;
+  daily_message_limit?: number | null;
+}
+
+/** Any user's session, with its owner (GET /api/v1/admin/sessions). */
+export interface AdminSession extends Session {
+  owner_id: string;
+  owner_email: string;
+  node: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  action: string;
+  actor_id: string | null;
+  actor_email: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  next_before: number | null;
+}

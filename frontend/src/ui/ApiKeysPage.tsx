@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiKey } from '../api/types';
-import { api } from '../services';
+import type { ApiKey, Scope } from '../api/types';
+import { api, user } from '../services';
+import { SCOPES, grantable, scopeText, toggleScope } from '../state/admin';
 import { timeText } from './format';
 import { NoticeLine } from './NoticeLine';
-import { useAction } from './hooks';
+import { useAction, useSignal } from './hooks';
 
 export function ApiKeysPage() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
@@ -12,7 +13,12 @@ export function ApiKeysPage() {
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState('');
-  const { busy, notice, dismiss, run } = useAction();
+  const { busy, notice, dismiss, run, say } = useAction();
+  const me = useSignal(user);
+  const offered = grantable(me?.role);
+  const [scopes, setScopes] = useState<Scope[] | null>(null);
+  // Until the user changes them, a new key gets everything they may grant.
+  const chosen = scopes ?? offered;
 
   const load = () => run(async () => setKeys(await api.listApiKeys()));
   useEffect(() => {
@@ -21,13 +27,18 @@ export function ApiKeysPage() {
 
   const create = (e: Event) => {
     e.preventDefault();
+    if (chosen.length === 0) {
+      say({ tone: 'error', text: 'Choose at least one scope.' });
+      return;
+    }
     void run(async () => {
       const n = days.trim() ? Number(days) : undefined;
-      const k = await api.createApiKey(name.trim(), n && n > 0 ? n : undefined);
+      const k = await api.createApiKey(name.trim(), n && n > 0 ? n : undefined, chosen);
       setCreated({ name: k.name || name.trim(), key: k.key });
       setCopied(false);
       setName('');
       setDays('');
+      setScopes(null);
       setKeys(await api.listApiKeys());
     });
   };
@@ -57,6 +68,23 @@ export function ApiKeysPage() {
             <span>Expires in days <span class="muted">(optional)</span></span>
             <input name="key-days" type="number" min={1} max={3650} value={days} onInput={(e) => setDays(e.currentTarget.value)} />
           </label>
+        </div>
+        <fieldset class="events" aria-describedby="scope-help">
+          <legend>Scopes</legend>
+          {SCOPES.filter((s) => offered.includes(s.scope)).map((s) => (
+            <label key={s.scope} class="check" title={s.help}>
+              <input type="checkbox" name={`scope-${s.scope}`} checked={chosen.includes(s.scope)}
+                onChange={() => setScopes(toggleScope(chosen, s.scope))} />
+              {s.label}
+            </label>
+          ))}
+        </fieldset>
+        <p id="scope-help" class="field-hint">
+          Read: lists and the live stream. Send: messages. Control: start, stop, log out, relink, delete sessions,
+          webhooks and keys.{offered.includes('admin') ? ' Admin: the admin routes.' : ''} A call outside
+          the key’s scopes is refused.
+        </p>
+        <div class="row">
           <button type="submit" class="btn primary" disabled={busy}>Create key</button>
         </div>
       </form>
@@ -84,6 +112,10 @@ export function ApiKeysPage() {
                 <div>
                   <strong>{k.name}</strong>
                   {typeof k.prefix === 'string' && k.prefix && <code class="muted"> {k.prefix}…</code>}
+                  <span class="scope-list" data-testid="key-scopes" title={`Scopes: ${scopeText(k.scopes)}`}>
+                    <span class="sr-only">Scopes: </span>
+                    {(k.scopes ?? []).map((s) => <span key={s} class="scope-chip">{s}</span>)}
+                  </span>
                   <div class="muted small">
                     created {timeText(k.created_at)}
                     {k.expires_at ? ` · expires ${timeText(k.expires_at)}` : ''}

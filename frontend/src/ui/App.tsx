@@ -1,6 +1,9 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { startSession } from '../services';
+import { startSession, user } from '../services';
+import { AdminSessionsPage } from './AdminSessionsPage';
+import { AdminUsersPage } from './AdminUsersPage';
 import { ApiKeysPage } from './ApiKeysPage';
+import { AuditPage } from './AuditPage';
 import { AuthPage } from './AuthPage';
 import { Footer } from './Footer';
 import { Header } from './Header';
@@ -8,7 +11,7 @@ import { MessagesPage } from './MessagesPage';
 import { SessionDetailPage } from './SessionDetailPage';
 import { SessionsPage } from './SessionsPage';
 import { WebhooksPage } from './WebhooksPage';
-import { focusSoon } from './hooks';
+import { focusSoon, useSignal } from './hooks';
 import { pathOf, useRoute } from './router';
 import { useAuthed } from './useAuthed';
 
@@ -17,6 +20,8 @@ export function App() {
   const route = useRoute();
   const path = pathOf(route);
   const firstRender = useRef(true);
+  const me = useSignal(user);
+  const admin = me?.role === 'admin';
 
   useEffect(() => {
     if (authed) startSession();
@@ -44,8 +49,22 @@ export function App() {
         {route.page === 'messages' && <MessagesPage />}
         {route.page === 'webhooks' && <WebhooksPage />}
         {route.page === 'api-keys' && <ApiKeysPage />}
+        {route.page.startsWith('admin-') && !admin && <NotAdmin />}
+        {route.page === 'admin-users' && admin && <AdminUsersPage />}
+        {route.page === 'admin-sessions' && admin && <AdminSessionsPage />}
+        {route.page === 'admin-audit' && admin && <AuditPage />}
       </main>
       <Footer />
+    </div>
+  );
+}
+
+/** What a non-admin (or a page still learning who is logged in) sees at an admin address. */
+function NotAdmin() {
+  return (
+    <div class="page">
+      <h1>Not found</h1>
+      <p class="muted">There is nothing here for this account.</p>
     </div>
   );
 }

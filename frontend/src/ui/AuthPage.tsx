@@ -1,8 +1,10 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ServerInfo } from '../api/types';
 import { acceptLogin, api, loginNotice } from '../services';
 import { NoticeLine } from './NoticeLine';
 import { useAction, useSignal } from './hooks';
 import { hasLoggedInBefore, rememberLoggedIn } from './firstVisit';
+import { serverInfo } from './serverInfoLoad';
 
 type Mode = 'login' | 'register';
 const MODES: { mode: Mode; label: string }[] = [
@@ -20,6 +22,15 @@ export function AuthPage() {
   const notice = useSignal(loginNotice);
   const action = useAction(`${mode}|${email}|${password}`);
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  const [info, setInfo] = useState<ServerInfo | null>(null);
+  const touched = useRef(false);
+  // The server knows best whether this is a first visit: with no accounts, offer Register.
+  useEffect(() => {
+    void serverInfo().then((i) => {
+      setInfo(i);
+      if (i && !i.has_users && i.registration_open && !touched.current) setMode('register');
+    });
+  }, []);
 
   const submit = (e: Event) => {
     e.preventDefault();
@@ -42,6 +53,7 @@ export function AuthPage() {
     else if (e.key === 'End') next = MODES.length - 1;
     if (next < 0) return;
     e.preventDefault();
+    touched.current = true;
     setMode(MODES[next].mode);
     tabs.current[next]?.focus();
   };
@@ -59,7 +71,10 @@ export function AuthPage() {
               ref={(el) => {
                 tabs.current[i] = el;
               }}
-              onClick={() => setMode(m.mode)} onKeyDown={(e) => onTabKey(e, i)}>
+              onClick={() => {
+                touched.current = true;
+                setMode(m.mode);
+              }} onKeyDown={(e) => onTabKey(e, i)}>
               {m.label}
             </button>
           ))}
@@ -73,7 +88,10 @@ export function AuthPage() {
             </p>
           ) : (
             <p class="hint" data-testid="auth-hint">
-              The first account on a new server becomes its administrator.
+              {info && !info.has_users
+                ? 'This server has no accounts yet: the first account becomes its administrator.'
+                : 'The first account on a new server becomes its administrator.'}
+              {info && !info.registration_open && ' Registration is closed on this server; ask its administrator for an account.'}
             </p>
           )}
           {notice && mode === 'login' && <p class="notice notice-warning" role="status">{notice}</p>}

@@ -1,16 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../services';
+import type { ServerInfo } from '../api/types';
 import { useStore } from './hooks';
 import { engineSummary } from './serverInfo';
+import { serverInfo } from './serverInfoLoad';
 
 /** Which server this is: its version, the engines and nodes its sessions run on, the docs. */
 export function Footer() {
-  const [version, setVersion] = useState('');
+  const [info, setInfo] = useState<ServerInfo | null>(null);
   const sessions = useStore((s) => s.sessions);
   useEffect(() => {
-    api.serverVersion().then(setVersion, () => setVersion(''));
+    void serverInfo().then(setInfo);
   }, []);
-  const { engines, nodes } = engineSummary(Object.values(sessions));
+  const summary = engineSummary(Object.values(sessions));
+  const version = info?.version ?? '';
+  const engines = info ? [info.engine] : summary.engines;
+  const nodes = info?.node ? [info.node] : summary.nodes;
   return (
     <footer class="footer" data-testid="server-info">
       <span>wahub{version ? ` ${version}` : ''}</span>

@@ -5,7 +5,10 @@ export type Route =
   | { page: 'session'; id: string }
   | { page: 'messages' }
   | { page: 'webhooks' }
-  | { page: 'api-keys' };
+  | { page: 'api-keys' }
+  | { page: 'admin-users' }
+  | { page: 'admin-sessions' }
+  | { page: 'admin-audit' };
 
 export interface NavItem {
   path: string;
@@ -21,24 +24,24 @@ export const NAV: NavItem[] = [
   { path: '/api-keys', label: 'API keys', page: 'api-keys' },
 ];
 
-/**
- * Admin screens (users, all sessions, audit log, key scopes) go here once the server has
- * `/api/v1/admin/*`: add a `Route` variant, a `NAV_ADMIN` item (shown to admins only) and a
- * case in `parse` and in App. Nothing is listed until those routes exist.
- */
-export const NAV_ADMIN: NavItem[] = [];
+/** Admin screens: shown in the navigation to admins only (the server answers 404 to others). */
+export const NAV_ADMIN: NavItem[] = [
+  { path: '/admin/users', label: 'Users', page: 'admin-users' },
+  { path: '/admin/sessions', label: 'All sessions', page: 'admin-sessions' },
+  { path: '/admin/audit', label: 'Audit log', page: 'admin-audit' },
+];
 
 export function parse(pathname: string): Route {
   const p = pathname.replace(/\/+$/, '') || '/sessions';
   const detail = /^\/sessions\/([0-9a-fA-F-]{36})$/.exec(p);
   if (detail) return { page: 'session', id: detail[1].toLowerCase() };
-  const item = NAV.find((r) => r.path === p);
+  const item = [...NAV, ...NAV_ADMIN].find((r) => r.path === p);
   return item ? ({ page: item.page } as Route) : { page: 'sessions' };
 }
 
 export function pathOf(route: Route): string {
   if (route.page === 'session') return `/sessions/${route.id}`;
-  return NAV.find((n) => n.page === route.page)?.path ?? '/sessions';
+  return [...NAV, ...NAV_ADMIN].find((n) => n.page === route.page)?.path ?? '/sessions';
 }
 
 const listeners = new Set<() => void>();

@@ -10,3 +10,4 @@ export function engineSummary(sessions: Session[]): { engines: string[]; nodes: 
   }
   return { engines: [...engines].sort(), nodes: [...nodes].sort() };
 }
+

@@ -46,7 +46,7 @@ export async function simulateScan(page, name, phone, pushName) {
 }
 
 export async function goTo(page, label) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
 }
 
 export async function login(page, base, email, password) {

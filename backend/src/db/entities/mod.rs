@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table.
 
 pub mod api_key;
+pub mod audit_log;
 pub mod engine_key;
 pub mod event;
 pub mod message;

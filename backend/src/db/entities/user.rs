@@ -10,6 +10,11 @@ pub struct Model {
     pub display_name: Option<String>,
     pub role: String,
     pub created_at: DateTimeUtc,
+    pub disabled: bool,
+    /// Overrides `max_sessions_per_user` for this user.
+    pub max_sessions: Option<i32>,
+    /// Overrides `daily_message_limit` for this user's sessions.
+    pub daily_message_limit: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

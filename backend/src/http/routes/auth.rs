@@ -8,13 +8,16 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
+use super::ip::client_ip;
+use crate::auth::audit::{self, Action, Entry};
 use crate::auth::types::*;
-use crate::auth::{accounts, api_keys, refresh};
+use crate::auth::{accounts, api_keys, grantable_scopes, refresh};
 use crate::db::entities::user;
+use crate::domain::{Scope, Scopes};
 use crate::error::Problem;
 use crate::http::ApiTags;
 use crate::http::AppState;
-use crate::http::Auth;
+use crate::http::{scope, Auth};
 
 pub struct AuthApi {
     pub state: Arc<AppState>,
@@ -32,19 +35,16 @@ enum NoContent {
     NoContent,
 }
 
-fn client_ip(addr: &RemoteAddr) -> String {
-    addr.as_socket_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
-
 impl AuthApi {
     async fn tokens_for(&self, user: user::Model, family: Option<Uuid>) -> Result<TokenResponse, Problem> {
         let family = family.unwrap_or_else(Uuid::new_v4);
         let (_, refresh_token) = refresh::issue(&self.state.auth, user.id, family).await?;
-        self.response(user, refresh_token)
+        self.response(user, refresh_token, family)
     }
 
-    fn response(&self, user: user::Model, refresh_token: String) -> Result<TokenResponse, Problem> {
-        let access_token = self.state.auth.jwt.issue(user.id, &user.role).map_err(Problem::internal)?;
+    fn response(&self, user: user::Model, refresh_token: String, family: Uuid) -> Result<TokenResponse, Problem> {
+        let access_token =
+            self.state.auth.jwt.issue_in_family(user.id, &user.role, Some(family)).map_err(Problem::internal)?;
         Ok(TokenResponse {
             user: user.into(),
             access_token,
@@ -59,7 +59,11 @@ impl AuthApi {
 impl AuthApi {
     /// Create an account. The first account of a new server becomes admin.
     #[oai(path = "/auth/register", method = "post")]
-    async fn register(&self, body: Json<RegisterRequest>) -> Result<Created<TokenResponse>, Problem> {
+    async fn register(
+        &self,
+        addr: &RemoteAddr,
+        body: Json<RegisterRequest>,
+    ) -> Result<Created<TokenResponse>, Problem> {
         if !self.state.settings.auth.registration_open {
             return Err(Problem::forbidden("registration_closed", "Registration is closed on this server."));
         }
@@ -72,6 +76,8 @@ impl AuthApi {
             false,
         )
         .await?;
+        let entry = Entry::new(Action::Register, Some(user.id), Some(client_ip(addr))).target("user", user.id);
+        audit::record(&self.state.db, entry.detail(serde_json::json!({ "role": user.role }))).await;
         Ok(Created::Created(Json(self.tokens_for(user, None).await?)))
     }
 
@@ -86,12 +92,15 @@ impl AuthApi {
         match accounts::verify_login(&self.state.auth, &email, &body.password).await {
             Ok(user) => {
                 self.state.auth.login_limiter.reset(&email, &ip);
+                audit::record(&self.state.db, Entry::new(Action::Login, Some(user.id), Some(ip))).await;
                 Ok(Json(self.tokens_for(user, None).await?))
             }
             Err(problem) => {
                 if problem.code == "invalid_credentials" {
                     self.state.auth.login_limiter.record_failure(&email, &ip);
                 }
+                let entry = Entry::new(Action::LoginFailed, None, Some(ip)).email(email_for_log(&email));
+                audit::record(&self.state.db, entry.detail(serde_json::json!({ "code": problem.code }))).await;
                 Err(problem)
             }
         }
@@ -100,8 +109,8 @@ impl AuthApi {
     /// Exchange a refresh token for a new pair. The presented token stops working.
     #[oai(path = "/auth/refresh", method = "post")]
     async fn refresh(&self, body: Json<RefreshRequest>) -> Result<Json<TokenResponse>, Problem> {
-        let (user, refresh_token) = refresh::rotate(&self.state.auth, &body.refresh_token).await?;
-        Ok(Json(self.response(user, refresh_token)?))
+        let (user, refresh_token, family) = refresh::rotate(&self.state.auth, &body.refresh_token).await?;
+        Ok(Json(self.response(user, refresh_token, family)?))
     }
 
     /// Revoke a refresh token (and its family).
@@ -113,7 +122,7 @@ impl AuthApi {
 
     /// The caller's account.
     #[oai(path = "/me", method = "get")]
-    async fn me(&self, auth: Auth) -> Result<Json<UserOut>, Problem> {
+    async fn me(&self, auth: Auth<scope::Read>) -> Result<Json<UserOut>, Problem> {
         use sea_orm::EntityTrait;
         let user = user::Entity::find_by_id(auth.id())
             .one(&self.state.db)
@@ -126,24 +135,60 @@ impl AuthApi {
     #[oai(path = "/api-keys", method = "post", tag = "ApiTags::ApiKeys")]
     async fn create_api_key(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Control>,
+        addr: &RemoteAddr,
         body: Json<CreateApiKeyRequest>,
     ) -> Result<Created<CreatedApiKey>, Problem> {
-        let (row, key) = api_keys::create(&self.state.auth, auth.id(), &body.name, body.expires_in_days).await?;
+        let scopes = key_scopes(auth.user(), body.scopes.as_deref())?;
+        let (row, key) =
+            api_keys::create(&self.state.auth, auth.id(), &body.name, body.expires_in_days, scopes).await?;
+        let entry = Entry::new(Action::ApiKeyCreated, Some(auth.id()), Some(client_ip(addr))).target("api_key", row.id);
+        let detail = serde_json::json!({ "name": row.name, "scopes": scopes.to_stored() });
+        audit::record(&self.state.db, entry.detail(detail)).await;
         Ok(Created::Created(Json(CreatedApiKey { info: row.into(), key })))
     }
 
     /// The caller's API keys (without the keys themselves).
     #[oai(path = "/api-keys", method = "get", tag = "ApiTags::ApiKeys")]
-    async fn list_api_keys(&self, auth: Auth) -> Result<Json<Vec<ApiKeyOut>>, Problem> {
+    async fn list_api_keys(&self, auth: Auth<scope::Read>) -> Result<Json<Vec<ApiKeyOut>>, Problem> {
         let keys = api_keys::list(&self.state.auth, auth.id()).await?;
         Ok(Json(keys.into_iter().map(Into::into).collect()))
     }
 
     /// Delete an API key; it stops working at once.
     #[oai(path = "/api-keys/:id", method = "delete", tag = "ApiTags::ApiKeys")]
-    async fn delete_api_key(&self, auth: Auth, id: Path<Uuid>) -> Result<NoContent, Problem> {
+    async fn delete_api_key(
+        &self,
+        auth: Auth<scope::Control>,
+        addr: &RemoteAddr,
+        id: Path<Uuid>,
+    ) -> Result<NoContent, Problem> {
         api_keys::delete(&self.state.auth, auth.id(), id.0).await?;
+        let entry = Entry::new(Action::ApiKeyDeleted, Some(auth.id()), Some(client_ip(addr))).target("api_key", id.0);
+        audit::record(&self.state.db, entry).await;
         Ok(NoContent::NoContent)
     }
+}
+
+/// A tried email goes into the audit log only if it looks like one, and bounded.
+fn email_for_log(email: &str) -> String {
+    email.chars().filter(|c| !c.is_control()).take(254).collect()
+}
+
+/// The scopes a new key gets: the requested ones, or all the creator may grant. A key can
+/// create keys only within its own scopes, so a key never mints a stronger one.
+fn key_scopes(creator: &crate::auth::AuthUser, requested: Option<&[ScopeName]>) -> Result<Scopes, Problem> {
+    let mut allowed = grantable_scopes(&creator.role);
+    if let Some(own) = creator.key_scopes {
+        allowed = Scopes::of(allowed.iter().filter(|s| own.contains(*s)));
+    }
+    let Some(requested) = requested else { return Ok(allowed) };
+    let wanted = Scopes::of(requested.iter().map(|s| Scope::from(*s)));
+    if wanted.is_empty() {
+        return Err(Problem::validation("scopes must name at least one scope."));
+    }
+    if let Some(extra) = wanted.iter().find(|s| !allowed.contains(*s)) {
+        return Err(Problem::forbidden("scope_not_allowed", format!("You cannot grant the `{extra}` scope.")));
+    }
+    Ok(wanted)
 }

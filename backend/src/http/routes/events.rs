@@ -9,7 +9,7 @@ use poem_openapi::{Object, OpenApi};
 use crate::error::Problem;
 use crate::http::ApiTags;
 use crate::http::AppState;
-use crate::http::Auth;
+use crate::http::{scope, Auth};
 
 pub struct EventsApi {
     pub state: Arc<AppState>,
@@ -33,7 +33,7 @@ impl EventsApi {
     #[oai(path = "/events", method = "get")]
     async fn list(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Read>,
         #[oai(validator(minimum(value = "0")))] since: Query<Option<i64>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] limit: Query<Option<u64>>,
     ) -> Result<Json<Vec<EventOut>>, Problem> {

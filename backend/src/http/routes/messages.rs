@@ -14,7 +14,7 @@ use crate::error::Problem;
 use crate::http::parse_phone;
 use crate::http::ApiTags;
 use crate::http::AppState;
-use crate::http::Auth;
+use crate::http::{scope, Auth};
 use crate::messages::types::*;
 use crate::sessions::service;
 
@@ -60,7 +60,7 @@ fn validate_media(media: &MediaIn) -> Result<(), Problem> {
 impl MessagesApi {
     /// Queue a message. Without `session_id` the primary session sends it.
     #[oai(path = "/messages", method = "post")]
-    async fn send(&self, auth: Auth, body: Json<SendRequest>) -> Result<Accepted, Problem> {
+    async fn send(&self, auth: Auth<scope::Send>, body: Json<SendRequest>) -> Result<Accepted, Problem> {
         let body = body.0;
         let to = parse_phone(&body.to)?;
         let text = body.text.map(String::from).filter(|t| !t.is_empty());
@@ -87,7 +87,7 @@ impl MessagesApi {
         if !can_send {
             return Err(no_session());
         }
-        let limit = self.state.settings.sessions.daily_message_limit;
+        let limit = super::sessions::daily_limit(&self.state, auth.user());
         // Counting and inserting under one lock keeps concurrent sends from overshooting the limit.
         let counted = SEND_LOCK.lock().await;
         if crate::messages::health::sent_today(&self.state.db, row.id).await? >= limit {
@@ -124,7 +124,7 @@ impl MessagesApi {
     #[oai(path = "/messages", method = "get")]
     async fn list(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Read>,
         session_id: Query<Option<Uuid>>,
         direction: Query<Option<Direction>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] limit: Query<Option<u64>>,

@@ -8,7 +8,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::cluster::NodeView;
 use crate::error::Problem;
-use crate::http::{ApiTags, AppState, Auth};
+use crate::http::{scope, ApiTags, AppState, Auth};
 
 pub struct NodesApi {
     pub state: Arc<AppState>,
@@ -50,10 +50,7 @@ impl NodeOut {
 impl NodesApi {
     /// Every registered node (admin only; others get 404).
     #[oai(path = "/admin/nodes", method = "get")]
-    async fn list(&self, auth: Auth) -> Result<Json<Vec<NodeOut>>, Problem> {
-        if auth.user().role != "admin" {
-            return Err(Problem::not_found("Not found."));
-        }
+    async fn list(&self, _auth: Auth<scope::Admin>) -> Result<Json<Vec<NodeOut>>, Problem> {
         let this = self.state.nodes.id().to_owned();
         let nodes = self.state.nodes.list().await?;
         Ok(Json(nodes.into_iter().map(|n| NodeOut::new(n, &this)).collect()))

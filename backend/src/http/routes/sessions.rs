@@ -2,17 +2,20 @@
 
 use std::sync::Arc;
 
+use poem::web::RemoteAddr;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
+use super::ip::client_ip;
+use crate::auth::audit::{self, Action, Entry};
 use crate::domain::Phone;
 use crate::error::Problem;
 use crate::http::ApiTags;
 use crate::http::AppState;
-use crate::http::Auth;
 use crate::http::{parse_name, parse_phone};
+use crate::http::{scope, Auth};
 use crate::messages::types::HealthOut;
 use crate::sessions::machine::Input;
 use crate::sessions::service::{self, NewSession};
@@ -44,12 +47,21 @@ enum QrResponse {
     Png(Binary<Vec<u8>>),
 }
 
+/// The daily message limit per session of this user: the override, else the server default.
+pub(super) fn daily_limit(state: &AppState, user: &crate::auth::AuthUser) -> u64 {
+    user.daily_message_limit.unwrap_or(state.settings.sessions.daily_message_limit)
+}
+
 impl SessionsApi {
-    async fn owned(&self, auth: &Auth, id: Uuid) -> Result<crate::db::entities::session::Model, Problem> {
+    async fn owned(
+        &self,
+        auth: &Auth<impl scope::Needs>,
+        id: Uuid,
+    ) -> Result<crate::db::entities::session::Model, Problem> {
         service::find_owned(&self.state.db, auth.id(), id).await
     }
 
-    async fn reload(&self, auth: &Auth, id: Uuid) -> Result<Json<SessionOut>, Problem> {
+    async fn reload(&self, auth: &Auth<impl scope::Needs>, id: Uuid) -> Result<Json<SessionOut>, Problem> {
         Ok(Json(self.owned(auth, id).await?.into()))
     }
 }
@@ -58,14 +70,18 @@ impl SessionsApi {
 impl SessionsApi {
     /// The caller's sessions.
     #[oai(path = "/sessions", method = "get")]
-    async fn list(&self, auth: Auth) -> Result<Json<Vec<SessionOut>>, Problem> {
+    async fn list(&self, auth: Auth<scope::Read>) -> Result<Json<Vec<SessionOut>>, Problem> {
         let rows = service::list(&self.state.db, auth.id()).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
     /// Create a session; it starts pairing right away unless `start` is false.
     #[oai(path = "/sessions", method = "post")]
-    async fn create(&self, auth: Auth, body: Json<CreateSessionRequest>) -> Result<CreatedSession, Problem> {
+    async fn create(
+        &self,
+        auth: Auth<scope::Control>,
+        body: Json<CreateSessionRequest>,
+    ) -> Result<CreatedSession, Problem> {
         let name = parse_name(&body.name)?;
         let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| parse_phone(p)).transpose()?;
         let in_use = match &phone {
@@ -79,7 +95,7 @@ impl SessionsApi {
                 &self.state.events,
                 auth.id(),
                 NewSession { name, phone, engine: self.state.engine_kind.as_str() },
-                self.state.settings.sessions.max_sessions_per_user,
+                auth.user().max_sessions.unwrap_or(self.state.settings.sessions.max_sessions_per_user),
                 in_use,
             )
             .await?
@@ -91,7 +107,7 @@ impl SessionsApi {
     }
 
     #[oai(path = "/sessions/:id", method = "get")]
-    async fn get(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+    async fn get(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         self.reload(&auth, id.0).await
     }
 
@@ -99,7 +115,7 @@ impl SessionsApi {
     #[oai(path = "/sessions/:id", method = "patch")]
     async fn rename(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Control>,
         id: Path<Uuid>,
         body: Json<RenameSessionRequest>,
     ) -> Result<Json<SessionOut>, Problem> {
@@ -110,17 +126,25 @@ impl SessionsApi {
 
     /// Delete a session: logs the device out and wipes its credentials.
     #[oai(path = "/sessions/:id", method = "delete")]
-    async fn delete(&self, auth: Auth, id: Path<Uuid>) -> Result<Deleted, Problem> {
+    async fn delete(&self, auth: Auth<scope::Control>, addr: &RemoteAddr, id: Path<Uuid>) -> Result<Deleted, Problem> {
         let row = self.owned(&auth, id.0).await?;
         self.state.sessions.delete(&row).await?;
         service::delete(&self.state.db, &self.state.events, &row).await?;
+        let entry =
+            Entry::new(Action::SessionDeleted, Some(auth.id()), Some(client_ip(addr))).target("session", row.id);
+        audit::record(&self.state.db, entry.detail(serde_json::json!({ "name": row.name }))).await;
         Ok(Deleted::NoContent)
     }
 
     /// Start (or keep) pairing/connecting. Concurrent starts share one QR.
     #[oai(path = "/sessions/:id/start", method = "post")]
     /// Optional body: `{"force_relink": true}`.
-    async fn start(&self, auth: Auth, id: Path<Uuid>, body: poem::Body) -> Result<Json<SessionOut>, Problem> {
+    async fn start(
+        &self,
+        auth: Auth<scope::Control>,
+        id: Path<Uuid>,
+        body: poem::Body,
+    ) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let force = crate::http::optional_json::<StartRequest>(body, 1024).await?.force_relink;
         self.state.sessions.start(&row, force).await?;
@@ -129,7 +153,7 @@ impl SessionsApi {
 
     /// Stop the session, keeping its credentials.
     #[oai(path = "/sessions/:id/stop", method = "post")]
-    async fn stop(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+    async fn stop(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         self.state.sessions.apply(&row, Input::Stop).await?;
         self.reload(&auth, id.0).await
@@ -137,7 +161,7 @@ impl SessionsApi {
 
     /// Unlink the device and wipe credentials.
     #[oai(path = "/sessions/:id/logout", method = "post")]
-    async fn logout(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+    async fn logout(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         self.state.sessions.apply(&row, Input::Logout).await?;
         self.reload(&auth, id.0).await
@@ -145,7 +169,12 @@ impl SessionsApi {
 
     /// The QR code on offer, as JSON, SVG or PNG.
     #[oai(path = "/sessions/:id/qr", method = "get")]
-    async fn qr(&self, auth: Auth, id: Path<Uuid>, format: Query<Option<QrFormat>>) -> Result<QrResponse, Problem> {
+    async fn qr(
+        &self,
+        auth: Auth<scope::Read>,
+        id: Path<Uuid>,
+        format: Query<Option<QrFormat>>,
+    ) -> Result<QrResponse, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let qr = self
             .state
@@ -167,7 +196,7 @@ impl SessionsApi {
     #[oai(path = "/sessions/:id/pair-code", method = "post")]
     async fn pair_code(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Control>,
         id: Path<Uuid>,
         body: Json<PhoneRequest>,
     ) -> Result<Json<PairCodeOut>, Problem> {
@@ -181,24 +210,25 @@ impl SessionsApi {
 
     /// Make this the primary session (sends default to it).
     #[oai(path = "/sessions/:id/primary", method = "post")]
-    async fn primary(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
+    async fn primary(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         Ok(Json(service::set_primary(&self.state.db, &self.state.events, row).await?.into()))
     }
 
     /// Message counts of today (UTC) against the daily limit.
     #[oai(path = "/sessions/:id/health", method = "get")]
-    async fn health(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<HealthOut>, Problem> {
+    async fn health(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<HealthOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
-        Ok(Json(
-            crate::messages::health::health(&self.state.db, self.state.settings.sessions.daily_message_limit, &row)
-                .await?,
-        ))
+        Ok(Json(crate::messages::health::health(&self.state.db, daily_limit(&self.state, auth.user()), &row).await?))
     }
 
     /// Validate a phone number and tell whether an active session uses it.
     #[oai(path = "/phone/check", method = "post")]
-    async fn phone_check(&self, _auth: Auth, body: Json<PhoneRequest>) -> Result<Json<PhoneCheckOut>, Problem> {
+    async fn phone_check(
+        &self,
+        _auth: Auth<scope::Read>,
+        body: Json<PhoneRequest>,
+    ) -> Result<Json<PhoneCheckOut>, Problem> {
         match Phone::parse(&body.phone) {
             Ok(phone) => {
                 let in_use = self.state.sessions.phone_in_use(&phone).await;

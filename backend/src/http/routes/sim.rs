@@ -14,7 +14,7 @@ use crate::error::Problem;
 use crate::http::parse_phone;
 use crate::http::ApiTags;
 use crate::http::AppState;
-use crate::http::Auth;
+use crate::http::{scope, Auth};
 use crate::sessions::service;
 
 pub struct SimApi {
@@ -82,7 +82,7 @@ const OK: Json<Done> = Json(Done { ok: true });
 impl SimApi {
     async fn receipts(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Control>,
         id: Uuid,
         body: ReceiptRequest,
         kind: ReceiptKind,
@@ -94,7 +94,7 @@ impl SimApi {
     }
 
     /// The simulator and the caller's session id, or 404.
-    async fn owned(&self, auth: &Auth, id: Uuid) -> Result<(&SimEngine, Uuid), Problem> {
+    async fn owned(&self, auth: &Auth<impl scope::Needs>, id: Uuid) -> Result<(&SimEngine, Uuid), Problem> {
         let sim =
             self.sim.as_deref().ok_or_else(|| Problem::not_found("The simulator exists only with the sim engine."))?;
         Ok((sim, service::find_owned(&self.state.db, auth.id(), id).await?.id))
@@ -105,7 +105,12 @@ impl SimApi {
 impl SimApi {
     /// The phone scans the QR on offer (or enters the pairing code).
     #[oai(path = "/sessions/:id/sim/scan", method = "post")]
-    async fn scan(&self, auth: Auth, id: Path<Uuid>, body: Json<ScanRequest>) -> Result<Json<Done>, Problem> {
+    async fn scan(
+        &self,
+        auth: Auth<scope::Control>,
+        id: Path<Uuid>,
+        body: Json<ScanRequest>,
+    ) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         let phone = parse_phone(&body.phone)?;
         let push = body.0.push_name.map(|p| p.trim().chars().take(64).collect::<String>()).filter(|p| !p.is_empty());
@@ -115,7 +120,7 @@ impl SimApi {
 
     /// The phone fails to complete the scan.
     #[oai(path = "/sessions/:id/sim/fail-scan", method = "post")]
-    async fn fail_scan(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
+    async fn fail_scan(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         sim.fail_scan(id).await.map_err(phone_problem)?;
         Ok(OK)
@@ -124,7 +129,12 @@ impl SimApi {
     /// The network drops.
     /// Optional body: `{"down_for_ms": N}`.
     #[oai(path = "/sessions/:id/sim/drop", method = "post")]
-    async fn drop_link(&self, auth: Auth, id: Path<Uuid>, body: poem::Body) -> Result<Json<Done>, Problem> {
+    async fn drop_link(
+        &self,
+        auth: Auth<scope::Control>,
+        id: Path<Uuid>,
+        body: poem::Body,
+    ) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         let down = crate::http::optional_json::<DropRequest>(body, 1024).await?.down_for_ms.min(86_400_000);
         sim.drop_link(id, Duration::from_millis(down)).await.map_err(phone_problem)?;
@@ -133,7 +143,7 @@ impl SimApi {
 
     /// The phone removes this linked device.
     #[oai(path = "/sessions/:id/sim/unlink", method = "post")]
-    async fn unlink(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
+    async fn unlink(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         let keys = self.state.sessions.keys(id);
         sim.unlink(id, &keys).await.map_err(phone_problem)?;
@@ -142,7 +152,12 @@ impl SimApi {
 
     /// A message arrives from `from`.
     #[oai(path = "/sessions/:id/sim/incoming", method = "post")]
-    async fn incoming(&self, auth: Auth, id: Path<Uuid>, body: Json<IncomingRequest>) -> Result<Json<Done>, Problem> {
+    async fn incoming(
+        &self,
+        auth: Auth<scope::Control>,
+        id: Path<Uuid>,
+        body: Json<IncomingRequest>,
+    ) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         let from = parse_phone(&body.from)?;
         if body.text.is_empty() || body.text.chars().count() > 65_536 {
@@ -155,7 +170,7 @@ impl SimApi {
     /// The link stays open but goes silent: nothing arrives, nothing is answered or
     /// acknowledged (a half-dead connection; liveness probing reconnects it).
     #[oai(path = "/sessions/:id/sim/silence", method = "post")]
-    async fn silence(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
+    async fn silence(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         sim.silence(id).await.map_err(phone_problem)?;
         Ok(OK)
@@ -164,19 +179,29 @@ impl SimApi {
     /// The recipient `from`'s phone receives the messages this session sent them
     /// (delivery receipts).
     #[oai(path = "/sessions/:id/sim/delivered", method = "post")]
-    async fn delivered(&self, auth: Auth, id: Path<Uuid>, body: Json<ReceiptRequest>) -> Result<Json<Done>, Problem> {
+    async fn delivered(
+        &self,
+        auth: Auth<scope::Control>,
+        id: Path<Uuid>,
+        body: Json<ReceiptRequest>,
+    ) -> Result<Json<Done>, Problem> {
         self.receipts(auth, id.0, body.0, ReceiptKind::Delivered).await
     }
 
     /// The recipient `from` reads the messages this session sent them (read receipts).
     #[oai(path = "/sessions/:id/sim/read", method = "post")]
-    async fn read(&self, auth: Auth, id: Path<Uuid>, body: Json<ReceiptRequest>) -> Result<Json<Done>, Problem> {
+    async fn read(
+        &self,
+        auth: Auth<scope::Control>,
+        id: Path<Uuid>,
+        body: Json<ReceiptRequest>,
+    ) -> Result<Json<Done>, Problem> {
         self.receipts(auth, id.0, body.0, ReceiptKind::Read).await
     }
 
     /// What the simulated account has sent, oldest first.
     #[oai(path = "/sessions/:id/sim/sent", method = "get")]
-    async fn sent(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<Vec<SentOut>>, Problem> {
+    async fn sent(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<Vec<SentOut>>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         Ok(Json(sim.sent(id).into_iter().map(Into::into).collect()))
     }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::Problem;
 use crate::http::ApiTags;
 use crate::http::AppState;
-use crate::http::Auth;
+use crate::http::{scope, Auth};
 use crate::webhooks::service;
 use crate::webhooks::types::*;
 
@@ -42,20 +42,20 @@ impl WebhooksApi {
     /// `X-Wahub-Signature: sha256=HMAC(secret, "{X-Wahub-Timestamp}.{body}")`.
     /// The secret (generated when omitted) is returned only in this response.
     #[oai(path = "/webhooks", method = "post")]
-    async fn create(&self, auth: Auth, body: Json<CreateWebhookRequest>) -> Result<Created, Problem> {
+    async fn create(&self, auth: Auth<scope::Control>, body: Json<CreateWebhookRequest>) -> Result<Created, Problem> {
         let (row, secret) = service::create(&self.state.webhooks, auth.id(), body.0).await?;
         Ok(Created::Created(Json(CreatedWebhook { webhook: row.into(), secret })))
     }
 
     /// The caller's webhooks (secrets are never listed).
     #[oai(path = "/webhooks", method = "get")]
-    async fn list(&self, auth: Auth) -> Result<Json<Vec<WebhookOut>>, Problem> {
+    async fn list(&self, auth: Auth<scope::Read>) -> Result<Json<Vec<WebhookOut>>, Problem> {
         let rows = service::list(&self.state.webhooks, auth.id()).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
     #[oai(path = "/webhooks/:id", method = "get")]
-    async fn get(&self, auth: Auth, id: Path<Uuid>) -> Result<Json<WebhookOut>, Problem> {
+    async fn get(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<WebhookOut>, Problem> {
         Ok(Json(service::find_owned(&self.state.webhooks, auth.id(), id.0).await?.into()))
     }
 
@@ -63,7 +63,7 @@ impl WebhooksApi {
     #[oai(path = "/webhooks/:id", method = "patch")]
     async fn update(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Control>,
         id: Path<Uuid>,
         body: Json<UpdateWebhookRequest>,
     ) -> Result<Json<WebhookOut>, Problem> {
@@ -72,7 +72,7 @@ impl WebhooksApi {
 
     /// Delete the endpoint and its delivery log; pending deliveries are dropped.
     #[oai(path = "/webhooks/:id", method = "delete")]
-    async fn delete(&self, auth: Auth, id: Path<Uuid>) -> Result<Deleted, Problem> {
+    async fn delete(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Deleted, Problem> {
         service::delete(&self.state.webhooks, auth.id(), id.0).await?;
         Ok(Deleted::NoContent)
     }
@@ -81,7 +81,7 @@ impl WebhooksApi {
     #[oai(path = "/webhooks/:id/deliveries", method = "get")]
     async fn deliveries(
         &self,
-        auth: Auth,
+        auth: Auth<scope::Read>,
         id: Path<Uuid>,
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))] limit: Query<Option<u64>>,
     ) -> Result<Json<Vec<DeliveryOut>>, Problem> {
@@ -91,7 +91,12 @@ impl WebhooksApi {
 
     /// Send a past delivery's payload again, as a new delivery (new id).
     #[oai(path = "/webhooks/:id/deliveries/:delivery_id/redeliver", method = "post")]
-    async fn redeliver(&self, auth: Auth, id: Path<Uuid>, delivery_id: Path<Uuid>) -> Result<Queued, Problem> {
+    async fn redeliver(
+        &self,
+        auth: Auth<scope::Control>,
+        id: Path<Uuid>,
+        delivery_id: Path<Uuid>,
+    ) -> Result<Queued, Problem> {
         let row = service::redeliver(&self.state.webhooks, auth.id(), id.0, delivery_id.0).await?;
         Ok(Queued::Accepted(Json(row.into())))
     }

@@ -20,7 +20,9 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::hello;
+use crate::auth::Credential;
 use crate::domain::backoff::sleep_until_opt;
+use crate::domain::Scope;
 use crate::http::AppState;
 use crate::metrics;
 
@@ -41,6 +43,36 @@ pub(super) struct Conn {
     pub since: Option<i64>,
     /// Access token expiry (unix seconds); API keys do not expire.
     pub expires_at: Option<i64>,
+    /// Kept to re-check: a revoked credential closes the socket with 4401.
+    pub credential: Presented,
+}
+
+/// The credential the socket was opened with.
+pub(super) enum Presented {
+    AccessToken(String),
+    ApiKey(String),
+}
+
+impl Presented {
+    pub fn as_credential(&self) -> Credential<'_> {
+        match self {
+            Presented::AccessToken(t) => Credential::AccessToken(t),
+            Presented::ApiKey(k) => Credential::ApiKey(k),
+        }
+    }
+}
+
+/// Whether the socket's credential still works (and still allows reading). A database
+/// error keeps the socket: the next check decides.
+async fn still_valid(state: &AppState, credential: &Presented) -> bool {
+    match state.auth.authenticate(credential.as_credential()).await {
+        Ok(Some(found)) => found.user.allows(Scope::Read),
+        Ok(None) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot re-check a WebSocket credential");
+            true
+        }
+    }
 }
 
 /// Why the writer stopped.
@@ -109,6 +141,7 @@ where
 {
     // Subscribe first: the hello's `seq` is read after, so nothing falls in between.
     let mut live = state.events.subscribe(conn.user_id);
+    let mut revoked = state.auth.revocations.subscribe();
     let hello = match hello::build(state, conn.user_id, conn.since).await {
         Ok(h) => h,
         Err(e) => {
@@ -136,8 +169,26 @@ where
     let expiry = sleep_until_opt(expiry);
     tokio::pin!(expiry);
     let mut stopping = state.shutting_down.subscribe();
+    let recheck_every = Duration::from_secs(state.settings.ws.ws_auth_recheck_secs.max(1));
+    let mut recheck = tokio::time::interval_at(Instant::now() + recheck_every, recheck_every);
     loop {
         tokio::select! {
+            notice = revoked.recv() => {
+                let concerns_me = match notice {
+                    Ok(user_id) => user_id == conn.user_id,
+                    // Missed notices might have been ours.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => false,
+                };
+                if concerns_me && !still_valid(state, &conn.credential).await {
+                    return revoked_close();
+                }
+            }
+            _ = recheck.tick() => {
+                if !still_valid(state, &conn.credential).await {
+                    return revoked_close();
+                }
+            }
             ev = live.recv() => {
                 let first = match ev {
                     Ok(ev) => ev,
@@ -193,6 +244,10 @@ async fn shutting_down(stopping: &mut tokio::sync::watch::Receiver<bool>) {
     if stopping.wait_for(|stop| *stop).await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+fn revoked_close() -> End {
+    End::Close(CLOSE_TOKEN_EXPIRED, "credential revoked")
 }
 
 fn too_slow() -> End {

@@ -11,7 +11,7 @@ use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use crate::auth::Credential;
+use crate::domain::Scope;
 use crate::error::Problem;
 
 pub use conn::{CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW};
@@ -40,17 +40,20 @@ pub async fn ws_handler(state: Data<&Arc<AppState>>, Query(params): Query<WsPara
         Some(Ok(s)) if s >= 0 => Some(s),
         Some(_) => return Problem::validation("since must be a non-negative integer.").into_response(),
     };
-    let credential = match (&params.token, &params.api_key) {
-        (Some(token), _) => Credential::AccessToken(token),
-        (None, Some(key)) => Credential::ApiKey(key),
+    let credential = match (params.token, params.api_key) {
+        (Some(token), _) => conn::Presented::AccessToken(token),
+        (None, Some(key)) => conn::Presented::ApiKey(key),
         (None, None) => return unauthorized(),
     };
-    let (user, expires_at) = match state.auth.authenticate(credential).await {
+    let (user, expires_at) = match state.auth.authenticate(credential.as_credential()).await {
         Ok(Some(found)) => (found.user, found.expires_at),
         Ok(None) => return unauthorized(),
         Err(p) => return p.into_response(),
     };
-    let conn = conn::Conn { user_id: user.id, since, expires_at };
+    if let Err(p) = crate::http::extract::permit(&user, Scope::Read) {
+        return p.into_response();
+    }
+    let conn = conn::Conn { user_id: user.id, since, expires_at, credential };
     ws.config(socket_config()).on_upgrade(move |socket| conn::serve(state, socket, conn)).into_response()
 }
 
