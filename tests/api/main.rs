@@ -4,6 +4,7 @@
 mod auth;
 mod errors;
 mod messages;
+mod phone_claims;
 mod sessions;
 mod webhooks;
 #[cfg(feature = "whatsapp")]
