@@ -5,6 +5,7 @@ mod auth;
 mod errors;
 mod messages;
 mod phone_claims;
+mod primary_race;
 mod sessions;
 mod webhooks;
 #[cfg(feature = "whatsapp")]

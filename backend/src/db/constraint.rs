@@ -35,3 +35,10 @@ pub fn violated(err: &DbErr) -> Option<Unique> {
         message.contains(&format!("\"{pg}\"")) || message.trim_end().ends_with(&format!("failed: {sqlite}"))
     })
 }
+
+/// A failure PostgreSQL reports when concurrent transactions collided (deadlock or
+/// serialization failure): nothing was written and running the transaction again is safe.
+pub fn transient(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("deadlock detected") || text.contains("could not serialize access")
+}
