@@ -7,6 +7,7 @@ mod messages;
 mod phone_claims;
 mod primary_race;
 mod sessions;
+mod webhook_cache;
 mod webhooks;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_engine;
