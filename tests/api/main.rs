@@ -8,6 +8,7 @@ mod phone_claims;
 mod primary_race;
 mod sessions;
 mod webhook_cache;
+mod webhook_fairness;
 mod webhooks;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_engine;
