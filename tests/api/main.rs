@@ -6,6 +6,7 @@ mod errors;
 mod messages;
 mod phone_claims;
 mod primary_race;
+mod send_limits;
 mod sessions;
 mod webhook_cache;
 mod webhook_fairness;

@@ -16,6 +16,14 @@ use crate::events::TxnChange;
 pub struct MessageStore {
     pub db: sea_orm::DatabaseConnection,
     pub hub: std::sync::Arc<EventHub>,
+    /// Serialises the daily-limit check and insert of each session's sends.
+    pub send_locks: super::SendLocks,
+}
+
+impl MessageStore {
+    pub fn new(db: sea_orm::DatabaseConnection, hub: std::sync::Arc<EventHub>) -> Self {
+        Self { db, hub, send_locks: super::SendLocks::default() }
+    }
 }
 
 /// Stores a message that arrived and pushes `message.received`: the row, the session's
