@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_delivery_log_index;
+mod m0003_incoming_message_dedup;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_delivery_log_index::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_delivery_log_index::Migration),
+            Box::new(m0003_incoming_message_dedup::Migration),
+        ]
     }
 }

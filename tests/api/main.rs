@@ -3,6 +3,7 @@
 
 mod auth;
 mod errors;
+mod incoming_dedupe;
 mod messages;
 mod phone_claims;
 mod primary_race;

@@ -4,6 +4,10 @@
 //! WhatsApp's), and the `/sim/*` endpoints play the phone: scan, fail a scan, drop the
 //! network, unlink the device, send a message in. A completed pairing stores
 //! credentials in the session's key store, so a restart reconnects without a QR.
+//!
+//! Like WhatsApp's server, the sim keeps every incoming message until wahub acknowledges
+//! it (after the commit) and delivers what is still unacknowledged again on the next
+//! connection; so a message is never lost between the network and the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +22,8 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{
-    ConnectSpec, DisconnectReason, Engine, EngineError, EngineEvent, EngineKind, Incoming, KeyStore, Link, Outgoing,
+    Ack, ConnectSpec, DisconnectReason, Engine, EngineError, EngineEvent, EngineKind, Incoming, KeyStore, Link,
+    Outgoing,
 };
 use crate::domain::backoff::sleep_until_opt;
 use crate::domain::Phone;
@@ -66,18 +71,32 @@ enum Cmd {
     FailScan(oneshot::Sender<Result<(), PhoneError>>),
     Drop { down_for: Duration, reply: oneshot::Sender<Result<(), PhoneError>> },
     Unlink(oneshot::Sender<Result<(), PhoneError>>),
-    Incoming { from: Phone, text: String, reply: oneshot::Sender<Result<(), PhoneError>> },
+    Incoming { message: PhoneMessage, reply: oneshot::Sender<Result<(), PhoneError>> },
     PairCode { phone: Phone, reply: oneshot::Sender<Result<String, EngineError>> },
     Send { msg: Outgoing, reply: oneshot::Sender<Result<String, EngineError>> },
     Logout(oneshot::Sender<()>),
     Close,
 }
 
+/// A message the simulated phone side sends in.
+#[derive(Debug, Clone)]
+pub struct PhoneMessage {
+    pub from: Phone,
+    pub text: String,
+    /// The network's message id; a fresh one when `None` (the same id again is a redelivery).
+    pub external_id: Option<String>,
+}
+
+/// Unacknowledged incoming messages kept per session, oldest dropped beyond this.
+const MAX_UNACKED: usize = 1000;
+
 #[derive(Default)]
 struct Shared {
     links: HashMap<Uuid, (u64, mpsc::Sender<Cmd>)>,
     down_until: HashMap<Uuid, Instant>,
     sent: HashMap<Uuid, Vec<SimSent>>,
+    /// Incoming messages not yet acknowledged, per session, oldest first.
+    unacked: HashMap<Uuid, Vec<Incoming>>,
     generation: u64,
 }
 
@@ -141,8 +160,13 @@ impl SimEngine {
         }
     }
 
-    pub async fn incoming(&self, session: Uuid, from: Phone, text: String) -> Result<(), PhoneError> {
-        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { from, text, reply }).await
+    pub async fn incoming(&self, session: Uuid, message: PhoneMessage) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { message, reply }).await
+    }
+
+    /// How many incoming messages of `session` wait for their acknowledgement.
+    pub fn unacked(&self, session: Uuid) -> usize {
+        self.shared().unacked.get(&session).map_or(0, Vec::len)
     }
 
     /// Messages this session sent, oldest first.
@@ -243,6 +267,33 @@ impl SimLinkTask {
         self.events.send(ev).await.is_ok()
     }
 
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands a message to wahub with an acknowledgement that forgets it once committed.
+    async fn deliver(&self, mut msg: Incoming) -> bool {
+        let shared = self.shared.clone();
+        let (session, id) = (self.session, msg.external_id.clone());
+        msg.ack = Ack::new(move || {
+            let mut shared = shared.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(waiting) = shared.unacked.get_mut(&session) {
+                waiting.retain(|m| m.external_id != id);
+            }
+        });
+        self.emit(EngineEvent::Message(msg)).await
+    }
+
+    /// What the last connections left unacknowledged arrives again, oldest first.
+    async fn redeliver_unacked(&self) {
+        let waiting = self.shared().unacked.get(&self.session).cloned().unwrap_or_default();
+        for msg in waiting {
+            if !self.deliver(msg).await {
+                return;
+            }
+        }
+    }
+
     async fn run(self, mut rx: mpsc::Receiver<Cmd>, network_down: bool) {
         self.run_inner(&mut rx, network_down).await;
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -279,6 +330,7 @@ impl SimLinkTask {
         let mut phase = match creds.and_then(|c| Phone::parse(&c.phone).ok().map(|p| (p, c.push_name))) {
             Some((phone, push_name)) => {
                 self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
+                self.redeliver_unacked().await;
                 Phase::Connected { phone }
             }
             None => {
@@ -332,6 +384,7 @@ impl SimLinkTask {
                 }
                 self.emit(EngineEvent::PairSuccess { phone: phone.clone(), push_name: push_name.clone() }).await;
                 self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
+                self.redeliver_unacked().await;
                 Some(Phase::Connected { phone })
             }
             Phase::Connected { phone } => Some(Phase::Connected { phone }),
@@ -388,17 +441,26 @@ impl SimLinkTask {
                 }
                 let _ = reply.send(Err(PhoneError::NotConnected));
             }
-            Cmd::Incoming { from, text, reply } => {
+            Cmd::Incoming { message, reply } => {
                 if connected {
                     let msg = Incoming {
-                        external_id: format!("SIM{}", Uuid::new_v4().simple()),
-                        from,
+                        external_id: message.external_id.unwrap_or_else(|| format!("SIM{}", Uuid::new_v4().simple())),
+                        from: message.from,
                         push_name: None,
-                        text: Some(text),
+                        text: Some(message.text),
                         media_mimetype: None,
                         timestamp: chrono::Utc::now(),
+                        ack: Ack::none(),
                     };
-                    let ok = self.emit(EngineEvent::Message(msg)).await;
+                    {
+                        let mut shared = self.shared();
+                        let waiting = shared.unacked.entry(self.session).or_default();
+                        if waiting.len() >= MAX_UNACKED {
+                            waiting.remove(0);
+                        }
+                        waiting.push(msg.clone());
+                    }
+                    let ok = self.deliver(msg).await;
                     let _ = reply.send(if ok { Ok(()) } else { Err(PhoneError::NotConnected) });
                 } else {
                     let _ = reply.send(Err(PhoneError::NotConnected));
