@@ -17,3 +17,4 @@ mod whatsapp_engine;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_store;
 mod ws;
+mod ws_memory;
