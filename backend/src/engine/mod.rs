@@ -63,7 +63,10 @@ pub struct Incoming {
 /// message (or an earlier copy of it) is committed, never before; an engine whose library
 /// acknowledges on its own passes `Ack::none()`. Clones share one acknowledgement.
 #[derive(Clone, Default)]
-pub struct Ack(Option<Arc<std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>>>);
+pub struct Ack(Option<Arc<std::sync::Mutex<Option<OnCommit>>>>);
+
+/// What acknowledging does (runs at most once).
+type OnCommit = Box<dyn FnOnce() + Send>;
 
 impl Ack {
     pub fn new(on_commit: impl FnOnce() + Send + 'static) -> Self {
