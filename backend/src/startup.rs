@@ -124,7 +124,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let (engine, sim) = build_engine(engine_kind, &settings)?;
     let outbox = WebhookOutbox::new();
     let events = Arc::new(EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone())));
-    let messages = MessageStore { db: db.clone(), hub: events.clone() };
+    let messages = MessageStore::new(db.clone(), events.clone());
     let webhooks = WebhookService { db: db.clone(), cipher: cipher.clone(), outbox, settings: settings.clone() };
     let ctx = Arc::new(SessionContext {
         db: db.clone(),

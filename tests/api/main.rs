@@ -4,11 +4,15 @@
 mod admin;
 mod auth;
 mod errors;
+mod incoming_dedupe;
 mod lifecycle;
 mod messages;
 mod nodes;
+mod phone_claims;
+mod primary_race;
 mod revocation;
 mod scopes;
+mod send_limits;
 mod sessions;
 #[cfg(feature = "wa-peer")]
 mod wa_peer_cert;
@@ -18,9 +22,12 @@ mod wa_peer_client;
 mod wa_peer_control;
 #[cfg(feature = "wa-peer")]
 mod wa_peer_sessions;
+mod webhook_cache;
+mod webhook_fairness;
 mod webhooks;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_engine;
 #[cfg(feature = "whatsapp")]
 mod whatsapp_store;
 mod ws;
+mod ws_memory;

@@ -36,6 +36,9 @@ struct Script {
     next: VecDeque<u16>,
     delay: Duration,
     seen: Vec<Received>,
+    /// Requests being answered right now, and the most there ever were at once.
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 pub struct Receiver {
@@ -70,6 +73,11 @@ impl Receiver {
     /// Wait this long before answering every request from now on.
     pub fn set_delay(&self, delay: Duration) {
         self.script().delay = delay;
+    }
+
+    /// The most requests this receiver was answering at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.script().max_in_flight
     }
 
     pub fn requests(&self) -> Vec<Received> {
@@ -127,19 +135,19 @@ async fn serve(mut stream: TcpStream, script: Arc<Mutex<Script>>) {
         buf.drain(..body_start + len);
         let (status, delay) = {
             let mut s = script.lock().unwrap_or_else(|p| p.into_inner());
+            s.in_flight += 1;
+            s.max_in_flight = s.max_in_flight.max(s.in_flight);
             (s.next.pop_front().unwrap_or(200), s.delay)
         };
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
         // Recorded after the delay: a request the client gave up on still counts.
-        script.lock().unwrap_or_else(|p| p.into_inner()).seen.push(Received {
-            method,
-            path,
-            headers,
-            body,
-            answered: status,
-        });
+        {
+            let mut s = script.lock().unwrap_or_else(|p| p.into_inner());
+            s.in_flight -= 1;
+            s.seen.push(Received { method, path, headers, body, answered: status });
+        }
         let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok");
         if stream.write_all(reply.as_bytes()).await.is_err() {
             return;

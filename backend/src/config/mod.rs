@@ -143,6 +143,9 @@ pub struct WsSettings {
     pub ws_ping_secs: u64,
     /// Events buffered per WebSocket before a slow client is closed with 4008.
     pub ws_buffer: usize,
+    /// Bytes of frames buffered per WebSocket before a slow client is closed with 4008
+    /// (one frame always fits, however large).
+    pub ws_buffer_bytes: usize,
     /// How often a WebSocket re-checks its token or API key (revocations in this process
     /// close sockets at once; this catches expiry and changes made elsewhere).
     pub ws_auth_recheck_secs: u64,
@@ -240,9 +243,12 @@ impl Default for WebhookSettings {
     }
 }
 
+/// Below this a socket would be closed for an ordinary burst of events.
+const MIN_WS_BUFFER_BYTES: usize = 64 * 1024;
+
 impl Default for WsSettings {
     fn default() -> Self {
-        Self { ws_ping_secs: 20, ws_buffer: 1024, ws_auth_recheck_secs: 30 }
+        Self { ws_ping_secs: 20, ws_buffer: 1024, ws_buffer_bytes: 8 * 1024 * 1024, ws_auth_recheck_secs: 30 }
     }
 }
 
@@ -336,6 +342,9 @@ impl Settings {
         ];
         if let Some((key, _)) = at_least_one.iter().chain(more.iter()).find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+        }
+        if self.ws.ws_buffer_bytes < MIN_WS_BUFFER_BYTES {
+            return Err(ConfigError::Invalid(format!("ws_buffer_bytes must be at least {MIN_WS_BUFFER_BYTES}")));
         }
         if self.sessions.reconnect_max_ms < self.sessions.reconnect_base_ms {
             return Err(ConfigError::Invalid("reconnect_max_ms must be at least reconnect_base_ms".into()));

@@ -55,6 +55,49 @@ pub struct Incoming {
     pub text: Option<String>,
     pub media_mimetype: Option<String>,
     pub timestamp: chrono::DateTime<chrono::Utc>,
+    /// Fired once the message is committed; until then the network may deliver it again.
+    pub ack: Ack,
+}
+
+/// Acknowledges an incoming message to the network. The message store fires it after the
+/// message (or an earlier copy of it) is committed, never before; an engine whose library
+/// acknowledges on its own passes `Ack::none()`. Clones share one acknowledgement.
+#[derive(Clone, Default)]
+pub struct Ack(Option<Arc<std::sync::Mutex<Option<OnCommit>>>>);
+
+/// What acknowledging does (runs at most once).
+type OnCommit = Box<dyn FnOnce() + Send>;
+
+impl Ack {
+    pub fn new(on_commit: impl FnOnce() + Send + 'static) -> Self {
+        Ack(Some(Arc::new(std::sync::Mutex::new(Some(Box::new(on_commit))))))
+    }
+
+    pub fn none() -> Self {
+        Ack(None)
+    }
+
+    /// Runs the acknowledgement (at most once over all clones).
+    pub fn fire(&self) {
+        let Some(slot) = &self.0 else { return };
+        let on_commit = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(on_commit) = on_commit {
+            on_commit();
+        }
+    }
+}
+
+impl std::fmt::Debug for Ack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Ack(pending)" } else { "Ack(none)" })
+    }
+}
+
+/// Acknowledgements do not make messages different.
+impl PartialEq for Ack {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// How far a sent message got, as the network reported it.

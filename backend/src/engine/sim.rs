@@ -4,6 +4,10 @@
 //! WhatsApp's), and the `/sim/*` endpoints play the phone: scan, fail a scan, drop the
 //! network, unlink the device, send a message in. A completed pairing stores
 //! credentials in the session's key store, so a restart reconnects without a QR.
+//!
+//! Like WhatsApp's server, the sim keeps every incoming message until wahub acknowledges
+//! it (after the commit) and delivers what is still unacknowledged again on the next
+//! connection; so a message is never lost between the network and the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,8 +22,8 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{
-    ConnectSpec, DisconnectReason, Engine, EngineError, EngineEvent, EngineKind, Incoming, KeyStore, Link, Outgoing,
-    Receipt, ReceiptKind,
+    Ack, ConnectSpec, DisconnectReason, Engine, EngineError, EngineEvent, EngineKind, Incoming, KeyStore, Link,
+    Outgoing, Receipt, ReceiptKind,
 };
 use crate::domain::backoff::sleep_until_opt;
 use crate::domain::Phone;
@@ -79,8 +83,7 @@ enum Cmd {
     },
     Unlink(oneshot::Sender<Result<(), PhoneError>>),
     Incoming {
-        from: Phone,
-        text: String,
+        message: PhoneMessage,
         reply: oneshot::Sender<Result<(), PhoneError>>,
     },
     PairCode {
@@ -104,11 +107,25 @@ enum Cmd {
     Close(oneshot::Sender<()>),
 }
 
+/// A message the simulated phone side sends in.
+#[derive(Debug, Clone)]
+pub struct PhoneMessage {
+    pub from: Phone,
+    pub text: String,
+    /// The network's message id; a fresh one when `None` (the same id again is a redelivery).
+    pub external_id: Option<String>,
+}
+
+/// Unacknowledged incoming messages kept per session, oldest dropped beyond this.
+const MAX_UNACKED: usize = 1000;
+
 #[derive(Default)]
 struct Shared {
     links: HashMap<Uuid, (u64, mpsc::Sender<Cmd>)>,
     down_until: HashMap<Uuid, Instant>,
     sent: HashMap<Uuid, Vec<SimSent>>,
+    /// Incoming messages not yet acknowledged, per session, oldest first.
+    unacked: HashMap<Uuid, Vec<Incoming>>,
     generation: u64,
     /// Links opening right now (connect called, not yet offering a QR or connected).
     connecting: usize,
@@ -185,8 +202,13 @@ impl SimEngine {
         self.ask(session, PhoneError::NotConnected, |reply| Cmd::Receipts { from, kind, reply }).await
     }
 
-    pub async fn incoming(&self, session: Uuid, from: Phone, text: String) -> Result<(), PhoneError> {
-        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { from, text, reply }).await
+    pub async fn incoming(&self, session: Uuid, message: PhoneMessage) -> Result<(), PhoneError> {
+        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { message, reply }).await
+    }
+
+    /// How many incoming messages of `session` wait for their acknowledgement.
+    pub fn unacked(&self, session: Uuid) -> usize {
+        self.shared().unacked.get(&session).map_or(0, Vec::len)
     }
 
     /// The most links that were opening at the same moment.
@@ -334,6 +356,33 @@ impl SimLinkTask {
         self.parked.lock().unwrap_or_else(|p| p.into_inner()).push(Box::new(reply));
     }
 
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands a message to wahub with an acknowledgement that forgets it once committed.
+    async fn deliver(&self, mut msg: Incoming) -> bool {
+        let shared = self.shared.clone();
+        let (session, id) = (self.session, msg.external_id.clone());
+        msg.ack = Ack::new(move || {
+            let mut shared = shared.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(waiting) = shared.unacked.get_mut(&session) {
+                waiting.retain(|m| m.external_id != id);
+            }
+        });
+        self.emit(EngineEvent::Message(msg)).await
+    }
+
+    /// What the last connections left unacknowledged arrives again, oldest first.
+    async fn redeliver_unacked(&self) {
+        let waiting = self.shared().unacked.get(&self.session).cloned().unwrap_or_default();
+        for msg in waiting {
+            if !self.deliver(msg).await {
+                return;
+            }
+        }
+    }
+
     async fn run(self, mut rx: mpsc::Receiver<Cmd>, network_down: bool) {
         let mut opening = Some(Opening(self.shared.clone()));
         self.run_inner(&mut rx, network_down, &mut opening).await;
@@ -372,6 +421,7 @@ impl SimLinkTask {
         let mut phase = match creds.and_then(|c| Phone::parse(&c.phone).ok().map(|p| (p, c.push_name))) {
             Some((phone, push_name)) => {
                 self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
+                self.redeliver_unacked().await;
                 Phase::Connected { phone }
             }
             None => {
@@ -426,6 +476,7 @@ impl SimLinkTask {
                 }
                 self.emit(EngineEvent::PairSuccess { phone: phone.clone(), push_name: push_name.clone() }).await;
                 self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
+                self.redeliver_unacked().await;
                 Some(Phase::Connected { phone })
             }
             Phase::Connected { phone } => Some(Phase::Connected { phone }),
@@ -482,17 +533,26 @@ impl SimLinkTask {
                 }
                 let _ = reply.send(Err(PhoneError::NotConnected));
             }
-            Cmd::Incoming { from, text, reply } => {
+            Cmd::Incoming { message, reply } => {
                 if connected && !self.is_silent() {
                     let msg = Incoming {
-                        external_id: format!("SIM{}", Uuid::new_v4().simple()),
-                        from,
+                        external_id: message.external_id.unwrap_or_else(|| format!("SIM{}", Uuid::new_v4().simple())),
+                        from: message.from,
                         push_name: None,
-                        text: Some(text),
+                        text: Some(message.text),
                         media_mimetype: None,
                         timestamp: chrono::Utc::now(),
+                        ack: Ack::none(),
                     };
-                    let ok = self.emit(EngineEvent::Message(msg)).await;
+                    {
+                        let mut shared = self.shared();
+                        let waiting = shared.unacked.entry(self.session).or_default();
+                        if waiting.len() >= MAX_UNACKED {
+                            waiting.remove(0);
+                        }
+                        waiting.push(msg.clone());
+                    }
+                    let ok = self.deliver(msg).await;
                     let _ = reply.send(if ok { Ok(()) } else { Err(PhoneError::NotConnected) });
                 } else {
                     let _ = reply.send(Err(PhoneError::NotConnected));

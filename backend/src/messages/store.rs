@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::types::MessageOut;
+use crate::db::constraint::{violated, Unique};
 use crate::db::entities::{message, session};
 use crate::engine::Incoming;
 use crate::events::EventHub;
@@ -16,16 +17,49 @@ use crate::events::TxnChange;
 pub struct MessageStore {
     pub db: sea_orm::DatabaseConnection,
     pub hub: std::sync::Arc<EventHub>,
+    /// Serialises the daily-limit check and insert of each session's sends.
+    pub send_locks: super::SendLocks,
+}
+
+impl MessageStore {
+    pub fn new(db: sea_orm::DatabaseConnection, hub: std::sync::Arc<EventHub>) -> Self {
+        Self { db, hub, send_locks: super::SendLocks::default() }
+    }
+}
+
+/// What became of an incoming message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    New,
+    /// The network delivered it again; the first copy stands, nothing is announced.
+    Duplicate,
 }
 
 /// Stores a message that arrived and pushes `message.received`: the row, the session's
-/// activity time and the event commit together.
+/// activity time and the event commit together. A message already stored (same network
+/// id on the same session) is dropped quietly. Only then is it acknowledged to the
+/// network: a failure leaves it unacknowledged, so the network delivers it again.
 pub async fn store_incoming(
     store: &MessageStore,
     session_id: Uuid,
     user_id: Uuid,
     msg: Incoming,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<Stored, sea_orm::DbErr> {
+    let ack = msg.ack.clone();
+    let stored = insert_incoming(store, session_id, user_id, msg).await?;
+    ack.fire();
+    Ok(stored)
+}
+
+async fn insert_incoming(
+    store: &MessageStore,
+    session_id: Uuid,
+    user_id: Uuid,
+    msg: Incoming,
+) -> Result<Stored, sea_orm::DbErr> {
+    if already_stored(store, session_id, &msg.external_id).await? {
+        return Ok(Stored::Duplicate);
+    }
     let now = Utc::now();
     let row = message::Model {
         id: Uuid::new_v4(),
@@ -63,8 +97,23 @@ pub async fn store_incoming(
             Ok(())
         })
     });
-    store.hub.publish_with(user_id, "message.received", Some(session_id), data, Some(change)).await?;
-    Ok(())
+    match store.hub.publish_with(user_id, "message.received", Some(session_id), data, Some(change)).await {
+        Ok(_) => Ok(Stored::New),
+        // A concurrent copy won the unique index: its transaction (and event) stands alone.
+        Err(e) if violated(&e) == Some(Unique::MessageExternalId) => Ok(Stored::Duplicate),
+        Err(e) => Err(e),
+    }
+}
+
+async fn already_stored(store: &MessageStore, session_id: Uuid, external_id: &str) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    let found = message::Entity::find()
+        .filter(message::Column::SessionId.eq(session_id))
+        .filter(message::Column::Direction.eq("in"))
+        .filter(message::Column::ExternalId.eq(external_id))
+        .count(&store.db)
+        .await?;
+    Ok(found > 0)
 }
 
 fn activity_update(session_id: Uuid) -> sea_orm::UpdateMany<session::Entity> {

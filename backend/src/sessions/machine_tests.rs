@@ -609,6 +609,7 @@ fn qr_attempts_count_up_and_messages_become_effects() {
         text: Some("hi".into()),
         media_mimetype: None,
         timestamp: chrono::Utc::now(),
+        ack: crate::engine::Ack::none(),
     };
     let (_, fx) = step(at(Status::Connected, true), ev(EngineEvent::Message(msg.clone())), &POLICY);
     assert_eq!(fx, vec![Effect::StoreIncoming(msg)]);

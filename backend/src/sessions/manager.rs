@@ -49,9 +49,9 @@ impl SessionManager {
         Self { ctx, tasks: Arc::new(Mutex::new(Tasks::default())) }
     }
 
-    /// Whether an active session anywhere holds this phone.
-    pub async fn phone_in_use(&self, phone: &Phone) -> bool {
-        self.ctx.claims.in_use(&self.ctx.db, phone).await
+    /// Whether an active session anywhere holds this phone (an error when unknown).
+    pub async fn phone_in_use(&self, phone: &Phone) -> Result<bool, Problem> {
+        Ok(self.ctx.claims.in_use(&self.ctx.db, phone).await?)
     }
 
     /// The encrypted credential store of one session.

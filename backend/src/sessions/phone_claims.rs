@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db::entities::session;
@@ -19,7 +19,8 @@ pub struct PhoneClaims {
 const HOLDING: [Status; 3] = [Status::Pairing, Status::Connected, Status::Reconnecting];
 
 impl PhoneClaims {
-    /// Claims `phone` for `session`. `false` when another session holds it.
+    /// Claims `phone` for `session`. `false` when another session holds it, and also when
+    /// the database cannot say (fail closed: never two active sessions on one phone).
     pub async fn claim(&self, db: &DatabaseConnection, phone: &Phone, session: Uuid) -> bool {
         {
             let owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
@@ -36,8 +37,14 @@ impl PhoneClaims {
             .filter(session::Column::Id.ne(session))
             .filter(session::Column::Status.is_in(HOLDING.map(Status::as_str)))
             .all(db)
-            .await
-            .unwrap_or_default();
+            .await;
+        let holders = match holders {
+            Ok(holders) => holders,
+            Err(e) => {
+                tracing::error!(session_id = %session, error = %e, "cannot check who holds the phone; claim refused");
+                return false;
+            }
+        };
         let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(owner) = owners.get(phone) {
             return *owner == session;
@@ -56,18 +63,16 @@ impl PhoneClaims {
         }
     }
 
-    /// `true` when some session holds `phone`.
-    pub async fn in_use(&self, db: &DatabaseConnection, phone: &Phone) -> bool {
+    /// `true` when some session holds `phone`; an error when the database cannot say.
+    pub async fn in_use(&self, db: &DatabaseConnection, phone: &Phone) -> Result<bool, DbErr> {
         if self.owners.lock().unwrap_or_else(|p| p.into_inner()).contains_key(phone) {
-            return true;
+            return Ok(true);
         }
-        session::Entity::find()
+        let holder = session::Entity::find()
             .filter(session::Column::Phone.eq(phone.as_str()))
             .filter(session::Column::Status.is_in(HOLDING.map(Status::as_str)))
             .one(db)
-            .await
-            .ok()
-            .flatten()
-            .is_some()
+            .await?;
+        Ok(holder.is_some())
     }
 }

@@ -151,9 +151,11 @@ pub async fn set_primary(
     let previous = loop {
         attempts += 1;
         match swap_primary(db, row.user_id, row.id).await {
-            Ok(previous) => break previous,
-            // A concurrent swap won the unique index; try again on the new state.
-            Err(e) if attempts < 5 && violated(&e) == Some(Unique::OnePrimary) => continue,
+            Ok(Swap::Done(previous)) => break previous,
+            // Deleted since it was read: nothing was changed.
+            Ok(Swap::Gone) => return Err(Problem::not_found("No such session.")),
+            // A concurrent swap or delete won; try again on the new state.
+            Err(e) if attempts < RETRIES && retryable(&e) => continue,
             Err(e) => return Err(Problem::internal(e)),
         }
     };
@@ -167,15 +169,33 @@ pub async fn set_primary(
     find_owned(db, row.user_id, row.id).await
 }
 
-async fn swap_primary(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sea_orm::DbErr> {
+/// Attempts at a primary change that lost a race to a concurrent one.
+const RETRIES: u32 = 5;
+
+/// A concurrent primary change made this transaction fail; running it again is safe.
+fn retryable(e: &sea_orm::DbErr) -> bool {
+    violated(e) == Some(Unique::OnePrimary) || crate::db::constraint::transient(e)
+}
+
+enum Swap {
+    Done(Option<Uuid>),
+    Gone,
+}
+
+async fn swap_primary(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<Swap, sea_orm::DbErr> {
     let txn = db.begin().await?;
     // Write first: on SQLite a transaction that reads and then writes can be refused
-    // (SQLITE_BUSY_SNAPSHOT) if another writer committed in between.
-    session::Entity::update_many()
+    // (SQLITE_BUSY_SNAPSHOT) if another writer committed in between. On PostgreSQL the
+    // row lock also orders this swap against a concurrent delete of the same row.
+    let touched = session::Entity::update_many()
         .col_expr(session::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
         .filter(session::Column::Id.eq(id))
         .exec(&txn)
         .await?;
+    if touched.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(Swap::Gone);
+    }
     let previous = session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::IsPrimary.eq(true))
@@ -184,7 +204,7 @@ async fn swap_primary(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Resul
         .map(|s| s.id);
     if previous == Some(id) {
         txn.commit().await?;
-        return Ok(previous);
+        return Ok(Swap::Done(previous));
     }
     session::Entity::update_many()
         .col_expr(session::Column::IsPrimary, Expr::value(false))
@@ -198,17 +218,47 @@ async fn swap_primary(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Resul
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(previous)
+    Ok(Swap::Done(previous))
 }
 
-/// Deletes the row; if it was primary, the oldest remaining session becomes primary.
+/// Deletes the row; if no primary is left, the oldest remaining session becomes primary.
 pub async fn delete(db: &DatabaseConnection, hub: &EventHub, row: &session::Model) -> Result<(), Problem> {
+    let mut attempts = 0;
+    let promoted = loop {
+        attempts += 1;
+        match delete_and_promote(db, row.user_id, row.id).await {
+            Ok(promoted) => break promoted,
+            Err(e) if attempts < RETRIES && retryable(&e) => continue,
+            Err(e) => return Err(Problem::internal(e)),
+        }
+    };
+    hub.publish(row.user_id, "session.deleted", Some(row.id), serde_json::json!({ "id": row.id })).await?;
+    if let Some(next) = promoted {
+        hub.publish(
+            row.user_id,
+            "session.primary",
+            Some(next),
+            serde_json::json!({ "session_id": next, "previous_session_id": row.id }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The promotion is decided inside the transaction, from what is there after the delete,
+/// never from a flag read earlier: a concurrent set-primary may have moved it meanwhile.
+async fn delete_and_promote(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sea_orm::DbErr> {
     let txn = db.begin().await?;
-    session::Entity::delete_by_id(row.id).exec(&txn).await?;
+    session::Entity::delete_by_id(id).exec(&txn).await?;
+    let primary_left = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::IsPrimary.eq(true))
+        .one(&txn)
+        .await?;
     let mut promoted = None;
-    if row.is_primary {
+    if primary_left.is_none() {
         let next = session::Entity::find()
-            .filter(session::Column::UserId.eq(row.user_id))
+            .filter(session::Column::UserId.eq(user_id))
             .order_by_asc(session::Column::CreatedAt)
             .order_by_asc(session::Column::Id)
             .one(&txn)
@@ -223,15 +273,5 @@ pub async fn delete(db: &DatabaseConnection, hub: &EventHub, row: &session::Mode
         }
     }
     txn.commit().await?;
-    hub.publish(row.user_id, "session.deleted", Some(row.id), serde_json::json!({ "id": row.id })).await?;
-    if let Some(next) = promoted {
-        hub.publish(
-            row.user_id,
-            "session.primary",
-            Some(next),
-            serde_json::json!({ "session_id": next, "previous_session_id": row.id }),
-        )
-        .await?;
-    }
-    Ok(())
+    Ok(promoted)
 }

@@ -4,21 +4,27 @@
 //! `next_attempt_at` past the request timeout (a lease), so no two workers send it at
 //! once and no transaction is held across the HTTP call. A crash mid-request leaves
 //! the lease to run out and the row is sent again: at-least-once, never lost.
+//!
+//! Each endpoint has at most one delivery in flight, and only its oldest pending
+//! delivery is ever sent: a later event never overtakes an earlier one (a retry holds
+//! back what came after it), and a slow endpoint holds one of the slots, not all.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::task::JoinSet;
+use uuid::Uuid;
 
 use super::retry::{self, Attempt, Verdict};
 use super::WebhookService;
 use super::{service, sign};
 use crate::db::entities::{webhook, webhook_delivery};
 
-/// Deliveries in flight at once.
+/// Deliveries in flight at once, over all endpoints (one per endpoint at most).
 const CONCURRENCY: usize = 16;
 const BATCH: u64 = 64;
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
@@ -32,6 +38,20 @@ struct Dispatcher {
     retry_base: Duration,
     max_attempts: i32,
     lease: Duration,
+    /// Endpoints with a delivery in flight.
+    busy: Mutex<HashSet<Uuid>>,
+}
+
+/// Marks an endpoint busy while its delivery runs; also released when the task is aborted.
+struct Busy {
+    d: Arc<Dispatcher>,
+    webhook_id: Uuid,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.d.busy().remove(&self.webhook_id);
+    }
 }
 
 /// Delivers due deliveries until aborted (dropping it aborts the requests in flight).
@@ -55,6 +75,7 @@ pub async fn run(svc: WebhookService) {
         retry_base: Duration::from_millis(svc.settings.webhooks.webhook_retry_base_ms.max(1)),
         max_attempts: svc.settings.webhooks.webhook_max_attempts.max(1).try_into().unwrap_or(i32::MAX),
         lease: timeout + LEASE_MARGIN,
+        busy: Mutex::new(HashSet::new()),
         client,
         svc,
     });
@@ -75,11 +96,14 @@ pub async fn run(svc: WebhookService) {
                 false
             }
         };
-        // With a backlog, go on as soon as a slot frees up instead of waiting a whole poll.
-        if backlog && in_flight.len() >= CONCURRENCY {
+        // Go on as soon as a delivery finishes (its endpoint's next one may be due),
+        // or after a poll when nothing is in flight.
+        if in_flight.is_empty() {
+            if !backlog {
+                tokio::time::sleep(poll).await;
+            }
+        } else {
             let _ = tokio::time::timeout(poll, in_flight.join_next()).await;
-        } else if !backlog {
-            tokio::time::sleep(poll).await;
         }
     }
 }
@@ -89,6 +113,10 @@ impl Dispatcher {
         &self.svc.db
     }
 
+    fn busy(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+        self.busy.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Starts due deliveries in the free slots; `true` when more may be due than fitted.
     async fn dispatch_due(self: &Arc<Self>, in_flight: &mut JoinSet<()>) -> Result<bool, DbErr> {
         let free = CONCURRENCY.saturating_sub(in_flight.len());
@@ -96,9 +124,12 @@ impl Dispatcher {
             return Ok(true);
         }
         let batch = BATCH.min(free as u64);
+        let busy: Vec<Uuid> = self.busy().iter().copied().collect();
         let due = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::Status.eq("pending"))
             .filter(webhook_delivery::Column::NextAttemptAt.lte(Utc::now()))
+            .filter(webhook_delivery::Column::WebhookId.is_not_in(busy))
+            .filter(Expr::exists(older_pending()).not())
             .order_by_asc(webhook_delivery::Column::NextAttemptAt)
             .limit(batch)
             .all(self.db())
@@ -106,8 +137,14 @@ impl Dispatcher {
         let full = due.len() as u64 == batch;
         for row in due {
             if let Some(row) = self.claim(row).await? {
+                // Marked before the task starts, so the next round cannot pick the endpoint again.
+                self.busy().insert(row.webhook_id);
+                let busy = Busy { d: self.clone(), webhook_id: row.webhook_id };
                 let me = self.clone();
-                in_flight.spawn(async move { me.deliver(row).await });
+                in_flight.spawn(async move {
+                    let _busy = busy;
+                    me.deliver(row).await
+                });
             }
         }
         Ok(full)
@@ -219,6 +256,25 @@ impl Dispatcher {
         update.filter(C::Id.eq(row.id)).filter(C::Attempts.eq(row.attempts)).exec(self.db()).await?;
         Ok(())
     }
+}
+
+/// A pending delivery of the same endpoint that was queued before the outer row: the
+/// outer row is not its endpoint's next one.
+fn older_pending() -> SelectStatement {
+    use webhook_delivery::Column as C;
+    let outer = webhook_delivery::Entity;
+    let older = Alias::new("older");
+    let col = |c: C| Expr::col((older.clone(), c));
+    let before = col(C::CreatedAt)
+        .lt(Expr::col((outer, C::CreatedAt)))
+        .or(col(C::CreatedAt).eq(Expr::col((outer, C::CreatedAt))).and(col(C::Id).lt(Expr::col((outer, C::Id)))));
+    Query::select()
+        .expr(Expr::val(1))
+        .from_as(outer, older.clone())
+        .and_where(col(C::WebhookId).equals((outer, C::WebhookId)))
+        .and_where(col(C::Status).eq("pending"))
+        .and_where(before)
+        .to_owned()
 }
 
 async fn purge_finished(db: &DatabaseConnection) -> Result<u64, DbErr> {

@@ -18,22 +18,32 @@ struct Target {
 }
 
 impl Target {
+    /// An empty list wants nothing (registration never stores one; an unreadable row is read as empty).
     fn wants(&self, event: &str) -> bool {
-        self.events.is_empty()
-            || self.events.iter().any(|pattern| {
-                pattern == "*"
-                    || pattern == event
-                    || pattern
-                        .strip_suffix(".*")
-                        .is_some_and(|prefix| event.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.')))
-            })
+        self.events.iter().any(|pattern| {
+            pattern == "*"
+                || pattern == event
+                || pattern
+                    .strip_suffix(".*")
+                    .is_some_and(|prefix| event.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.')))
+        })
     }
 }
 
 /// Cheap to clone; all clones share the cache of each user's active endpoints.
 #[derive(Clone, Default)]
 pub struct WebhookOutbox {
-    cache: Arc<Mutex<HashMap<Uuid, Arc<Vec<Target>>>>>,
+    cache: Arc<Mutex<Cache>>,
+}
+
+/// The endpoints per user, and how many invalidations there have been. A fill records the
+/// generation before it reads the database and is kept only if no invalidation happened
+/// since: on PostgreSQL a read can see the old rows, then the change commits and
+/// invalidates, and only then the fill would land — stale until the next change.
+#[derive(Default)]
+struct Cache {
+    generation: u64,
+    users: HashMap<Uuid, Arc<Vec<Target>>>,
 }
 
 impl WebhookOutbox {
@@ -41,26 +51,43 @@ impl WebhookOutbox {
         Self::default()
     }
 
-    /// Forget the cached endpoints of a user (after any webhook change).
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forget the cached endpoints of a user (after any webhook change, once committed).
     pub fn invalidate(&self, user_id: Uuid) {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&user_id);
+        let mut cache = self.cache();
+        cache.generation += 1;
+        cache.users.remove(&user_id);
+    }
+
+    /// The cached endpoints, or the generation a fill must start from.
+    fn lookup(&self, user_id: Uuid) -> Result<Arc<Vec<Target>>, u64> {
+        let cache = self.cache();
+        cache.users.get(&user_id).cloned().ok_or(cache.generation)
+    }
+
+    /// Keeps what a fill read unless an invalidation happened since it started.
+    fn fill(&self, user_id: Uuid, started: u64, targets: Arc<Vec<Target>>) {
+        let mut cache = self.cache();
+        if cache.generation == started {
+            cache.users.insert(user_id, targets);
+        }
     }
 
     async fn targets<C: ConnectionTrait>(&self, conn: &C, user_id: Uuid) -> Result<Arc<Vec<Target>>, DbErr> {
-        if let Some(hit) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&user_id) {
-            return Ok(hit.clone());
-        }
+        let started = match self.lookup(user_id) {
+            Ok(hit) => return Ok(hit),
+            Err(generation) => generation,
+        };
         let rows = webhook::Entity::find()
             .filter(webhook::Column::UserId.eq(user_id))
             .filter(webhook::Column::Active.eq(true))
             .all(conn)
             .await?;
-        let targets: Arc<Vec<Target>> = Arc::new(
-            rows.into_iter()
-                .map(|w| Target { id: w.id, events: serde_json::from_str(&w.events).unwrap_or_default() })
-                .collect(),
-        );
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(user_id, targets.clone());
+        let targets: Arc<Vec<Target>> = Arc::new(rows.into_iter().map(target_of).collect());
+        self.fill(user_id, started, targets.clone());
         Ok(targets)
     }
 
@@ -84,6 +111,15 @@ impl WebhookOutbox {
         }
         Ok(())
     }
+}
+
+/// Fails closed: an event list that cannot be read subscribes to nothing.
+fn target_of(w: webhook::Model) -> Target {
+    let events = serde_json::from_str::<Vec<String>>(&w.events).unwrap_or_else(|e| {
+        tracing::error!(webhook_id = %w.id, error = %e, "unreadable webhook event list; it receives nothing");
+        Vec::new()
+    });
+    Target { id: w.id, events }
 }
 
 /// A delivery due now, with no attempts yet.
@@ -124,12 +160,52 @@ mod tests {
     #[test]
     fn event_patterns() {
         let t = |events: &[&str]| Target { id: Uuid::nil(), events: events.iter().map(|s| s.to_string()).collect() };
-        assert!(t(&[]).wants("session.qr"));
+        assert!(!t(&[]).wants("session.qr"), "no list means nothing, never everything");
         assert!(t(&["*"]).wants("message.received"));
         assert!(t(&["session.*"]).wants("session.qr"));
         assert!(!t(&["session.*"]).wants("message.received"));
         assert!(!t(&["session.*"]).wants("sessionx.qr"));
         assert!(t(&["message.received"]).wants("message.received"));
         assert!(!t(&["message.received"]).wants("message.updated"));
+    }
+
+    fn one_target() -> Arc<Vec<Target>> {
+        Arc::new(vec![Target { id: Uuid::new_v4(), events: vec!["*".into()] }])
+    }
+
+    #[test]
+    fn a_fill_that_raced_an_invalidation_is_dropped() {
+        let outbox = WebhookOutbox::new();
+        let user = Uuid::new_v4();
+        // The fill reads the old rows; the change commits and invalidates; the fill lands.
+        let started = outbox.lookup(user).expect_err("empty cache");
+        outbox.invalidate(user);
+        outbox.fill(user, started, one_target());
+        assert!(outbox.lookup(user).is_err(), "the stale fill must not be cached");
+        // A fill with no change in between is kept.
+        let started = outbox.lookup(user).expect_err("still empty");
+        outbox.fill(user, started, one_target());
+        assert!(outbox.lookup(user).is_ok());
+        // Another user's change also discards a fill in flight (the generation is shared).
+        let started = outbox.lookup(Uuid::new_v4()).expect_err("empty");
+        outbox.invalidate(user);
+        let other = Uuid::new_v4();
+        outbox.fill(other, started, one_target());
+        assert!(outbox.lookup(other).is_err());
+    }
+
+    #[test]
+    fn unreadable_event_lists_subscribe_to_nothing() {
+        let row = webhook::Model {
+            id: Uuid::new_v4(),
+            user_id: Uuid::new_v4(),
+            url: "https://example.com/hook".into(),
+            events: "{not json".into(),
+            secret: String::new(),
+            active: true,
+            created_at: Utc::now(),
+        };
+        let target = target_of(row);
+        assert!(crate::webhooks::validate::EVENTS.iter().all(|e| !target.wants(e)));
     }
 }

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub url: String,
-    /// JSON array of event names; empty means every event.
+    /// JSON array of event patterns (never empty; an unreadable list subscribes to nothing).
     pub events: String,
     pub secret: String,
     pub active: bool,

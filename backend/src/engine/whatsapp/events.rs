@@ -162,6 +162,8 @@ fn incoming(msg: &InboundMessage) -> Option<Incoming> {
         text,
         media_mimetype,
         timestamp: info.timestamp,
+        // whatsapp-rust acknowledges on its own once decrypted (docs/engines.md).
+        ack: crate::engine::Ack::none(),
     })
 }
 

@@ -193,6 +193,7 @@ fn incoming_text_messages() {
             text: Some("halo".into()),
             media_mimetype: None,
             timestamp: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            ack: crate::engine::Ack::none(),
         })]
     );
 }

@@ -6,16 +6,17 @@ use chrono::{DateTime, Utc};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use crate::db::entities::{message, session};
+use crate::db::entities::message;
 use crate::error::Problem;
 use crate::http::parse_phone;
 use crate::http::ApiTags;
 use crate::http::AppState;
 use crate::http::{scope, Auth};
 use crate::messages::types::*;
+use crate::messages::NewMessage;
 use crate::sessions::service;
 
 pub struct MessagesApi {
@@ -29,12 +30,6 @@ enum Accepted {
 }
 
 const MAX_TEXT_CHARS: usize = 65_536;
-
-static SEND_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn no_session() -> Problem {
-    Problem::conflict("no_connected_session", "No connected (or reconnecting) session can send this message.")
-}
 
 fn validate_media(media: &MediaIn) -> Result<(), Problem> {
     if media.mimetype.trim().is_empty() || !media.mimetype.contains('/') {
@@ -73,51 +68,11 @@ impl MessagesApi {
         if let Some(media) = &body.media {
             validate_media(media)?;
         }
-        let row = match body.session_id {
-            Some(id) => service::find_owned(&self.state.db, auth.id(), id).await?,
-            None => session::Entity::find()
-                .filter(session::Column::UserId.eq(auth.id()))
-                .filter(session::Column::IsPrimary.eq(true))
-                .one(&self.state.db)
-                .await?
-                .ok_or_else(no_session)?,
-        };
-        let can_send = matches!(row.status.as_str(), "connected" | "reconnecting")
-            || (row.status == "starting" && row.auth_paired);
-        if !can_send {
-            return Err(no_session());
-        }
+        let msg = NewMessage { session_id: body.session_id, to, text, media: body.media };
         let limit = super::sessions::daily_limit(&self.state, auth.user());
-        // Counting and inserting under one lock keeps concurrent sends from overshooting the limit.
-        let counted = SEND_LOCK.lock().await;
-        if crate::messages::health::sent_today(&self.state.db, row.id).await? >= limit {
-            return Err(Problem::too_many(
-                "daily_limit_reached",
-                format!("This session reached its daily limit of {limit} messages."),
-                None,
-            ));
-        }
-        let now = Utc::now();
-        let id = Uuid::new_v4();
-        message::ActiveModel {
-            id: Set(id),
-            user_id: Set(auth.id()),
-            session_id: Set(row.id),
-            direction: Set("out".into()),
-            peer: Set(to.as_str().to_owned()),
-            text: Set(text),
-            media: Set(body.media.map(|m| serde_json::to_string(&m).unwrap_or_default())),
-            status: Set("queued".into()),
-            error: Set(None),
-            external_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&self.state.db)
-        .await?;
-        drop(counted);
-        self.state.sessions.flush(row.id).await;
-        Ok(Accepted::Accepted(Json(SendAccepted { id, session_id: row.id, status: "queued".into() })))
+        let accepted = self.state.messages.queue(auth.id(), msg, limit).await?;
+        self.state.sessions.flush(accepted.session_id).await;
+        Ok(Accepted::Accepted(Json(accepted)))
     }
 
     /// Messages, newest first.

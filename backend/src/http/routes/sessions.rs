@@ -85,7 +85,7 @@ impl SessionsApi {
         let name = parse_name(&body.name)?;
         let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| parse_phone(p)).transpose()?;
         let in_use = match &phone {
-            Some(p) => self.state.sessions.phone_in_use(p).await,
+            Some(p) => self.state.sessions.phone_in_use(p).await?,
             None => false,
         };
         let row = {
@@ -202,7 +202,7 @@ impl SessionsApi {
     ) -> Result<Json<PairCodeOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let phone = parse_phone(&body.phone)?;
-        if self.state.sessions.phone_in_use(&phone).await && row.phone.as_deref() != Some(phone.as_str()) {
+        if self.state.sessions.phone_in_use(&phone).await? && row.phone.as_deref() != Some(phone.as_str()) {
             return Err(Problem::conflict("phone_in_use", "This phone number is already linked to an active session."));
         }
         Ok(Json(self.state.sessions.pair_code(&row, phone).await?))
@@ -231,7 +231,7 @@ impl SessionsApi {
     ) -> Result<Json<PhoneCheckOut>, Problem> {
         match Phone::parse(&body.phone) {
             Ok(phone) => {
-                let in_use = self.state.sessions.phone_in_use(&phone).await;
+                let in_use = self.state.sessions.phone_in_use(&phone).await?;
                 Ok(Json(PhoneCheckOut { phone: phone.as_str().to_owned(), valid: true, in_use }))
             }
             Err(_) => Ok(Json(PhoneCheckOut { phone: body.phone.0.clone(), valid: false, in_use: false })),

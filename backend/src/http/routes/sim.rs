@@ -8,7 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use crate::engine::sim::{PhoneError, SimEngine, SimSent};
+use crate::engine::sim::{PhoneError, PhoneMessage, SimEngine, SimSent};
 use crate::engine::ReceiptKind;
 use crate::error::Problem;
 use crate::http::parse_phone;
@@ -42,6 +42,9 @@ pub struct DropRequest {
 pub struct IncomingRequest {
     pub from: crate::domain::Text,
     pub text: crate::domain::Text,
+    /// The network's message id (1 to 128 letters, digits, `-` or `_`); sending the same id
+    /// again plays a redelivery. A fresh id when omitted.
+    pub external_id: Option<crate::domain::Text>,
 }
 
 #[derive(Debug, Object)]
@@ -163,7 +166,15 @@ impl SimApi {
         if body.text.is_empty() || body.text.chars().count() > 65_536 {
             return Err(Problem::validation("text must be 1 to 65536 characters."));
         }
-        sim.incoming(id, from, body.0.text.0).await.map_err(phone_problem)?;
+        let external_id = body.0.external_id.map(|raw| raw.0);
+        let valid_id = |id: &str| {
+            (1..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if external_id.as_deref().is_some_and(|id| !valid_id(id)) {
+            return Err(Problem::validation("external_id must be 1 to 128 letters, digits, '-' or '_'."));
+        }
+        let message = PhoneMessage { from, text: body.0.text.0, external_id };
+        sim.incoming(id, message).await.map_err(phone_problem)?;
         Ok(OK)
     }
 

@@ -3,9 +3,11 @@
 //! writer stops; when the writer ends the reader is aborted. The user's subscription
 //! is dropped with the writer.
 //!
-//! The writer's queue is the user's broadcast ring (`ws_buffer` events). A client
-//! that falls further behind is closed with 4008 instead of buffering without bound;
-//! it reconnects with `since` and loses nothing.
+//! The writer moves live events from the user's broadcast ring into its own queue as
+//! they come, while it writes: so it notices a client falling behind even while a write
+//! is stuck. A client more than `ws_buffer` events or `ws_buffer_bytes` bytes behind is
+//! closed with 4008 at once instead of holding memory until a send times out; it
+//! reconnects with `since` and loses nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::hello;
+use super::queue::{FrameQueue, TooFarBehind};
 use crate::auth::Credential;
 use crate::domain::backoff::sleep_until_opt;
 use crate::domain::Scope;
@@ -29,13 +32,17 @@ use crate::metrics;
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
-/// A single frame that cannot be written for this long means the client is gone.
+/// Writing that makes no progress for this long means the client is not reading (4008).
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A client closed for being too slow has a full socket: its close frame waits behind
+/// what the kernel holds, so it gets as long as any frame to read up to it (its
+/// subscription and queue are already freed; only the connection stays).
+const SLOW_CLOSE_TIMEOUT: Duration = SEND_TIMEOUT;
 /// Without any frame from the client for this long (and at least 3 pings), it is gone.
 const MIN_SILENCE: Duration = Duration::from_secs(60);
 const REPLAY_PAGE: u64 = 500;
-/// Frames written before a flush when events arrive faster than they are sent.
+/// Frames handed to the socket before a flush when events arrive faster than they are sent.
 const MAX_BATCH: usize = 64;
 
 pub(super) struct Conn {
@@ -91,12 +98,15 @@ pub(super) async fn serve(state: Arc<AppState>, socket: WebSocketStream, conn: C
     let end = write(&state, &mut sink, conn, pong_rx, started, &heard).await;
     reader.abort();
     let _ = (&mut reader).await;
-    let close = match end {
-        End::Close(code, reason) => Message::Close(Some((CloseCode::from(code), reason.into()))),
+    let (close, wait) = match end {
+        End::Close(CLOSE_TOO_SLOW, reason) => {
+            (Message::Close(Some((CloseCode::from(CLOSE_TOO_SLOW), reason.into()))), SLOW_CLOSE_TIMEOUT)
+        }
+        End::Close(code, reason) => (Message::Close(Some((CloseCode::from(code), reason.into()))), CLOSE_TIMEOUT),
         // Completes the closing handshake when the client started it.
-        End::Gone => Message::Close(None),
+        End::Gone => (Message::Close(None), CLOSE_TIMEOUT),
     };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+    let _ = tokio::time::timeout(wait, async {
         let _ = sink.send(close).await;
         let _ = sink.close().await;
     })
@@ -171,7 +181,10 @@ where
     let mut stopping = state.shutting_down.subscribe();
     let recheck_every = Duration::from_secs(state.settings.ws.ws_auth_recheck_secs.max(1));
     let mut recheck = tokio::time::interval_at(Instant::now() + recheck_every, recheck_every);
+    let mut out = Outgoing::new(FrameQueue::new(state.settings.ws.ws_buffer, state.settings.ws.ws_buffer_bytes));
     loop {
+        let step = out.next_step();
+        let deadline = out.deadline();
         tokio::select! {
             notice = revoked.recv() => {
                 let concerns_me = match notice {
@@ -190,39 +203,46 @@ where
                 }
             }
             ev = live.recv() => {
-                let first = match ev {
-                    Ok(ev) => ev,
+                let mut next = match ev {
+                    Ok(ev) => Some(ev),
                     Err(RecvError::Lagged(_)) => return too_slow(),
                     Err(RecvError::Closed) => return End::Gone,
                 };
-                // What is already waiting goes out with one flush.
-                let mut next = Some(first);
-                let mut fed = 0;
+                // Take everything already waiting, so the ring holds nothing for us.
                 while let Some(ev) = next.take() {
                     if ev.seq > last_sent {
                         last_sent = ev.seq;
-                        if feed(sink, ev.frame().to_string()).await.is_err() {
+                        if out.push(Message::Text(ev.frame().to_string())).is_err() {
+                            return too_slow();
+                        }
+                    }
+                    next = match live.try_recv() {
+                        Ok(ev) => Some(ev),
+                        Err(TryRecvError::Empty) => None,
+                        Err(TryRecvError::Lagged(_)) => return too_slow(),
+                        Err(TryRecvError::Closed) => return End::Gone,
+                    };
+                }
+            },
+            done = tokio::time::timeout_at(deadline, wait_for(sink, step)), if step != Step::Idle => {
+                match done {
+                    // Nothing could be written for SEND_TIMEOUT: the client is not reading.
+                    Err(_) => return too_slow(),
+                    Ok(Err(())) => return End::Gone,
+                    Ok(Ok(())) => {
+                        if out.done(sink, step).is_err() {
                             return End::Gone;
                         }
                     }
-                    fed += 1;
-                    if fed < MAX_BATCH {
-                        next = match live.try_recv() {
-                            Ok(ev) => Some(ev),
-                            Err(TryRecvError::Empty) => None,
-                            Err(TryRecvError::Lagged(_)) => return too_slow(),
-                            Err(TryRecvError::Closed) => return End::Gone,
-                        };
-                    }
                 }
-                if flush(sink).await.is_err() {
-                    return End::Gone;
-                }
-            },
+            }
             pong = pong_rx.recv() => {
                 // `None`: the reader ended, so the client is gone.
-                if pong.is_none() || send_text(sink, r#"{"type":"pong"}"#.to_owned()).await.is_err() {
+                if pong.is_none() {
                     return End::Gone;
+                }
+                if out.push(Message::Text(r#"{"type":"pong"}"#.to_owned())).is_err() {
+                    return too_slow();
                 }
             }
             _ = ping.tick() => {
@@ -230,8 +250,9 @@ where
                 if quiet > silence {
                     return End::Gone;
                 }
-                if send(sink, Message::Ping(Vec::new())).await.is_err() {
-                    return End::Gone;
+                // Frames on their way already show the connection is used.
+                if out.is_idle() && out.push(Message::Ping(Vec::new())).is_err() {
+                    return too_slow();
                 }
             }
             _ = &mut expiry => return End::Close(CLOSE_TOKEN_EXPIRED, "token expired"),
@@ -248,6 +269,93 @@ async fn shutting_down(stopping: &mut tokio::sync::watch::Receiver<bool>) {
 
 fn revoked_close() -> End {
     End::Close(CLOSE_TOKEN_EXPIRED, "credential revoked")
+}
+
+/// What the writer waits for next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Nothing to write.
+    Idle,
+    /// Room in the socket for the next queued frame.
+    Ready,
+    /// The frames handed over so far to reach the network.
+    Flush,
+}
+
+/// The socket's queue and how far its writing got.
+struct Outgoing {
+    queue: FrameQueue,
+    /// Frames handed to the socket since its last flush.
+    unflushed: usize,
+    /// When writing last made progress (or started): a socket stuck past SEND_TIMEOUT is gone.
+    progress_at: Instant,
+}
+
+impl Outgoing {
+    fn new(queue: FrameQueue) -> Self {
+        Self { queue, unflushed: 0, progress_at: Instant::now() }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.unflushed == 0
+    }
+
+    fn push(&mut self, frame: Message) -> Result<(), TooFarBehind> {
+        if self.is_idle() {
+            self.progress_at = Instant::now();
+        }
+        self.queue.push(frame)
+    }
+
+    fn next_step(&self) -> Step {
+        if !self.queue.is_empty() && self.unflushed < MAX_BATCH {
+            Step::Ready
+        } else if self.unflushed > 0 {
+            Step::Flush
+        } else {
+            Step::Idle
+        }
+    }
+
+    fn deadline(&self) -> Instant {
+        self.progress_at + SEND_TIMEOUT
+    }
+
+    /// `step` completed: hand over the next frame, or note the flush.
+    fn done<S>(&mut self, sink: &mut S, step: Step) -> Result<(), ()>
+    where
+        S: Sink<Message> + Unpin,
+    {
+        self.progress_at = Instant::now();
+        match step {
+            Step::Ready => {
+                let Some(frame) = self.queue.pop() else { return Ok(()) };
+                let text = matches!(frame, Message::Text(_));
+                sink.start_send_unpin(frame).map_err(|_| ())?;
+                if text {
+                    metrics::WS_FRAMES_SENT.inc();
+                }
+                self.unflushed += 1;
+            }
+            Step::Flush => self.unflushed = 0,
+            Step::Idle => {}
+        }
+        Ok(())
+    }
+}
+
+/// Waits until the socket can take `step`. Dropping it loses nothing (no frame is moved),
+/// so events arriving meanwhile are queued and counted against the budget.
+async fn wait_for<S>(sink: &mut S, step: Step) -> Result<(), ()>
+where
+    S: Sink<Message> + Unpin,
+{
+    let polled = match step {
+        Step::Ready => std::future::poll_fn(|cx| sink.poll_ready_unpin(cx)).await,
+        Step::Flush => std::future::poll_fn(|cx| sink.poll_flush_unpin(cx)).await,
+        Step::Idle => Ok(()),
+    };
+    polled.map_err(|_| ())
 }
 
 fn too_slow() -> End {
@@ -276,30 +384,6 @@ where
         }
     }
     Ok(())
-}
-
-/// Queues a frame without flushing; a full socket still makes this wait.
-async fn feed<S>(sink: &mut S, text: String) -> Result<(), ()>
-where
-    S: Sink<Message> + Unpin,
-{
-    match tokio::time::timeout(SEND_TIMEOUT, sink.feed(Message::Text(text))).await {
-        Ok(Ok(())) => {
-            metrics::WS_FRAMES_SENT.inc();
-            Ok(())
-        }
-        _ => Err(()),
-    }
-}
-
-async fn flush<S>(sink: &mut S) -> Result<(), ()>
-where
-    S: Sink<Message> + Unpin,
-{
-    match tokio::time::timeout(SEND_TIMEOUT, sink.flush()).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
-    }
 }
 
 async fn send_text<S>(sink: &mut S, text: String) -> Result<(), ()>

@@ -2,6 +2,7 @@
 
 mod conn;
 mod hello;
+mod queue;
 
 use std::sync::Arc;
 

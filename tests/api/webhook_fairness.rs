@@ -1,0 +1,85 @@
+//! One slow endpoint cannot hold up the others, and each endpoint gets its events in order.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wahub_tests::{json_of, spawn_app_with, Received, Receiver, TestApp, TestUser};
+
+async fn hook(app: &TestApp, user: &TestUser, url: &str) -> String {
+    let r = app.post("/api/v1/webhooks", &user.token, json!({"url": url, "events": ["session.updated"]})).await;
+    json_of(r, 201).await["id"].as_str().expect("id").to_owned()
+}
+
+async fn rename(app: &TestApp, user: &TestUser, session: &str, name: &str) {
+    let r = app
+        .request(reqwest::Method::PATCH, &format!("/api/v1/sessions/{session}"), Some(&user.token))
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(r.status(), 200);
+}
+
+fn seqs(seen: &[Received]) -> Vec<i64> {
+    seen.iter().map(|r| r.json()["seq"].as_i64().expect("seq")).collect()
+}
+
+fn first_attempts_in_order(seen: &[Received]) {
+    let mut first_seen: Vec<i64> = Vec::new();
+    for s in seqs(seen) {
+        if !first_seen.contains(&s) {
+            first_seen.push(s);
+        }
+    }
+    let mut sorted = first_seen.clone();
+    sorted.sort_unstable();
+    assert_eq!(first_seen, sorted, "deliveries overtook each other");
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_does_not_take_every_slot() {
+    let app = spawn_app_with(|s| s.webhooks.webhook_timeout_ms = 20_000).await;
+    let user = app.register("a@example.com").await;
+    let slow = Receiver::start().await;
+    slow.set_delay(Duration::from_secs(4));
+    let fast = Receiver::start().await;
+    hook(&app, &user, &slow.url).await;
+    hook(&app, &user, &fast.url).await;
+    let s = app.create_session(&user, "main", false).await;
+    let sid = s["id"].as_str().expect("id").to_owned();
+    for i in 0..40 {
+        rename(&app, &user, &sid, &format!("n{i}")).await;
+    }
+    // 40 deliveries to the fast endpoint: with the slow one holding one slot only they
+    // all arrive while the slow one answers its first ones.
+    let seen = fast.wait_for(40, 8).await;
+    first_attempts_in_order(&seen);
+    // Give the slow endpoint time for a second request: it must come after the first.
+    slow.wait_for(2, 15).await;
+    assert_eq!(slow.max_in_flight(), 1, "the slow endpoint got several deliveries at once");
+    first_attempts_in_order(&slow.requests());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_retried_delivery_is_not_overtaken_by_later_ones() {
+    let app = spawn_app_with(|s| s.webhooks.webhook_retry_base_ms = 300).await;
+    let user = app.register("a@example.com").await;
+    let receiver = Receiver::start().await;
+    receiver.fail_next(1, 503);
+    hook(&app, &user, &receiver.url).await;
+    let s = app.create_session(&user, "main", false).await;
+    let sid = s["id"].as_str().expect("id").to_owned();
+    for i in 0..10 {
+        rename(&app, &user, &sid, &format!("n{i}")).await;
+    }
+    let seen = receiver.wait_for(11, 15).await;
+    assert_eq!(seen[0].answered, 503);
+    let delivered: Vec<i64> =
+        seen.iter().filter(|r| r.answered == 200).map(|r| r.json()["seq"].as_i64().unwrap()).collect();
+    let mut sorted = delivered.clone();
+    sorted.sort_unstable();
+    assert_eq!(delivered, sorted, "a later event was delivered before the retried one");
+    assert_eq!(seqs(&seen)[0], seqs(&seen)[1], "the failed delivery is retried first");
+    app.stop().await;
+}
