@@ -4,6 +4,7 @@
 mod auth;
 mod errors;
 mod messages;
+mod security;
 mod sessions;
 mod webhooks;
 #[cfg(feature = "whatsapp")]

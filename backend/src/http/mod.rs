@@ -6,6 +6,7 @@ mod body_limit;
 mod boundary;
 pub mod extract;
 mod ops;
+mod request_log;
 mod router;
 mod routes;
 mod state;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use poem::middleware::{NormalizePath, Tracing, TrailingSlash};
+use poem::middleware::{NormalizePath, TrailingSlash};
 use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
@@ -33,7 +33,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         .at("/metrics", get(super::ops::metrics))
         .nest("/", service)
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .with(Tracing)
+        .with(super::request_log::RequestLog)
         .data(state)
         .around(move |ep, req| async move {
             crate::metrics::HTTP_REQUESTS.inc();

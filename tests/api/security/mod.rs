@@ -1,0 +1,4 @@
+//! Issue 11, security items: each test reproduces one attack and pins its defence
+//! (docs/security.md lists them).
+
+mod logs;
