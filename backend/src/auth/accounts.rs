@@ -44,6 +44,9 @@ pub async fn create_user(
     if display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
         return Err(Problem::validation("display_name is at most 100 characters."));
     }
+    if display_name.as_deref().is_some_and(crate::domain::text::has_control) {
+        return Err(Problem::validation("display_name must not contain control characters."));
+    }
     if user::Entity::find().filter(user::Column::Email.eq(&email)).one(&auth.db).await?.is_some() {
         return Err(Problem::conflict("email_taken", "An account with this email already exists."));
     }

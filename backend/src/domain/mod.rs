@@ -7,11 +7,11 @@ mod engine_kind;
 mod name;
 mod phone;
 pub mod status;
-mod text;
+pub mod text;
 pub mod token;
 
 pub use engine_kind::EngineKind;
 pub use name::{NameError, SessionName};
 pub use phone::{Phone, PhoneError};
 pub use status::{reason, Status};
-pub use text::Text;
+pub use text::{NetworkText, Text};

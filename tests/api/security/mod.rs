@@ -2,3 +2,4 @@
 //! (docs/security.md lists them).
 
 mod logs;
+mod nul;

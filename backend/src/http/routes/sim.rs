@@ -26,7 +26,8 @@ pub struct SimApi {
 pub struct ScanRequest {
     /// The phone number of the simulated phone.
     pub phone: crate::domain::Text,
-    pub push_name: Option<crate::domain::Text>,
+    /// May contain anything a phone could send (the server strips NUL before storage).
+    pub push_name: Option<crate::domain::NetworkText>,
 }
 
 #[derive(Debug, Object, Default, serde::Deserialize)]
@@ -40,7 +41,8 @@ pub struct DropRequest {
 #[derive(Debug, Object)]
 pub struct IncomingRequest {
     pub from: crate::domain::Text,
-    pub text: crate::domain::Text,
+    /// May contain anything a phone could send (the server strips NUL before storage).
+    pub text: crate::domain::NetworkText,
 }
 
 #[derive(Debug, Object)]
