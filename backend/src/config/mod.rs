@@ -115,6 +115,9 @@ pub struct WsSettings {
     pub ws_ping_secs: u64,
     /// Events buffered per WebSocket before a slow client is closed with 4008.
     pub ws_buffer: usize,
+    /// Browser origins (comma-separated, e.g. `https://dash.example.com`) allowed to open the
+    /// WebSocket besides the server's own; upgrades without `Origin` (non-browsers) pass.
+    pub ws_allowed_origins: String,
 }
 
 impl Default for ServerSettings {
@@ -184,9 +187,16 @@ impl Default for WebhookSettings {
     }
 }
 
+impl WsSettings {
+    /// The configured extra origins, without trailing slashes.
+    pub fn allowed_origins(&self) -> impl Iterator<Item = &str> {
+        self.ws_allowed_origins.split(',').map(|o| o.trim().trim_end_matches('/')).filter(|o| !o.is_empty())
+    }
+}
+
 impl Default for WsSettings {
     fn default() -> Self {
-        Self { ws_ping_secs: 20, ws_buffer: 1024 }
+        Self { ws_ping_secs: 20, ws_buffer: 1024, ws_allowed_origins: String::new() }
     }
 }
 
@@ -271,6 +281,12 @@ impl Settings {
         ];
         if let Some((key, _)) = at_least_one.iter().chain(more.iter()).find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+        }
+        if let Some(bad) = self.ws.allowed_origins().find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "ws_allowed_origins: {bad:?} is not an origin like https://dash.example.com"
+            )));
         }
         if self.sessions.reconnect_max_ms < self.sessions.reconnect_base_ms {
             return Err(ConfigError::Invalid("reconnect_max_ms must be at least reconnect_base_ms".into()));

@@ -9,6 +9,7 @@ mod ops;
 mod request_log;
 mod router;
 mod routes;
+mod security_headers;
 mod state;
 mod web;
 pub mod ws;

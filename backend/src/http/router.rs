@@ -41,5 +41,6 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
             super::web::with_spa_fallback(ep.as_ref(), req).await
         })
         .catch_all_error(|err| async move { crate::error::from_poem_error(err) })
+        .with(super::security_headers::SecurityHeaders)
         .into_endpoint()
 }

@@ -1,5 +1,6 @@
 //! Issue 11, security items: each test reproduces one attack and pins its defence
 //! (docs/security.md lists them).
 
+mod headers;
 mod logs;
 mod nul;
