@@ -107,16 +107,16 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
 pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let settings = Arc::new(settings);
     if settings.database.database_url.is_none() || settings.database.encryption_key.is_none() {
-        std::fs::create_dir_all(&settings.server.data_dir)
+        crate::db::files::create_private_dir(&settings.server.data_dir)
             .with_context(|| format!("cannot create data dir {}", settings.server.data_dir.display()))?;
     }
     let db = crate::db::connect(&settings.database_url()).await.context("cannot open the database")?;
-    let jwt_secret = match &settings.auth.jwt_secret {
-        Some(s) => s.expose().to_owned(),
-        None => crate::db::meta::get_or_insert(&db, "jwt_secret", B64.encode(random_bytes::<48>())).await?,
-    };
     let cipher = Arc::new(Cipher::new(encryption_key(&settings)?));
     check_key(&db, &cipher).await?;
+    let jwt_secret = match &settings.auth.jwt_secret {
+        Some(s) => s.expose().to_owned(),
+        None => crate::auth::jwt_secret::load_or_create(&db, &cipher).await?,
+    };
     let engine_kind = settings.sessions.engine;
     let (engine, sim) = build_engine(engine_kind, &settings)?;
     let outbox = WebhookOutbox::new();

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod jwt;
+pub mod jwt_secret;
 pub mod password;
 pub mod rate_limit;
 pub mod refresh;

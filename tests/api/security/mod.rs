@@ -4,3 +4,4 @@
 mod headers;
 mod logs;
 mod nul;
+mod secrets;
