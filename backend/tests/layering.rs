@@ -14,27 +14,31 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("metrics", &[]),
     ("config", &["domain"]),
     ("db", &["domain", "error"]),
+    ("net", &["domain", "error", "metrics", "config"]),
     ("engine", &["domain", "error", "metrics", "config", "db"]),
     ("events", &["domain", "error", "metrics", "config", "db"]),
-    ("messages", &["domain", "error", "metrics", "config", "db", "engine", "events"]),
-    ("webhooks", &["domain", "error", "metrics", "config", "db", "events"]),
+    ("messages", &["domain", "error", "metrics", "config", "db", "net", "engine", "events"]),
+    ("webhooks", &["domain", "error", "metrics", "config", "db", "net", "events"]),
     ("auth", &["domain", "error", "metrics", "config", "db"]),
     ("sessions", &["domain", "error", "metrics", "config", "db", "engine", "events", "messages"]),
     (
         "http",
-        &["domain", "error", "metrics", "config", "db", "engine", "events", "messages", "webhooks", "auth", "sessions"],
+        &[
+            "domain", "error", "metrics", "config", "db", "net", "engine", "events", "messages", "webhooks", "auth",
+            "sessions",
+        ],
     ),
     (
         "startup",
         &[
-            "domain", "error", "metrics", "config", "db", "engine", "events", "messages", "webhooks", "auth",
+            "domain", "error", "metrics", "config", "db", "net", "engine", "events", "messages", "webhooks", "auth",
             "sessions", "http",
         ],
     ),
     (
         "cli",
         &[
-            "domain", "error", "metrics", "config", "db", "engine", "events", "messages", "webhooks", "auth",
+            "domain", "error", "metrics", "config", "db", "net", "engine", "events", "messages", "webhooks", "auth",
             "sessions", "http", "startup",
         ],
     ),

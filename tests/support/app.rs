@@ -48,6 +48,8 @@ fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     s.webhooks.webhook_retry_base_ms = 100;
     s.webhooks.webhook_poll_ms = 50;
     s.webhooks.webhook_timeout_ms = 2_000;
+    // Receivers and file servers in tests listen on loopback; tests of the refusal set it false.
+    s.webhooks.allow_private_targets = true;
     s
 }
 

@@ -1,5 +1,5 @@
-//! Captures what the server logs while a test runs. `#[tokio::test]` runs the server on
-//! the test's own thread, so a thread-local subscriber sees every request it serves.
+//! Captures what servers in this test process log: one process-wide subscriber (a
+//! thread-local one misses callsites whose interest another thread already cached).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -31,15 +31,21 @@ impl<'a> MakeWriter<'a> for LogCapture {
 }
 
 impl LogCapture {
-    /// Starts capturing INFO and above on this thread until the guard drops.
-    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
-        let capture = Self::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(capture.clone())
-            .finish();
-        (capture.clone(), tracing::subscriber::set_default(subscriber))
+    /// The process-wide capture of INFO and above, installed on first use.
+    pub fn global() -> Self {
+        static GLOBAL: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let capture = Self::default();
+                let subscriber = tracing_subscriber::fmt()
+                    .with_max_level(tracing::Level::INFO)
+                    .with_ansi(false)
+                    .with_writer(capture.clone())
+                    .finish();
+                let _ = tracing::subscriber::set_global_default(subscriber);
+                capture
+            })
+            .clone()
     }
 
     pub fn text(&self) -> String {

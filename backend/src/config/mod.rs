@@ -107,6 +107,9 @@ pub struct WebhookSettings {
     pub webhook_max_attempts: u32,
     pub webhook_retry_base_ms: u64,
     pub webhook_poll_ms: u64,
+    /// Lets webhook and media URLs reach loopback, private and link-local addresses
+    /// (tests, trusted single-tenant installs). Off: such targets are refused (SSRF).
+    pub allow_private_targets: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,6 +186,7 @@ impl Default for WebhookSettings {
             webhook_max_attempts: 10,
             webhook_retry_base_ms: 2_000,
             webhook_poll_ms: 500,
+            allow_private_targets: false,
         }
     }
 }

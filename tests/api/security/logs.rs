@@ -3,7 +3,7 @@ use wahub_tests::{json_of, spawn_app, LogCapture, WsClient};
 
 #[tokio::test]
 async fn tokens_and_api_keys_in_ws_urls_never_reach_the_log() {
-    let (logs, _guard) = LogCapture::start();
+    let logs = LogCapture::global();
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
     let key = json_of(app.post("/api/v1/api-keys", &user.token, json!({ "name": "ws" })).await, 201).await;

@@ -5,3 +5,4 @@ mod headers;
 mod logs;
 mod nul;
 mod secrets;
+mod ssrf;

@@ -72,6 +72,10 @@ impl MessagesApi {
         }
         if let Some(media) = &body.media {
             validate_media(media)?;
+            if let Some(url) = &media.url {
+                let policy = crate::net::TargetPolicy::from_settings(&self.state.settings);
+                crate::net::public_target(policy, url).await?;
+            }
         }
         let row = match body.session_id {
             Some(id) => service::find_owned(&self.state.db, auth.id(), id).await?,
