@@ -121,7 +121,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let (engine, sim) = build_engine(engine_kind, &settings)?;
     let outbox = WebhookOutbox::new();
     let events = Arc::new(EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone())));
-    let messages = MessageStore { db: db.clone(), hub: events.clone() };
+    let media =
+        Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
+    let messages = MessageStore { db: db.clone(), hub: events.clone(), media };
     let webhooks = WebhookService { db: db.clone(), cipher: cipher.clone(), outbox, settings: settings.clone() };
     let ctx = Arc::new(SessionContext {
         db: db.clone(),

@@ -16,6 +16,8 @@ use crate::events::TxnChange;
 pub struct MessageStore {
     pub db: sea_orm::DatabaseConnection,
     pub hub: std::sync::Arc<EventHub>,
+    /// The one client media URLs are downloaded with.
+    pub media: std::sync::Arc<super::media::MediaFetcher>,
 }
 
 /// Stores a message that arrived and pushes `message.received`: the row, the session's

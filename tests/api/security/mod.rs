@@ -3,6 +3,7 @@
 
 mod headers;
 mod logs;
+mod media;
 mod nul;
 mod secrets;
 mod ssrf;
