@@ -11,6 +11,7 @@ mod router;
 mod routes;
 mod security_headers;
 mod state;
+mod unread_body;
 mod web;
 pub mod ws;
 

@@ -42,5 +42,6 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         })
         .catch_all_error(|err| async move { crate::error::from_poem_error(err) })
         .with(super::security_headers::SecurityHeaders)
+        .with(super::unread_body::CloseOnUnreadBody)
         .into_endpoint()
 }

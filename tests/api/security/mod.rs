@@ -2,6 +2,7 @@
 //! (docs/security.md lists them).
 
 mod headers;
+mod keep_alive;
 mod logs;
 mod media;
 mod nul;
