@@ -194,8 +194,14 @@ pub async fn run(
     ];
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
     let app = crate::http::build(state.clone());
-    let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+    let server = &state.settings.server;
+    let acceptor = crate::http::listener::GuardedAcceptor::new(
+        listener,
+        usize::try_from(server.max_connections).unwrap_or(usize::MAX),
+        Duration::from_millis(server.header_read_timeout_ms),
+    )?;
     let served = poem::Server::new_with_acceptor(acceptor)
+        .idle_timeout(Duration::from_secs(server.http_idle_timeout_secs))
         .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(5)))
         .await;
     for task in background {

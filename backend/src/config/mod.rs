@@ -50,6 +50,12 @@ pub struct ServerSettings {
     /// How often idle sessions, old events and expired tokens are swept.
     pub housekeeping_secs: u64,
     pub log_format: LogFormat,
+    /// Open connections at most; more wait in the kernel's backlog.
+    pub max_connections: u64,
+    /// A request head must arrive within this time (silent and slowloris sockets are closed).
+    pub header_read_timeout_ms: u64,
+    /// Keep-alive connections with nothing to read for this long are closed.
+    pub http_idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,6 +137,9 @@ impl Default for ServerSettings {
             max_body_bytes: 16 * 1024 * 1024,
             housekeeping_secs: 60,
             log_format: LogFormat::Pretty,
+            max_connections: 10_000,
+            header_read_timeout_ms: 10_000,
+            http_idle_timeout_secs: 120,
         }
     }
 }
@@ -276,7 +285,10 @@ impl Settings {
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
         ];
-        let more: [(&str, u64); 5] = [
+        let more: [(&str, u64); 8] = [
+            ("max_connections", self.server.max_connections),
+            ("header_read_timeout_ms", self.server.header_read_timeout_ms),
+            ("http_idle_timeout_secs", self.server.http_idle_timeout_secs),
             ("idle_timeout_secs", self.sessions.idle_timeout_secs),
             ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
             ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),

@@ -5,6 +5,7 @@
 mod body_limit;
 mod boundary;
 pub mod extract;
+pub mod listener;
 mod ops;
 mod request_log;
 mod router;
