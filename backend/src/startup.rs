@@ -143,6 +143,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
             Duration::from_secs(settings.auth.login_window_secs),
         ),
         dummy_password_hash: crate::auth::password::dummy_hash(),
+        ip_budget: crate::auth::ip_budget::IpBudget::new(
+            settings.auth.auth_ip_budget,
+            Duration::from_secs(settings.auth.auth_ip_window_secs),
+        ),
+        hash_gate: Default::default(),
     };
     Ok(Arc::new(AppState {
         settings,

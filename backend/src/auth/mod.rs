@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod ip_budget;
 pub mod jwt;
 pub mod jwt_secret;
 pub mod password;

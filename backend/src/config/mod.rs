@@ -80,6 +80,9 @@ pub struct AuthSettings {
     /// Failed logins allowed per email+IP within `login_window_secs`.
     pub login_max_failures: u32,
     pub login_window_secs: u64,
+    /// Login, register and refresh attempts allowed per client IP within `auth_ip_window_secs`.
+    pub auth_ip_budget: u32,
+    pub auth_ip_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,6 +162,8 @@ impl Default for AuthSettings {
             registration_open: true,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
+            auth_ip_budget: 60,
+            auth_ip_window_secs: 60,
         }
     }
 }
@@ -285,7 +290,9 @@ impl Settings {
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
         ];
-        let more: [(&str, u64); 8] = [
+        let more: [(&str, u64); 10] = [
+            ("auth_ip_budget", self.auth.auth_ip_budget.into()),
+            ("auth_ip_window_secs", self.auth.auth_ip_window_secs),
             ("max_connections", self.server.max_connections),
             ("header_read_timeout_ms", self.server.header_read_timeout_ms),
             ("http_idle_timeout_secs", self.server.http_idle_timeout_secs),

@@ -8,3 +8,4 @@ mod media;
 mod nul;
 mod secrets;
 mod ssrf;
+mod brute_force;
