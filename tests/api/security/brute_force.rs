@@ -21,9 +21,21 @@ async fn one_budget_per_ip_covers_login_register_and_refresh() {
     let attacker = client_from("127.0.0.2");
     let pw = "correct horse battery";
     for i in 0..3 {
-        let r = post(&app, &attacker, "/api/v1/auth/login", json!({ "email": format!("x{i}@example.com"), "password": pw })).await;
+        let r = post(
+            &app,
+            &attacker,
+            "/api/v1/auth/login",
+            json!({ "email": format!("x{i}@example.com"), "password": pw }),
+        )
+        .await;
         assert_eq!(r.status(), 401);
-        let r = post(&app, &attacker, "/api/v1/auth/register", json!({ "email": format!("n{i}@example.com"), "password": pw })).await;
+        let r = post(
+            &app,
+            &attacker,
+            "/api/v1/auth/register",
+            json!({ "email": format!("n{i}@example.com"), "password": pw }),
+        )
+        .await;
         assert_eq!(r.status(), 201);
         let r = post(&app, &attacker, "/api/v1/auth/refresh", json!({ "refresh_token": "nope" })).await;
         assert_eq!(r.status(), 401);

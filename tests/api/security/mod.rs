@@ -1,6 +1,7 @@
 //! Issue 11, security items: each test reproduces one attack and pins its defence
 //! (docs/security.md lists them).
 
+mod brute_force;
 mod headers;
 mod keep_alive;
 mod logs;
@@ -8,4 +9,3 @@ mod media;
 mod nul;
 mod secrets;
 mod ssrf;
-mod brute_force;
