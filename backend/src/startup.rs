@@ -147,7 +147,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
             settings.auth.auth_ip_budget,
             Duration::from_secs(settings.auth.auth_ip_window_secs),
         ),
-        hash_gate: Default::default(),
+        hash_gate: crate::auth::ip_budget::HashGate::new(settings.auth.auth_ip_concurrent_hashes as usize),
     };
     Ok(Arc::new(AppState {
         settings,

@@ -42,6 +42,7 @@ fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     s.auth.login_max_failures = 5;
     // Every test client shares 127.0.0.1; the budget's own tests lower it again.
     s.auth.auth_ip_budget = 100_000;
+    s.auth.auth_ip_concurrent_hashes = 10_000;
     s.sim.sim_pair_delay_ms = 50;
     s.sessions.min_send_interval_ms = 0;
     s.sessions.reconnect_base_ms = 50;

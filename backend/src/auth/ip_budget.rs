@@ -1,6 +1,6 @@
 //! Brute-force bounds per client IP, across login, register and refresh:
 //! `IpBudget` — so many attempts per window, whatever the email;
-//! `HashGate` — at most `PER_IP_HASHES` password hashes in flight or queued per IP, so a
+//! `HashGate` — at most `auth_ip_concurrent_hashes` password hashes in flight or queued per IP, so a
 //! flood from one address cannot fill the (per-core) argon2 queue ahead of other
 //! users' logins: its extra attempts are answered 429 at once instead of queueing.
 
@@ -37,10 +37,9 @@ impl IpBudget {
     }
 }
 
-const PER_IP_HASHES: usize = 2;
-
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct HashGate {
+    per_ip: usize,
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -51,10 +50,14 @@ pub struct HashTicket {
 }
 
 impl HashGate {
+    pub fn new(per_ip: usize) -> Self {
+        Self { per_ip: per_ip.max(1), in_flight: Arc::default() }
+    }
+
     pub fn enter(&self, ip: &str) -> Option<HashTicket> {
         let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
         let n = map.entry(ip.to_owned()).or_default();
-        if *n >= PER_IP_HASHES {
+        if *n >= self.per_ip {
             return None;
         }
         *n += 1;
@@ -93,7 +96,7 @@ mod tests {
         assert!(b.spend("a").is_ok() && b.spend("a").is_ok());
         assert!(b.spend("a").is_err());
         assert!(b.spend("b").is_ok());
-        let g = HashGate::default();
+        let g = HashGate::new(2);
         let (t1, t2) = (g.enter("a"), g.enter("a"));
         assert!(t1.is_some() && t2.is_some() && g.enter("a").is_none() && g.enter("b").is_some());
         drop(t1);

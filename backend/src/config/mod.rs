@@ -83,6 +83,8 @@ pub struct AuthSettings {
     /// Login, register and refresh attempts allowed per client IP within `auth_ip_window_secs`.
     pub auth_ip_budget: u32,
     pub auth_ip_window_secs: u64,
+    /// Password checks in flight per client IP; more answer 429 at once instead of queueing.
+    pub auth_ip_concurrent_hashes: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,6 +166,7 @@ impl Default for AuthSettings {
             login_window_secs: 15 * 60,
             auth_ip_budget: 60,
             auth_ip_window_secs: 60,
+            auth_ip_concurrent_hashes: 4,
         }
     }
 }
@@ -290,7 +293,8 @@ impl Settings {
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
         ];
-        let more: [(&str, u64); 10] = [
+        let more: [(&str, u64); 11] = [
+            ("auth_ip_concurrent_hashes", self.auth.auth_ip_concurrent_hashes.into()),
             ("auth_ip_budget", self.auth.auth_ip_budget.into()),
             ("auth_ip_window_secs", self.auth.auth_ip_window_secs),
             ("max_connections", self.server.max_connections),

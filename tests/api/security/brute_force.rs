@@ -58,7 +58,7 @@ async fn one_budget_per_ip_covers_login_register_and_refresh() {
 
 #[tokio::test]
 async fn a_login_flood_from_one_address_does_not_starve_a_valid_login() {
-    let app = spawn_app_with(|_| {}).await;
+    let app = spawn_app_with(|s| s.auth.auth_ip_concurrent_hashes = 2).await;
     let user = app.register("victim@example.com").await;
     let attacker = client_from("127.0.0.2");
     let flood: Vec<_> = (0..100)
