@@ -159,6 +159,12 @@ pub fn from_poem_error(err: poem::Error) -> Response {
     if let Some(problem) = err.downcast_ref::<Problem>() {
         return problem.as_response_ref();
     }
+    // A `Text` refused NUL (domain::text::NUL_REFUSED): a valid JSON string the server
+    // will not store, so 422 rather than the framework's 400.
+    if err.status() == StatusCode::BAD_REQUEST && err.to_string().contains("must not contain NUL (U+0000)") {
+        return Problem::unprocessable("invalid_text", "Text must not contain NUL (U+0000) characters.")
+            .into_response();
+    }
     let status = err.status();
     let code = match status {
         StatusCode::NOT_FOUND => "not_found",

@@ -8,6 +8,7 @@ pub mod metrics;
 
 pub mod config;
 pub mod db;
+pub mod net;
 
 pub mod cluster;
 

@@ -110,21 +110,23 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
 pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let settings = Arc::new(settings);
     if settings.database.database_url.is_none() || settings.database.encryption_key.is_none() {
-        std::fs::create_dir_all(&settings.server.data_dir)
+        crate::db::files::create_private_dir(&settings.server.data_dir)
             .with_context(|| format!("cannot create data dir {}", settings.server.data_dir.display()))?;
     }
     let db = crate::db::connect(&settings.database_url()).await.context("cannot open the database")?;
-    let jwt_secret = match &settings.auth.jwt_secret {
-        Some(s) => s.expose().to_owned(),
-        None => crate::db::meta::get_or_insert(&db, "jwt_secret", B64.encode(random_bytes::<48>())).await?,
-    };
     let cipher = Arc::new(Cipher::new(encryption_key(&settings)?));
     check_key(&db, &cipher).await?;
+    let jwt_secret = match &settings.auth.jwt_secret {
+        Some(s) => s.expose().to_owned(),
+        None => crate::auth::jwt_secret::load_or_create(&db, &cipher).await?,
+    };
     let engine_kind = settings.sessions.engine;
     let (engine, sim) = build_engine(engine_kind, &settings)?;
     let outbox = WebhookOutbox::new();
     let events = Arc::new(EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone())));
-    let messages = MessageStore::new(db.clone(), events.clone());
+    let media =
+        Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
+    let messages = MessageStore::new(db.clone(), events.clone(), media);
     let webhooks = WebhookService { db: db.clone(), cipher: cipher.clone(), outbox, settings: settings.clone() };
     let ctx = Arc::new(SessionContext {
         db: db.clone(),
@@ -147,6 +149,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         ),
         dummy_password_hash: crate::auth::password::dummy_hash(),
         revocations: Default::default(),
+        ip_budget: crate::auth::ip_budget::IpBudget::new(
+            settings.auth.auth_ip_budget,
+            Duration::from_secs(settings.auth.auth_ip_window_secs),
+        ),
+        hash_gate: crate::auth::ip_budget::HashGate::new(settings.auth.auth_ip_concurrent_hashes as usize),
     };
     Ok(Arc::new(AppState {
         settings,
@@ -213,7 +220,12 @@ pub async fn run(
     ];
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
     let app = crate::http::build(state.clone());
-    let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+    let server = &state.settings.server;
+    let acceptor = crate::http::listener::GuardedAcceptor::new(
+        listener,
+        usize::try_from(server.max_connections).unwrap_or(usize::MAX),
+        Duration::from_millis(server.header_read_timeout_ms),
+    )?;
     let notify = state.clone();
     let shutdown = async move {
         shutdown.await;
@@ -221,6 +233,7 @@ pub async fn run(
         notify.shutting_down.send_replace(true);
     };
     let served = poem::Server::new_with_acceptor(acceptor)
+        .idle_timeout(Duration::from_secs(server.http_idle_timeout_secs))
         .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(5)))
         .await;
     for task in background {

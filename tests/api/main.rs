@@ -12,6 +12,7 @@ mod phone_claims;
 mod primary_race;
 mod revocation;
 mod scopes;
+mod security;
 mod send_limits;
 mod sessions;
 #[cfg(feature = "wa-peer")]

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use uuid::Uuid;
 use wa_peer::{Peer, PeerOptions, Record};
 use wa_rs::bot::{Bot, BotHandle};
 use wa_rs::transport::TokioWebSocketTransportFactory;
@@ -84,7 +83,8 @@ fn logins(peer: &Peer) -> Vec<String> {
 async fn the_client_pairs_by_qr_logs_in_after_515_and_restores_from_stored_keys() {
     let db = TestDb::create().await;
     let conn = db.conn().await;
-    let keys = KeyStore::new(conn.clone(), Arc::new(Cipher::new([3u8; 32])), Uuid::new_v4());
+    let session = wahub_tests::insert_session_row(&conn).await;
+    let keys = KeyStore::new(conn.clone(), Arc::new(Cipher::new([3u8; 32])), session);
     let peer = Peer::start(PeerOptions::default()).await.expect("peer starts");
     peer.add_phone("15550001111", "Alice Phone");
 

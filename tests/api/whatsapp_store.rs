@@ -51,38 +51,7 @@ impl Fixture {
 
     /// A session row (and its user) to store keys for: keys reference their session.
     async fn session(&self) -> Uuid {
-        use sea_orm::{ActiveModelTrait, Set};
-        use wahub::db::entities::{session, user};
-        let now = chrono::Utc::now();
-        let (user_id, id) = (Uuid::new_v4(), Uuid::new_v4());
-        user::ActiveModel {
-            id: Set(user_id),
-            email: Set(format!("{user_id}@example.com")),
-            password_hash: Set("x".into()),
-            role: Set("user".into()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.conn)
-        .await
-        .expect("user row");
-        session::ActiveModel {
-            id: Set(id),
-            user_id: Set(user_id),
-            name: Set("s".into()),
-            engine: Set("whatsapp".into()),
-            status: Set("stopped".into()),
-            is_primary: Set(true),
-            auth_paired: Set(false),
-            socket_open: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.conn)
-        .await
-        .expect("session row");
-        id
+        wahub_tests::insert_session_row(&self.conn).await
     }
 
     fn keys(&self, session_id: Uuid) -> KeyStore {
@@ -682,7 +651,7 @@ async fn measure_rss_of_whatsapp_links_trying_to_connect() {
 #[tokio::test]
 async fn a_retired_backend_writes_nothing() {
     let fx = Fixture::new().await;
-    let session = Uuid::new_v4();
+    let session = fx.session().await;
     let retired = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let backend = KeyStoreBackend::with_retired_flag(fx.keys(session), retired.clone());
     backend.put_session("x@s.whatsapp.net", b"before").await.unwrap();

@@ -40,6 +40,9 @@ fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     s.database.database_url = Some(Secret::new(db.url()));
     s.auth.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret-0123"));
     s.auth.login_max_failures = 5;
+    // Every test client shares 127.0.0.1; the budget's own tests lower it again.
+    s.auth.auth_ip_budget = 100_000;
+    s.auth.auth_ip_concurrent_hashes = 10_000;
     s.sim.sim_pair_delay_ms = 50;
     s.sessions.min_send_interval_ms = 0;
     s.sessions.reconnect_base_ms = 50;
@@ -48,6 +51,8 @@ fn test_settings(db: &TestDb, data_dir: &std::path::Path) -> Settings {
     s.webhooks.webhook_retry_base_ms = 100;
     s.webhooks.webhook_poll_ms = 50;
     s.webhooks.webhook_timeout_ms = 2_000;
+    // Receivers and file servers in tests listen on loopback; tests of the refusal set it false.
+    s.webhooks.allow_private_targets = true;
     s
 }
 
@@ -249,24 +254,33 @@ pub async fn json_of(resp: Response, status: u16) -> Value {
 }
 
 /// Runs a server with `settings` and returns the error it stops with at start, or
-/// `None` if it was still serving after a few seconds (it is then stopped).
+/// `None` once it serves (it answered `/healthz`; it is then stopped).
 pub async fn start_error(settings: Settings) -> Option<anyhow::Error> {
     let state = match wahub::startup::build_state(settings).await {
         Ok(state) => state,
         Err(e) => return Some(e),
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let health = format!("http://{}/healthz", listener.local_addr().expect("local addr"));
     let (stop, stopped) = oneshot::channel::<()>();
     let mut server = tokio::spawn(wahub::startup::run(state, listener, async move {
         let _ = stopped.await;
     }));
-    match tokio::time::timeout(std::time::Duration::from_secs(3), &mut server).await {
-        Ok(Ok(result)) => result.err(),
-        Ok(Err(join)) => Some(anyhow::anyhow!("server task failed: {join}")),
-        Err(_) => {
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        if server.is_finished() {
+            return match (&mut server).await {
+                Ok(result) => result.err(),
+                Err(join) => Some(anyhow::anyhow!("server task failed: {join}")),
+            };
+        }
+        if client.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
             let _ = stop.send(());
             let _ = server.await;
-            None
+            return None;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    panic!("the server neither failed nor served within 60 s");
 }

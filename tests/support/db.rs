@@ -83,3 +83,40 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// A session row (and its user), for tests that store engine keys directly: keys reference
+/// their session.
+pub async fn insert_session_row(conn: &sea_orm::DatabaseConnection) -> uuid::Uuid {
+    use sea_orm::{ActiveModelTrait, Set};
+    use wahub::db::entities::{session, user};
+    let now = chrono::Utc::now();
+    let (user_id, id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    user::ActiveModel {
+        id: Set(user_id),
+        email: Set(format!("{user_id}@example.com")),
+        password_hash: Set("x".into()),
+        role: Set("user".into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .expect("user row");
+    session::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        name: Set("s".into()),
+        engine: Set("whatsapp".into()),
+        status: Set("stopped".into()),
+        is_primary: Set(true),
+        auth_paired: Set(false),
+        socket_open: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .expect("session row");
+    id
+}

@@ -4,11 +4,13 @@
 
 mod app;
 mod db;
+mod log_capture;
 mod receiver;
 mod ws;
 
 pub use app::{json_of, spawn_app, spawn_app_with, start, start_error, TestApp, TestUser};
-pub use db::TestDb;
+pub use db::{insert_session_row, TestDb};
+pub use log_capture::LogCapture;
 pub use receiver::{Received, Receiver};
 pub use ws::WsClient;
 

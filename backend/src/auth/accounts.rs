@@ -44,10 +44,15 @@ pub async fn create_user(
     if display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
         return Err(Problem::validation("display_name is at most 100 characters."));
     }
+    if display_name.as_deref().is_some_and(crate::domain::text::has_control) {
+        return Err(Problem::validation("display_name must not contain control characters."));
+    }
+    // Hash first: an existing email costs the same work as a new one, so timing does not
+    // tell them apart (docs/contract-notes.md).
+    let hash = super::password::hash(password.to_owned()).await.map_err(Problem::internal)?;
     if user::Entity::find().filter(user::Column::Email.eq(&email)).one(&auth.db).await?.is_some() {
         return Err(Problem::conflict("email_taken", "An account with this email already exists."));
     }
-    let hash = super::password::hash(password.to_owned()).await.map_err(Problem::internal)?;
     let first = user::Entity::find().count(&auth.db).await? == 0;
     let role = if force_admin || first { "admin" } else { "user" };
     let row = user::ActiveModel {

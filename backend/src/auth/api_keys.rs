@@ -22,6 +22,9 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Problem::validation("name must be 1 to 100 characters."));
     }
+    if crate::domain::text::has_control(name) {
+        return Err(Problem::validation("name must not contain control characters."));
+    }
     let key = random_token("wah_");
     let now = Utc::now();
     let row = api_key::ActiveModel {

@@ -19,6 +19,10 @@ pub struct AuthService {
     pub settings: Arc<Settings>,
     pub jwt: JwtKeys,
     pub login_limiter: LoginLimiter,
+    /// Attempts per client IP across login, register and refresh.
+    pub ip_budget: super::ip_budget::IpBudget,
+    /// Password hashes in flight per client IP.
+    pub hash_gate: super::ip_budget::HashGate,
     /// Verified against for unknown emails, so they take as long as wrong passwords.
     pub dummy_password_hash: String,
     pub revocations: Revocations,

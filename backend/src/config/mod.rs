@@ -52,6 +52,12 @@ pub struct ServerSettings {
     /// How often idle sessions, old events and expired tokens are swept.
     pub housekeeping_secs: u64,
     pub log_format: LogFormat,
+    /// Open connections at most; more wait in the kernel's backlog.
+    pub max_connections: u64,
+    /// A request head must arrive within this time (silent and slowloris sockets are closed).
+    pub header_read_timeout_ms: u64,
+    /// Keep-alive connections with nothing to read for this long are closed.
+    pub http_idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,6 +82,11 @@ pub struct AuthSettings {
     /// Failed logins allowed per email+IP within `login_window_secs`.
     pub login_max_failures: u32,
     pub login_window_secs: u64,
+    /// Login, register and refresh attempts allowed per client IP within `auth_ip_window_secs`.
+    pub auth_ip_budget: u32,
+    pub auth_ip_window_secs: u64,
+    /// Password checks in flight per client IP; more answer 429 at once instead of queueing.
+    pub auth_ip_concurrent_hashes: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +146,9 @@ pub struct WebhookSettings {
     pub webhook_max_attempts: u32,
     pub webhook_retry_base_ms: u64,
     pub webhook_poll_ms: u64,
+    /// Lets webhook and media URLs reach loopback, private and link-local addresses
+    /// (tests, trusted single-tenant installs). Off: such targets are refused (SSRF).
+    pub allow_private_targets: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,6 +157,9 @@ pub struct WsSettings {
     pub ws_ping_secs: u64,
     /// Events buffered per WebSocket before a slow client is closed with 4008.
     pub ws_buffer: usize,
+    /// Browser origins (comma-separated, e.g. `https://dash.example.com`) allowed to open the
+    /// WebSocket besides the server's own; upgrades without `Origin` (non-browsers) pass.
+    pub ws_allowed_origins: String,
     /// Bytes of frames buffered per WebSocket before a slow client is closed with 4008
     /// (one frame always fits, however large).
     pub ws_buffer_bytes: usize,
@@ -174,6 +191,9 @@ impl Default for ServerSettings {
             max_body_bytes: 16 * 1024 * 1024,
             housekeeping_secs: 60,
             log_format: LogFormat::Pretty,
+            max_connections: 10_000,
+            header_read_timeout_ms: 10_000,
+            http_idle_timeout_secs: 120,
         }
     }
 }
@@ -193,6 +213,9 @@ impl Default for AuthSettings {
             registration_open: true,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
+            auth_ip_budget: 60,
+            auth_ip_window_secs: 60,
+            auth_ip_concurrent_hashes: 4,
         }
     }
 }
@@ -239,6 +262,7 @@ impl Default for WebhookSettings {
             webhook_max_attempts: 10,
             webhook_retry_base_ms: 2_000,
             webhook_poll_ms: 500,
+            allow_private_targets: false,
         }
     }
 }
@@ -246,9 +270,22 @@ impl Default for WebhookSettings {
 /// Below this a socket would be closed for an ordinary burst of events.
 const MIN_WS_BUFFER_BYTES: usize = 64 * 1024;
 
+impl WsSettings {
+    /// The configured extra origins, without trailing slashes.
+    pub fn allowed_origins(&self) -> impl Iterator<Item = &str> {
+        self.ws_allowed_origins.split(',').map(|o| o.trim().trim_end_matches('/')).filter(|o| !o.is_empty())
+    }
+}
+
 impl Default for WsSettings {
     fn default() -> Self {
-        Self { ws_ping_secs: 20, ws_buffer: 1024, ws_buffer_bytes: 8 * 1024 * 1024, ws_auth_recheck_secs: 30 }
+        Self {
+            ws_ping_secs: 20,
+            ws_buffer: 1024,
+            ws_buffer_bytes: 8 * 1024 * 1024,
+            ws_auth_recheck_secs: 30,
+            ws_allowed_origins: String::new(),
+        }
     }
 }
 
@@ -333,6 +370,12 @@ impl Settings {
             ("session_call_timeout_ms", self.sessions.session_call_timeout_ms),
             ("shutdown_timeout_ms", self.sessions.shutdown_timeout_ms),
             ("ws_auth_recheck_secs", self.ws.ws_auth_recheck_secs),
+            ("auth_ip_concurrent_hashes", self.auth.auth_ip_concurrent_hashes.into()),
+            ("auth_ip_budget", self.auth.auth_ip_budget.into()),
+            ("auth_ip_window_secs", self.auth.auth_ip_window_secs),
+            ("max_connections", self.server.max_connections),
+            ("header_read_timeout_ms", self.server.header_read_timeout_ms),
+            ("http_idle_timeout_secs", self.server.http_idle_timeout_secs),
             ("idle_timeout_secs", self.sessions.idle_timeout_secs),
             ("webhook_max_attempts", self.webhooks.webhook_max_attempts.into()),
             ("webhook_retry_base_ms", self.webhooks.webhook_retry_base_ms),
@@ -345,6 +388,12 @@ impl Settings {
         }
         if self.ws.ws_buffer_bytes < MIN_WS_BUFFER_BYTES {
             return Err(ConfigError::Invalid(format!("ws_buffer_bytes must be at least {MIN_WS_BUFFER_BYTES}")));
+        }
+        if let Some(bad) = self.ws.allowed_origins().find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "ws_allowed_origins: {bad:?} is not an origin like https://dash.example.com"
+            )));
         }
         if self.sessions.reconnect_max_ms < self.sessions.reconnect_base_ms {
             return Err(ConfigError::Invalid("reconnect_max_ms must be at least reconnect_base_ms".into()));

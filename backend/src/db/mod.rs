@@ -3,6 +3,7 @@
 pub mod constraint;
 pub mod crypto;
 pub mod entities;
+pub mod files;
 pub mod meta;
 
 use std::time::Duration;
@@ -20,6 +21,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Connects only (for `wahub migrate` status checks and tests that inspect raw rows).
 pub async fn connect_without_migrating(url: &str) -> Result<DatabaseConnection, DbErr> {
     let is_sqlite = url.starts_with("sqlite:");
+    if is_sqlite {
+        files::private_sqlite_file(url).map_err(|e| DbErr::Custom(format!("cannot prepare the database file: {e}")))?;
+    }
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if is_sqlite {

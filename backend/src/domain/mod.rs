@@ -8,7 +8,7 @@ mod name;
 mod phone;
 mod scope;
 pub mod status;
-mod text;
+pub mod text;
 pub mod token;
 
 pub use engine_kind::EngineKind;
@@ -16,4 +16,4 @@ pub use name::{NameError, SessionName};
 pub use phone::{Phone, PhoneError};
 pub use scope::{Scope, Scopes};
 pub use status::{reason, Status};
-pub use text::Text;
+pub use text::{NetworkText, Text};

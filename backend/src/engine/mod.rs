@@ -4,6 +4,7 @@
 //! state machine and decides what each event means for the session's status.
 
 pub mod keystore;
+mod sanitize;
 pub mod sim;
 #[cfg(feature = "whatsapp")]
 pub mod whatsapp;

@@ -5,10 +5,14 @@
 mod body_limit;
 mod boundary;
 pub mod extract;
+pub mod listener;
 mod ops;
+mod request_log;
 mod router;
 mod routes;
+mod security_headers;
 mod state;
+mod unread_body;
 mod web;
 pub mod ws;
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use poem::middleware::{NormalizePath, Tracing, TrailingSlash};
+use poem::middleware::{NormalizePath, TrailingSlash};
 use poem::{get, Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 
@@ -35,7 +35,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         .at("/metrics", get(super::ops::metrics))
         .nest("/", service)
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .with(Tracing)
+        .with(super::request_log::RequestLog)
         .data(state)
         .around(move |ep, req| async move {
             crate::metrics::HTTP_REQUESTS.inc();
@@ -43,5 +43,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
             super::web::with_spa_fallback(ep.as_ref(), req).await
         })
         .catch_all_error(|err| async move { crate::error::from_poem_error(err) })
+        .with(super::security_headers::SecurityHeaders)
+        .with(super::unread_body::CloseOnUnreadBody)
         .into_endpoint()
 }

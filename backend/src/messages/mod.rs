@@ -1,6 +1,7 @@
 //! Sending and receiving messages, daily limits and health.
 
 pub mod health;
+pub mod media;
 pub mod send;
 mod send_locks;
 pub mod sender;

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
@@ -19,7 +18,7 @@ use super::store::{apply_receipt, fail_unacknowledged, set_external_id, set_stat
 use super::types::MediaIn;
 use crate::db::entities::message;
 use crate::domain::Phone;
-use crate::engine::{EngineError, Link, Outgoing, OutgoingMedia, Receipt};
+use crate::engine::{EngineError, Link, Outgoing, Receipt};
 
 /// The error of a message the server never acknowledged.
 pub const NO_ACK: &str = "no ack";
@@ -172,6 +171,9 @@ impl Worker {
                 tracing::error!(session_id = %self.session_id, error = %e, "cannot record message status");
                 return;
             }
+            if let Err(e) = super::media::forget_data(&self.store.db, msg.id).await {
+                tracing::warn!(session_id = %self.session_id, error = %e, "cannot drop sent media data");
+            }
             let _ = touch_activity(&self.store, self.session_id).await;
         }
     }
@@ -214,7 +216,7 @@ impl Worker {
         let media = match msg.media.as_deref().map(serde_json::from_str::<MediaIn>) {
             None => None,
             Some(Err(_)) => return Outcome::Failed("stored media is unreadable".into()),
-            Some(Ok(media)) => match load_media(media).await {
+            Some(Ok(media)) => match self.store.media.load(media).await {
                 Ok(m) => Some(m),
                 Err(why) => return Outcome::Failed(why),
             },
@@ -225,38 +227,4 @@ impl Worker {
             Err(e) => Outcome::Failed(e.to_string()),
         }
     }
-}
-
-const MAX_MEDIA_BYTES: usize = 16 * 1024 * 1024;
-
-async fn load_media(media: MediaIn) -> Result<OutgoingMedia, String> {
-    let data = match (&media.data_base64, &media.url) {
-        (Some(b64), _) => base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .map_err(|_| "media data is not valid base64".to_owned())?,
-        (None, Some(url)) => download(url).await?,
-        (None, None) => return Err("media needs data_base64 or url".into()),
-    };
-    Ok(OutgoingMedia {
-        mimetype: media.mimetype.0,
-        data,
-        filename: media.filename.map(String::from),
-        caption: media.caption.map(String::from),
-    })
-}
-
-async fn download(url: &str) -> Result<Vec<u8>, String> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
-    let resp = client.get(url).send().await.map_err(|e| format!("media download failed: {e}"))?;
-    if !resp.status().is_success() {
-        return Err(format!("media download answered {}", resp.status()));
-    }
-    if resp.content_length().is_some_and(|n| n as usize > MAX_MEDIA_BYTES) {
-        return Err("media is larger than 16 MiB".into());
-    }
-    let bytes = resp.bytes().await.map_err(|e| format!("media download failed: {e}"))?;
-    if bytes.len() > MAX_MEDIA_BYTES {
-        return Err("media is larger than 16 MiB".into());
-    }
-    Ok(bytes.to_vec())
 }

@@ -17,13 +17,19 @@ use crate::events::TxnChange;
 pub struct MessageStore {
     pub db: sea_orm::DatabaseConnection,
     pub hub: std::sync::Arc<EventHub>,
+    /// The one client media URLs are downloaded with.
+    pub media: std::sync::Arc<super::media::MediaFetcher>,
     /// Serialises the daily-limit check and insert of each session's sends.
     pub send_locks: super::SendLocks,
 }
 
 impl MessageStore {
-    pub fn new(db: sea_orm::DatabaseConnection, hub: std::sync::Arc<EventHub>) -> Self {
-        Self { db, hub, send_locks: super::SendLocks::default() }
+    pub fn new(
+        db: sea_orm::DatabaseConnection,
+        hub: std::sync::Arc<EventHub>,
+        media: std::sync::Arc<super::media::MediaFetcher>,
+    ) -> Self {
+        Self { db, hub, send_locks: super::SendLocks::default(), media }
     }
 }
 

@@ -327,6 +327,7 @@ impl SessionTask {
     }
 
     async fn engine_event(&mut self, ev: EngineEvent) {
+        let ev = ev.without_nul();
         // A phone may be held by only one active session: claim before accepting it.
         let phone = match &ev {
             EngineEvent::PairingStarted { phone } | EngineEvent::PairSuccess { phone, .. } => Some(phone.clone()),

@@ -32,9 +32,12 @@ const LEASE_MARGIN: Duration = Duration::from_secs(30);
 const LOG_RETENTION_DAYS: i64 = 30;
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
+const UNREACHABLE: &str = "unreachable";
+
 struct Dispatcher {
     svc: WebhookService,
     client: reqwest::Client,
+    policy: crate::net::TargetPolicy,
     retry_base: Duration,
     max_attempts: i32,
     lease: Duration,
@@ -57,12 +60,15 @@ impl Drop for Busy {
 /// Delivers due deliveries until aborted (dropping it aborts the requests in flight).
 pub async fn run(svc: WebhookService) {
     let timeout = Duration::from_millis(svc.settings.webhooks.webhook_timeout_ms.max(1));
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("wahub-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build();
+    let policy = crate::net::TargetPolicy::from_settings(&svc.settings);
+    let client = crate::net::outbound_client(
+        policy,
+        crate::net::OutboundOptions {
+            timeout,
+            connect_timeout: timeout.min(Duration::from_secs(10)),
+            user_agent: concat!("wahub-webhooks/", env!("CARGO_PKG_VERSION")),
+        },
+    );
     let client = match client {
         Ok(c) => c,
         Err(e) => {
@@ -77,6 +83,7 @@ pub async fn run(svc: WebhookService) {
         lease: timeout + LEASE_MARGIN,
         busy: Mutex::new(HashSet::new()),
         client,
+        policy,
         svc,
     });
     let mut in_flight = JoinSet::new();
@@ -189,6 +196,12 @@ impl Dispatcher {
     }
 
     async fn post(&self, url: &str, secret: &[u8], row: &webhook_delivery::Model) -> Attempt {
+        // Names are checked by the client's resolver on the address it connects to;
+        // address literals never reach a resolver, so they are checked here.
+        let allowed = url::Url::parse(url).ok().is_some_and(|u| crate::net::check_literal(self.policy, &u).is_ok());
+        if !allowed {
+            return Attempt::Transport(UNREACHABLE.into());
+        }
         let timestamp = Utc::now().timestamp();
         let sent = self
             .client
@@ -207,7 +220,9 @@ impl Dispatcher {
             Err(e) if e.is_timeout() => {
                 Attempt::Transport(format!("timed out after {} ms", self.svc.settings.webhooks.webhook_timeout_ms))
             }
-            Err(e) => Attempt::Transport(error_chain(&e)),
+            // Never the OS error: "connection refused" versus "timed out" would turn wahub
+            // into a port scanner of whatever network it sits in.
+            Err(_) => Attempt::Transport(UNREACHABLE.into()),
         }
     }
 
@@ -307,19 +322,4 @@ impl Outcome {
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
     let raw = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     raw.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// The error with its causes ("error sending request: connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out.chars().take(500).collect()
 }

@@ -51,6 +51,7 @@ pub async fn create(
     req: CreateWebhookRequest,
 ) -> Result<(webhook::Model, String), Problem> {
     let url = validate::url(&req.url)?;
+    crate::net::public_target(crate::net::TargetPolicy::from_settings(&svc.settings), &url).await?;
     let events = match &req.events {
         Some(list) => validate::events(list)?,
         None => vec!["*".to_owned()],
@@ -108,6 +109,9 @@ pub async fn update(
 ) -> Result<webhook::Model, Problem> {
     let row = find_owned(svc, user_id, id).await?;
     let url = req.url.as_deref().map(|u| validate::url(u)).transpose()?;
+    if let Some(url) = &url {
+        crate::net::public_target(crate::net::TargetPolicy::from_settings(&svc.settings), url).await?;
+    }
     let events = req.events.as_deref().map(validate::events).transpose()?;
     let secret = req.secret.as_deref().map(|s| validate::secret(s)).transpose()?;
     let mut active = row.into_active_model();

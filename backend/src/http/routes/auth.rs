@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::ip::client_ip;
 use crate::auth::audit::{self, Action, Entry};
 use crate::auth::types::*;
-use crate::auth::{accounts, api_keys, grantable_scopes, refresh};
+use crate::auth::{accounts, api_keys, grantable_scopes, ip_budget, refresh};
 use crate::db::entities::user;
 use crate::domain::{Scope, Scopes};
 use crate::error::Problem;
@@ -36,6 +36,21 @@ enum NoContent {
 }
 
 impl AuthApi {
+    /// The per-IP budget shared by login, register and refresh.
+    fn spend_budget(&self, ip: &str) -> Result<(), Problem> {
+        self.state.auth.ip_budget.spend(ip).map_err(|wait| {
+            let detail = format!("Too many attempts from this address. Try again in {}.", ip_budget::wait_text(wait));
+            Problem::too_many("rate_limited", detail, Some(wait))
+        })
+    }
+
+    /// A place in the password-hashing queue for this IP, or 429 at once.
+    fn hash_ticket(&self, ip: &str) -> Result<ip_budget::HashTicket, Problem> {
+        self.state.auth.hash_gate.enter(ip).ok_or_else(|| {
+            Problem::too_many("rate_limited", "Too many attempts in progress from this address.", Some(1))
+        })
+    }
+
     async fn tokens_for(&self, user: user::Model, family: Option<Uuid>) -> Result<TokenResponse, Problem> {
         let family = family.unwrap_or_else(Uuid::new_v4);
         let (_, refresh_token) = refresh::issue(&self.state.auth, user.id, family).await?;
@@ -67,6 +82,9 @@ impl AuthApi {
         if !self.state.settings.auth.registration_open {
             return Err(Problem::forbidden("registration_closed", "Registration is closed on this server."));
         }
+        let ip = client_ip(addr);
+        self.spend_budget(&ip)?;
+        let _ticket = self.hash_ticket(&ip)?;
         let body = body.0;
         let user = accounts::create_user(
             &self.state.auth,
@@ -85,10 +103,13 @@ impl AuthApi {
     #[oai(path = "/auth/login", method = "post")]
     async fn login(&self, addr: &RemoteAddr, body: Json<LoginRequest>) -> Result<Json<TokenResponse>, Problem> {
         let ip = client_ip(addr);
+        self.spend_budget(&ip)?;
         let email = body.email.trim().to_lowercase();
         if let Some(wait) = self.state.auth.login_limiter.check(&email, &ip) {
-            return Err(Problem::too_many("rate_limited", "Too many failed logins. Try again later.", Some(wait)));
+            let detail = format!("Too many failed logins. Try again in {}.", ip_budget::wait_text(wait));
+            return Err(Problem::too_many("rate_limited", detail, Some(wait)));
         }
+        let _ticket = self.hash_ticket(&ip)?;
         match accounts::verify_login(&self.state.auth, &email, &body.password).await {
             Ok(user) => {
                 self.state.auth.login_limiter.reset(&email, &ip);
@@ -108,7 +129,8 @@ impl AuthApi {
 
     /// Exchange a refresh token for a new pair. The presented token stops working.
     #[oai(path = "/auth/refresh", method = "post")]
-    async fn refresh(&self, body: Json<RefreshRequest>) -> Result<Json<TokenResponse>, Problem> {
+    async fn refresh(&self, addr: &RemoteAddr, body: Json<RefreshRequest>) -> Result<Json<TokenResponse>, Problem> {
+        self.spend_budget(&client_ip(addr))?;
         let (user, refresh_token, family) = refresh::rotate(&self.state.auth, &body.refresh_token).await?;
         Ok(Json(self.response(user, refresh_token, family)?))
     }

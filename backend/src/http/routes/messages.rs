@@ -67,6 +67,10 @@ impl MessagesApi {
         }
         if let Some(media) = &body.media {
             validate_media(media)?;
+            if let Some(url) = &media.url {
+                let policy = crate::net::TargetPolicy::from_settings(&self.state.settings);
+                crate::net::public_target(policy, url).await?;
+            }
         }
         let msg = NewMessage { session_id: body.session_id, to, text, media: body.media };
         let limit = super::sessions::daily_limit(&self.state, auth.user());

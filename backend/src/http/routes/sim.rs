@@ -27,7 +27,8 @@ pub struct SimApi {
 pub struct ScanRequest {
     /// The phone number of the simulated phone.
     pub phone: crate::domain::Text,
-    pub push_name: Option<crate::domain::Text>,
+    /// May contain anything a phone could send (the server strips NUL before storage).
+    pub push_name: Option<crate::domain::NetworkText>,
 }
 
 #[derive(Debug, Object, Default, serde::Deserialize)]
@@ -41,7 +42,8 @@ pub struct DropRequest {
 #[derive(Debug, Object)]
 pub struct IncomingRequest {
     pub from: crate::domain::Text,
-    pub text: crate::domain::Text,
+    /// May contain anything a phone could send (the server strips NUL before storage).
+    pub text: crate::domain::NetworkText,
     /// The network's message id (1 to 128 letters, digits, `-` or `_`); sending the same id
     /// again plays a redelivery. A fresh id when omitted.
     pub external_id: Option<crate::domain::Text>,

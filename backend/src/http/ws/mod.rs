@@ -2,6 +2,7 @@
 
 mod conn;
 mod hello;
+mod origin;
 mod queue;
 
 use std::sync::Arc;
@@ -34,8 +35,17 @@ fn socket_config() -> WebSocketConfig {
 }
 
 #[handler]
-pub async fn ws_handler(state: Data<&Arc<AppState>>, Query(params): Query<WsParams>, ws: WebSocket) -> Response {
+pub async fn ws_handler(
+    state: Data<&Arc<AppState>>,
+    req: &poem::Request,
+    Query(params): Query<WsParams>,
+    ws: WebSocket,
+) -> Response {
     let state = state.0.clone();
+    if !origin::allowed(req.headers(), &state.settings.ws) {
+        return Problem::forbidden("origin_not_allowed", "This page's origin may not open the event stream.")
+            .into_response();
+    }
     let since = match params.since.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(s)) if s >= 0 => Some(s),
