@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,7 +43,7 @@ fn encryption_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
         None => {
             let path = settings.server.data_dir.join("wahub.key");
             if !path.exists() {
-                write_private(&path, &B64.encode(random_bytes::<32>()))
+                crate::db::files::write_private(&path, &B64.encode(random_bytes::<32>()))
                     .with_context(|| format!("cannot create {}", path.display()))?;
                 tracing::info!(path = %path.display(), "generated a new encryption key; back it up with the database");
             }
@@ -53,18 +52,6 @@ fn encryption_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
     };
     let raw = B64.decode(&encoded).context("encryption_key must be base64")?;
     raw.try_into().map_err(|_| anyhow::anyhow!("encryption_key must be 32 bytes (base64 of 32 random bytes)"))
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(contents.as_bytes())
 }
 
 /// Refuses to start with a key that differs from the one the database was written with.

@@ -19,7 +19,7 @@ pub fn resolve_node_id(configured: Option<&str>, data_dir: &Path) -> String {
     }
     let id = generate();
     // Without a writable data dir the id only lives as long as the process.
-    if std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(&path, &id)).is_err() {
+    if std::fs::create_dir_all(data_dir).and_then(|()| crate::db::files::write_private(&path, &id)).is_err() {
         tracing::warn!(path = %path.display(), "cannot keep the node id; a restart will register as a new node");
     }
     id

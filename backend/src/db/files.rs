@@ -65,3 +65,16 @@ mod tests {
         assert!(sqlite_path("postgres://x/y").is_none());
     }
 }
+
+/// Writes a new file that only its owner can read (fails if it exists).
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(contents.as_bytes())
+}
