@@ -53,19 +53,6 @@ fn wal_sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::sqlite_path;
-
-    #[test]
-    fn finds_the_file_of_a_sqlite_url() {
-        assert_eq!(sqlite_path("sqlite:///tmp/x/wahub.db?mode=rwc").unwrap().to_str(), Some("/tmp/x/wahub.db"));
-        assert_eq!(sqlite_path("sqlite://./data/wahub.db").unwrap().to_str(), Some("./data/wahub.db"));
-        assert!(sqlite_path("sqlite::memory:").is_none());
-        assert!(sqlite_path("postgres://x/y").is_none());
-    }
-}
-
 /// Writes a new file that only its owner can read (fails if it exists).
 pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -77,4 +64,17 @@ pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
         opts.mode(0o600);
     }
     opts.open(path)?.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_path;
+
+    #[test]
+    fn finds_the_file_of_a_sqlite_url() {
+        assert_eq!(sqlite_path("sqlite:///tmp/x/wahub.db?mode=rwc").unwrap().to_str(), Some("/tmp/x/wahub.db"));
+        assert_eq!(sqlite_path("sqlite://./data/wahub.db").unwrap().to_str(), Some("./data/wahub.db"));
+        assert!(sqlite_path("sqlite::memory:").is_none());
+        assert!(sqlite_path("postgres://x/y").is_none());
+    }
 }

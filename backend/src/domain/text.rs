@@ -31,31 +31,38 @@ impl From<Text> for String {
     }
 }
 
-impl Type for Text {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = String;
-    type RawElementValueType = String;
+/// poem-openapi's `Type` for a newtype over `String`: schema `string`, the inner value raw.
+macro_rules! string_type {
+    ($name:ident) => {
+        impl Type for $name {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = String;
+            type RawElementValueType = String;
 
-    fn name() -> Cow<'static, str> {
-        "string".into()
-    }
+            fn name() -> Cow<'static, str> {
+                "string".into()
+            }
 
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
-    }
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+            }
 
-    fn as_raw_value(&self) -> Option<&String> {
-        Some(&self.0)
-    }
+            fn as_raw_value(&self) -> Option<&String> {
+                Some(&self.0)
+            }
 
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
-        Box::new(std::iter::once(&self.0))
-    }
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
+                Box::new(std::iter::once(&self.0))
+            }
 
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
+            fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+        }
+    };
 }
+
+string_type!(Text);
 
 /// The parse error's message; `error::from_poem_error` answers it with 422 `invalid_text`.
 pub const NUL_REFUSED: &str = "text must not contain NUL (U+0000)";
@@ -102,31 +109,7 @@ impl Deref for NetworkText {
     }
 }
 
-impl Type for NetworkText {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = String;
-    type RawElementValueType = String;
-
-    fn name() -> Cow<'static, str> {
-        "string".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
-    }
-
-    fn as_raw_value(&self) -> Option<&String> {
-        Some(&self.0)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
-        Box::new(std::iter::once(&self.0))
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+string_type!(NetworkText);
 
 impl ParseFromJSON for NetworkText {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
