@@ -58,6 +58,8 @@ export async function startServer(opts = {}) {
     WAHUB_DATABASE_URL: `sqlite://${dir}/e2e.db?mode=rwc`,
     WAHUB_DATA_DIR: dir,
     WAHUB_SIM_PAIR_DELAY_MS: '200',
+    // Webhook receivers in these tests listen on 127.0.0.1.
+    WAHUB_ALLOW_PRIVATE_TARGETS: 'true',
     ...(opts.env ?? {}),
   });
   mkdirSync(outDir, { recursive: true });
