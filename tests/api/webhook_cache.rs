@@ -5,24 +5,9 @@ use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{json, Value};
+use serde_json::json;
 use wahub::db::entities::webhook;
-use wahub_tests::{json_of, spawn_app, Receiver, TestApp, TestUser};
-
-async fn hook(app: &TestApp, user: &TestUser, url: &str, events: Value) -> String {
-    let r = app.post("/api/v1/webhooks", &user.token, json!({"url": url, "events": events})).await;
-    json_of(r, 201).await["id"].as_str().expect("id").to_owned()
-}
-
-async fn rename(app: &TestApp, user: &TestUser, session: &str, name: &str) {
-    let r = app
-        .request(reqwest::Method::PATCH, &format!("/api/v1/sessions/{session}"), Some(&user.token))
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("PATCH");
-    assert_eq!(r.status(), 200);
-}
+use wahub_tests::{spawn_app, Receiver};
 
 #[tokio::test]
 async fn malformed_stored_events_subscribe_to_nothing() {
@@ -30,8 +15,8 @@ async fn malformed_stored_events_subscribe_to_nothing() {
     let user = app.register("a@example.com").await;
     let healthy = Receiver::start().await;
     let broken = Receiver::start().await;
-    hook(&app, &user, &healthy.url, json!(["*"])).await;
-    let bad = hook(&app, &user, &broken.url, json!(["*"])).await;
+    app.create_webhook(&user, &healthy.url, json!(["*"])).await;
+    let bad = app.create_webhook(&user, &broken.url, json!(["*"])).await;
     // A row damaged outside the API: its event list is not JSON.
     webhook::Entity::update_many()
         .col_expr(webhook::Column::Events, Expr::value("{not json"))
@@ -42,7 +27,7 @@ async fn malformed_stored_events_subscribe_to_nothing() {
     app.state.webhooks.outbox.invalidate(user.id.parse().expect("user id"));
     let s = app.create_session(&user, "main", false).await;
     let sid = s["id"].as_str().expect("id");
-    rename(&app, &user, sid, "renamed").await;
+    app.rename_session(&user, sid, "renamed").await;
     let seen = healthy.wait_for(2, 10).await;
     assert!(seen.iter().any(|r| r.json()["event"] == "session.updated"));
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -57,7 +42,7 @@ async fn the_last_subscription_change_wins_under_concurrent_publishes() {
     let app = spawn_app().await;
     let user = app.register("a@example.com").await;
     let receiver = Receiver::start().await;
-    let h = hook(&app, &user, &receiver.url, json!(["session.updated"])).await;
+    let h = app.create_webhook(&user, &receiver.url, json!(["session.updated"])).await;
     let s = app.create_session(&user, "main", false).await;
     let sid = s["id"].as_str().expect("id").to_owned();
     for round in 0..40 {
@@ -73,7 +58,7 @@ async fn the_last_subscription_change_wins_under_concurrent_publishes() {
         };
         let publishes = async {
             for i in 0..3 {
-                rename(&app, &user, &sid, &format!("n{round}x{i}")).await;
+                app.rename_session(&user, &sid, &format!("n{round}x{i}")).await;
             }
         };
         tokio::join!(change, publishes);
@@ -89,7 +74,7 @@ async fn the_last_subscription_change_wins_under_concurrent_publishes() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = receiver.requests().len();
     for i in 0..5 {
-        rename(&app, &user, &sid, &format!("final{i}")).await;
+        app.rename_session(&user, &sid, &format!("final{i}")).await;
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     let after: Vec<_> = receiver.requests().into_iter().skip(before).collect();

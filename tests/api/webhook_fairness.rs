@@ -3,22 +3,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use wahub_tests::{json_of, spawn_app_with, Received, Receiver, TestApp, TestUser};
-
-async fn hook(app: &TestApp, user: &TestUser, url: &str) -> String {
-    let r = app.post("/api/v1/webhooks", &user.token, json!({"url": url, "events": ["session.updated"]})).await;
-    json_of(r, 201).await["id"].as_str().expect("id").to_owned()
-}
-
-async fn rename(app: &TestApp, user: &TestUser, session: &str, name: &str) {
-    let r = app
-        .request(reqwest::Method::PATCH, &format!("/api/v1/sessions/{session}"), Some(&user.token))
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("PATCH");
-    assert_eq!(r.status(), 200);
-}
+use wahub_tests::{spawn_app_with, Received, Receiver};
 
 fn seqs(seen: &[Received]) -> Vec<i64> {
     seen.iter().map(|r| r.json()["seq"].as_i64().expect("seq")).collect()
@@ -43,12 +28,12 @@ async fn a_slow_endpoint_does_not_take_every_slot() {
     let slow = Receiver::start().await;
     slow.set_delay(Duration::from_secs(4));
     let fast = Receiver::start().await;
-    hook(&app, &user, &slow.url).await;
-    hook(&app, &user, &fast.url).await;
+    app.create_webhook(&user, &slow.url, json!(["session.updated"])).await;
+    app.create_webhook(&user, &fast.url, json!(["session.updated"])).await;
     let s = app.create_session(&user, "main", false).await;
     let sid = s["id"].as_str().expect("id").to_owned();
     for i in 0..40 {
-        rename(&app, &user, &sid, &format!("n{i}")).await;
+        app.rename_session(&user, &sid, &format!("n{i}")).await;
     }
     // 40 deliveries to the fast endpoint: with the slow one holding one slot only they
     // all arrive while the slow one answers its first ones.
@@ -67,11 +52,11 @@ async fn a_retried_delivery_is_not_overtaken_by_later_ones() {
     let user = app.register("a@example.com").await;
     let receiver = Receiver::start().await;
     receiver.fail_next(1, 503);
-    hook(&app, &user, &receiver.url).await;
+    app.create_webhook(&user, &receiver.url, json!(["session.updated"])).await;
     let s = app.create_session(&user, "main", false).await;
     let sid = s["id"].as_str().expect("id").to_owned();
     for i in 0..10 {
-        rename(&app, &user, &sid, &format!("n{i}")).await;
+        app.rename_session(&user, &sid, &format!("n{i}")).await;
     }
     let seen = receiver.wait_for(11, 15).await;
     assert_eq!(seen[0].answered, 503);

@@ -1,8 +1,7 @@
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::{json, Value};
-use wahub_tests::{eventually, json_of, spawn_app, spawn_app_with, TestApp, TestUser, WsClient};
+use wahub_tests::{eventually, json_of, spawn_app, spawn_app_with, TestUser, WsClient};
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_owned()
@@ -10,16 +9,6 @@ fn id(v: &Value) -> String {
 
 fn seq(frame: &Value) -> i64 {
     frame["seq"].as_i64().expect("seq")
-}
-
-async fn rename(app: &TestApp, user: &TestUser, session: &str, name: &str) {
-    let resp = app
-        .request(Method::PATCH, &format!("/api/v1/sessions/{session}"), Some(&user.token))
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("PATCH");
-    assert_eq!(resp.status(), 200, "rename to {name}");
 }
 
 /// Reads `n` event frames, failing on anything else.
@@ -187,7 +176,7 @@ async fn resume_from_a_purged_point_falls_back_to_the_snapshot() {
     let user = app.register("a@example.com").await;
     let sid = id(&app.create_session(&user, "s", false).await);
     for i in 0..5 {
-        rename(&app, &user, &sid, &format!("n{i}")).await;
+        app.rename_session(&user, &sid, &format!("n{i}")).await;
     }
     app.state.events.purge(2).await.expect("purge");
     let mut ws = app.ws(&user, Some(1)).await;
@@ -213,7 +202,7 @@ async fn every_tab_of_a_user_gets_every_event() {
         tabs.push(ws);
     }
     for i in 0..20 {
-        rename(&app, &user, &sid, &format!("n{i}")).await;
+        app.rename_session(&user, &sid, &format!("n{i}")).await;
     }
     let mut seen = Vec::new();
     for ws in &mut tabs {
@@ -251,8 +240,8 @@ async fn fifty_users_see_only_their_own_events() {
     }
     let app_ref = &app;
     let renames = users.iter().zip(&sids).map(|(user, sid)| async move {
-        rename(app_ref, user, sid, &format!("{}-r1", user.email)).await;
-        rename(app_ref, user, sid, &format!("{}-r2", user.email)).await;
+        app_ref.rename_session(user, sid, &format!("{}-r1", user.email)).await;
+        app_ref.rename_session(user, sid, &format!("{}-r2", user.email)).await;
     });
     futures_util::future::join_all(renames).await;
     let mut runs: Vec<(TestUser, String, WsClient, i64)> =

@@ -181,6 +181,23 @@ impl TestApp {
         self.request(Method::DELETE, path, Some(token)).send().await.expect("DELETE")
     }
 
+    /// Renames a session (each rename publishes a `session.updated` event).
+    pub async fn rename_session(&self, user: &TestUser, session: &str, name: &str) {
+        let resp = self
+            .request(Method::PATCH, &format!("/api/v1/sessions/{session}"), Some(&user.token))
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(resp.status(), 200, "rename to {name}");
+    }
+
+    /// Registers a webhook for `events` and returns its id.
+    pub async fn create_webhook(&self, user: &TestUser, url: &str, events: Value) -> String {
+        let r = self.post("/api/v1/webhooks", &user.token, json!({"url": url, "events": events})).await;
+        json_of(r, 201).await["id"].as_str().expect("id").to_owned()
+    }
+
     /// Registers `email` with a fixed password and returns the tokens.
     pub async fn register(&self, email: &str) -> TestUser {
         let password = "correct horse battery".to_owned();
