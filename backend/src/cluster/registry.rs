@@ -53,8 +53,7 @@ impl NodeRegistry {
 
     /// Registers this node, unless another node's heartbeat is younger than the TTL.
     pub async fn join(&self) -> Result<(), JoinError> {
-        let registry = self;
-        let txn = registry.db.begin().await?;
+        let txn = self.db.begin().await?;
         if txn.get_database_backend() == DatabaseBackend::Postgres {
             txn.execute(Statement::from_string(
                 DatabaseBackend::Postgres,
@@ -63,10 +62,10 @@ impl NodeRegistry {
             .await?;
         }
         // Write first: on SQLite this takes the write lock, so two joins cannot both pass the check.
-        node::Entity::delete_by_id(registry.id.clone()).exec(&txn).await?;
+        node::Entity::delete_by_id(self.id.clone()).exec(&txn).await?;
         let now = db_now_ms(&txn).await?;
         node::ActiveModel {
-            id: Set(registry.id.clone()),
+            id: Set(self.id.clone()),
             version: Set(env!("CARGO_PKG_VERSION").to_owned()),
             started_at: Set(Utc::now()),
             heartbeat_ms: Set(now),
@@ -76,8 +75,8 @@ impl NodeRegistry {
         .insert(&txn)
         .await?;
         let alive = node::Entity::find()
-            .filter(node::Column::Id.ne(registry.id.clone()))
-            .filter(node::Column::HeartbeatMs.gt(now - registry.ttl_ms()))
+            .filter(node::Column::Id.ne(self.id.clone()))
+            .filter(node::Column::HeartbeatMs.gt(now - self.ttl_ms()))
             .order_by_desc(node::Column::HeartbeatMs)
             .one(&txn)
             .await?;
@@ -86,7 +85,7 @@ impl NodeRegistry {
             return Err(JoinError::AnotherNodeAlive {
                 other: other.id,
                 ago_ms: now - other.heartbeat_ms,
-                ttl_secs: registry.ttl.as_secs(),
+                ttl_secs: self.ttl.as_secs(),
             });
         }
         let forget_before = now - i64::try_from(FORGET_AFTER.as_millis()).unwrap_or(i64::MAX);

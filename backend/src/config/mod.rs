@@ -360,8 +360,6 @@ impl Settings {
             ("reconnect_max_attempts", self.sessions.reconnect_max_attempts.into()),
             ("webhook_timeout_ms", self.webhooks.webhook_timeout_ms),
             ("ws_buffer", self.ws.ws_buffer as u64),
-        ];
-        let more: &[(&str, u64)] = &[
             ("restore_concurrency", self.sessions.restore_concurrency.into()),
             ("start_timeout_ms", self.sessions.start_timeout_ms),
             ("liveness_idle_ms", self.sessions.liveness_idle_ms),
@@ -383,7 +381,7 @@ impl Settings {
             ("ws_ping_secs", self.ws.ws_ping_secs),
             ("lease_ttl_secs", self.cluster.lease_ttl_secs),
         ];
-        if let Some((key, _)) = at_least_one.iter().chain(more.iter()).find(|(_, v)| *v == 0) {
+        if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
         }
         if self.ws.ws_buffer_bytes < MIN_WS_BUFFER_BYTES {
