@@ -104,8 +104,7 @@ pub struct RenameSessionRequest {
 #[serde(default, deny_unknown_fields)]
 pub struct StartRequest {
     /// Wipe stored credentials and pair afresh.
-    #[oai(default)]
-    pub force_relink: bool,
+    pub force_relink: Option<bool>,
 }
 
 #[derive(Debug, Object)]

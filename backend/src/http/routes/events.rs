@@ -29,8 +29,10 @@ pub struct EventOut {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Events")]
 impl EventsApi {
-    /// Events after `since` (oldest first), the same as the WebSocket sends.
-    #[oai(path = "/events", method = "get")]
+    /// Read the event log
+    ///
+    /// Events after `since` (oldest first), the same frames the WebSocket sends.
+    #[oai(path = "/events", method = "get", operation_id = "listEvents")]
     async fn list(
         &self,
         auth: Auth<scope::Read>,

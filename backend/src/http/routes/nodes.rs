@@ -48,8 +48,10 @@ impl NodeOut {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Admin")]
 impl NodesApi {
-    /// Every registered node (admin only; others get 404).
-    #[oai(path = "/admin/nodes", method = "get")]
+    /// List cluster nodes
+    ///
+    /// Every registered node of the cluster. Admins only; others get 404.
+    #[oai(path = "/admin/nodes", method = "get", operation_id = "adminListNodes")]
     async fn list(&self, _auth: Auth<scope::Admin>) -> Result<Json<Vec<NodeOut>>, Problem> {
         let this = self.state.nodes.id().to_owned();
         let nodes = self.state.nodes.list().await?;
