@@ -169,9 +169,6 @@ fn nullable(doc: &mut Value) {
                 *p = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
             } else if let Some(o) = p.as_object_mut() {
                 o.insert("nullable".into(), json!(true));
-                if let Some(values) = o.get_mut("enum").and_then(Value::as_array_mut) {
-                    values.push(Value::Null);
-                }
             }
         }
     }

@@ -23,7 +23,7 @@ pub struct EventOut {
     pub seq: i64,
     pub event: String,
     pub session_id: Option<uuid::Uuid>,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: crate::domain::Timestamp,
     pub data: serde_json::Value,
 }
 
@@ -48,7 +48,7 @@ impl EventsApi {
                     seq: e.seq,
                     event: e.event,
                     session_id: e.session_id,
-                    at: e.at,
+                    at: e.at.into(),
                     data: e.data,
                 })
                 .collect(),

@@ -65,12 +65,12 @@ pub struct SentOut {
     pub to: String,
     pub text: Option<String>,
     pub media_mimetype: Option<String>,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: crate::domain::Timestamp,
 }
 
 impl From<SimSent> for SentOut {
     fn from(s: SimSent) -> Self {
-        Self { id: s.id, to: s.to, text: s.text, media_mimetype: s.media_mimetype, at: s.at }
+        Self { id: s.id, to: s.to, text: s.text, media_mimetype: s.media_mimetype, at: s.at.into() }
     }
 }
 
