@@ -10,4 +10,5 @@ trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EX
 start_server "$WORK"
 curl -sf "$BASE/api/openapi.json" -o "$WORK/openapi.json"
 npm ci --no-audit --no-fund >/dev/null
-npx openapi-typescript "$WORK/openapi.json" -o ../../frontend/src/api/openapi.d.ts
+python3 schemas-only.py "$WORK/openapi.json" "$WORK/schemas.json"
+npx openapi-typescript "$WORK/schemas.json" -o ../../frontend/src/api/openapi.d.ts

@@ -13,8 +13,8 @@ HERE="$(pwd)"
 ROOT="$(cd ../.. && pwd)"
 SCHEMATHESIS=4.32.5
 PY_CLIENT=0.29.1
-MAX_EXAMPLES="${WAHUB_FUZZ_EXAMPLES:-8}"
-TOOLS="${WAHUB_CLIENTS_CACHE:-$HOME/.cache/wahub-clients}"
+MAX_EXAMPLES="${FUZZ_EXAMPLES:-8}"
+TOOLS="${CLIENTS_CACHE:-$HOME/.cache/wahub-clients}"
 VENV="$TOOLS/venv"
 WORK="$(mktemp -d)"
 PASS=0
@@ -79,7 +79,8 @@ npx openapi-typescript "$WORK/openapi.json" -o out/api.d.ts >/dev/null \
 record "generated typescript client" $?
 
 echo "--- dashboard types"
-npx openapi-typescript "$WORK/openapi.json" -o "$WORK/api.d.ts" >/dev/null \
+python3 schemas-only.py "$WORK/openapi.json" "$WORK/schemas.json" \
+  && npx openapi-typescript "$WORK/schemas.json" -o "$WORK/api.d.ts" >/dev/null \
   && diff -q "$WORK/api.d.ts" "$ROOT/frontend/src/api/openapi.d.ts" >/dev/null
 status=$?
 [ $status -eq 0 ] || echo "frontend/src/api/openapi.d.ts is stale: run tests/clients/gen-dashboard-types.sh"

@@ -1,13 +1,13 @@
 # Sourced by run.sh and gen-dashboard-types.sh: builds and starts a debug `wahub serve`
 # on a free loopback port with a throwaway data dir. Sets BASE and SERVER_PID.
 # Webhook and media requests go to `outbound_proxy`, a closed loopback port: nothing
-# leaves the machine, and no target name is resolved. WAHUB_BIN=path skips the build.
+# leaves the machine, and no target name is resolved. SERVER_BIN=path skips the build.
 start_server() { # work dir
   local work="$1" root target port closed
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   target="${CARGO_TARGET_DIR:-$root/target}"
-  local bin="${WAHUB_BIN:-$target/debug/wahub}"
-  if [ -z "${WAHUB_BIN:-}" ]; then (cd "$root" && cargo build -q -p wahub) || return 1; fi
+  local bin="${SERVER_BIN:-$target/debug/wahub}"
+  if [ -z "${SERVER_BIN:-}" ]; then (cd "$root" && cargo build -q -p wahub) || return 1; fi
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   closed="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   BASE="http://127.0.0.1:$port"

@@ -31,7 +31,7 @@ async function main(base: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!qrValue && Date.now() < deadline) {
     const qr = await client.GET("/api/v1/sessions/{id}/qr", { params: { path: { id: session.id } } });
-    if (qr.data) qrValue = qr.data.value;
+    if (qr.data && typeof qr.data === "object") qrValue = qr.data.value;
     else await new Promise((r) => setTimeout(r, 200));
   }
   check(!!qrValue, "qr");
