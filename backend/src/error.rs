@@ -64,8 +64,9 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
-    pub fn too_many(code: &'static str, detail: impl Into<String>, retry_after_secs: Option<u64>) -> Self {
-        Self { retry_after_secs, ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail) }
+    /// Every 429 says when to try again.
+    pub fn too_many(code: &'static str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self { retry_after_secs: Some(retry_after_secs), ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail) }
     }
 
     /// Logs the cause and answers a generic 500.
@@ -165,7 +166,11 @@ pub fn from_poem_error(err: poem::Error) -> Response {
         return Problem::unprocessable("invalid_text", "Text must not contain NUL (U+0000) characters.")
             .into_response();
     }
-    let status = err.status();
+    // One status for every malformed request, type errors included (docs/contract-notes.md).
+    let status = match err.status() {
+        StatusCode::BAD_REQUEST => StatusCode::UNPROCESSABLE_ENTITY,
+        other => other,
+    };
     let code = match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
@@ -183,7 +188,8 @@ pub fn from_poem_error(err: poem::Error) -> Response {
     } else {
         err.to_string()
     };
-    Problem::new(status, code, detail).into_response()
+    let retry = (status == StatusCode::TOO_MANY_REQUESTS).then_some(1);
+    Problem { retry_after_secs: retry, ..Problem::new(status, code, detail) }.into_response()
 }
 
 trait AsResponseRef {

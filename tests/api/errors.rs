@@ -32,17 +32,17 @@ async fn malformed_json_wrong_types_and_unknown_enums_get_4xx_problems() {
                 .unwrap()
         }
     };
-    problem(post_raw("/api/v1/sessions", "{\"name\": ").await, 400).await;
-    problem(post_raw("/api/v1/sessions", "{\"name\": 42}").await, 400).await;
-    problem(post_raw("/api/v1/sessions", "[]").await, 400).await;
-    problem(post_raw("/api/v1/auth/login", "{}").await, 400).await;
+    problem(post_raw("/api/v1/sessions", "{\"name\": ").await, 422).await;
+    problem(post_raw("/api/v1/sessions", "{\"name\": 42}").await, 422).await;
+    problem(post_raw("/api/v1/sessions", "[]").await, 422).await;
+    problem(post_raw("/api/v1/auth/login", "{}").await, 422).await;
     let r = app.get("/api/v1/sessions/not-a-uuid", &user.token).await;
-    problem(r, 400).await;
+    problem(r, 422).await;
     let s = app.create_session(&user, "x", false).await;
     let r = app.get(&format!("/api/v1/sessions/{}/qr?format=gif", s["id"].as_str().unwrap()), &user.token).await;
-    problem(r, 400).await;
+    problem(r, 422).await;
     let r = app.get("/api/v1/messages?direction=sideways", &user.token).await;
-    problem(r, 400).await;
+    problem(r, 422).await;
     // Nothing was created by the bad requests.
     let list = json_of(app.get("/api/v1/sessions", &user.token).await, 200).await;
     assert_eq!(list.as_array().unwrap().len(), 1);

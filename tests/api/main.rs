@@ -8,6 +8,8 @@ mod incoming_dedupe;
 mod lifecycle;
 mod messages;
 mod nodes;
+mod openapi;
+mod outbound_proxy;
 mod phone_claims;
 mod primary_race;
 mod revocation;

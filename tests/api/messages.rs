@@ -340,6 +340,8 @@ async fn daily_limit_and_health_levels() {
     assert_eq!(h["usage_percent"], 100.0);
 
     let r = send(&app, &user, json!({"to": PEER, "text": "one too many"})).await;
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry), "Retry-After until UTC midnight: {retry}");
     assert_eq!(json_of(r, 429).await["code"], "daily_limit_reached");
     app.stop().await;
 }

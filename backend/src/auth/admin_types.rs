@@ -1,6 +1,5 @@
 //! Request and response bodies of the admin endpoints about users and the audit log.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
@@ -32,7 +31,7 @@ pub struct AdminUserOut {
     pub display_name: Option<String>,
     pub role: String,
     pub disabled: bool,
-    pub created_at: DateTime<Utc>,
+    pub created_at: crate::domain::Timestamp,
     pub session_count: u64,
     /// Per-user override of the session limit; `null`: the server default applies.
     pub max_sessions: Option<u32>,
@@ -53,7 +52,7 @@ impl AdminUserOut {
             display_name: u.display_name,
             role: u.role,
             disabled: u.disabled,
-            created_at: u.created_at,
+            created_at: u.created_at.into(),
             session_count,
             max_sessions,
             daily_message_limit,
@@ -78,7 +77,7 @@ pub struct UpdateUserRequest {
 #[oai(rename = "AuditEntry")]
 pub struct AuditEntryOut {
     pub id: i64,
-    pub at: DateTime<Utc>,
+    pub at: crate::domain::Timestamp,
     pub action: String,
     pub actor_id: Option<Uuid>,
     /// The actor's email (for a failed login: the email that was tried).
@@ -93,7 +92,7 @@ impl AuditEntryOut {
     pub fn new(row: audit_log::Model, actor_email: Option<String>) -> Self {
         Self {
             id: row.id,
-            at: row.created_at,
+            at: row.created_at.into(),
             action: row.action,
             actor_id: row.actor_id,
             actor_email: row.actor_email.or(actor_email),

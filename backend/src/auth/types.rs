@@ -1,6 +1,5 @@
 //! Request and response bodies of the auth endpoints.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
@@ -31,12 +30,12 @@ pub struct UserOut {
     pub email: String,
     pub display_name: Option<String>,
     pub role: String,
-    pub created_at: DateTime<Utc>,
+    pub created_at: crate::domain::Timestamp,
 }
 
 impl From<user::Model> for UserOut {
     fn from(u: user::Model) -> Self {
-        Self { id: u.id, email: u.email, display_name: u.display_name, role: u.role, created_at: u.created_at }
+        Self { id: u.id, email: u.email, display_name: u.display_name, role: u.role, created_at: u.created_at.into() }
     }
 }
 
@@ -99,9 +98,9 @@ pub struct ApiKeyOut {
     pub name: String,
     /// The first characters of the key, to recognise it.
     pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: crate::domain::Timestamp,
+    pub expires_at: Option<crate::domain::Timestamp>,
+    pub last_used_at: Option<crate::domain::Timestamp>,
     pub scopes: Vec<ScopeName>,
 }
 
@@ -111,9 +110,9 @@ impl From<api_key::Model> for ApiKeyOut {
             id: k.id,
             name: k.name,
             prefix: k.prefix,
-            created_at: k.created_at,
-            expires_at: k.expires_at,
-            last_used_at: k.last_used_at,
+            created_at: k.created_at.into(),
+            expires_at: k.expires_at.map(Into::into),
+            last_used_at: k.last_used_at.map(Into::into),
             scopes: Scopes::from_stored(&k.scopes).iter().map(Into::into).collect(),
         }
     }

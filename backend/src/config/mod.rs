@@ -149,6 +149,9 @@ pub struct WebhookSettings {
     /// Lets webhook and media URLs reach loopback, private and link-local addresses
     /// (tests, trusted single-tenant installs). Off: such targets are refused (SSRF).
     pub allow_private_targets: bool,
+    /// An http(s) proxy for every webhook and media request. Set, wahub resolves no
+    /// target name itself (the proxy does the connecting and decides what is reachable).
+    pub outbound_proxy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -263,6 +266,7 @@ impl Default for WebhookSettings {
             webhook_retry_base_ms: 2_000,
             webhook_poll_ms: 500,
             allow_private_targets: false,
+            outbound_proxy: None,
         }
     }
 }
@@ -404,6 +408,12 @@ impl Settings {
                 )));
             }
         }
+        if let Some(url) = &self.webhooks.outbound_proxy {
+            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::Invalid(format!("outbound_proxy must be an http(s) URL, not {url:?}")));
+            }
+        }
         if let Some(v) = &self.sessions.whatsapp_app_version {
             if parse_app_version(v).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -441,8 +451,15 @@ fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 6] =
-    ["database_url", "jwt_secret", "encryption_key", "whatsapp_ws_url", "whatsapp_app_version", "node_id"];
+const OPTIONAL_KEYS: [&str; 7] = [
+    "database_url",
+    "jwt_secret",
+    "encryption_key",
+    "whatsapp_ws_url",
+    "whatsapp_app_version",
+    "node_id",
+    "outbound_proxy",
+];
 
 /// `2.3000.1023` → `(2, 3000, 1023)`.
 fn parse_app_version(v: &str) -> Option<(u32, u32, u32)> {

@@ -9,6 +9,7 @@ mod phone;
 mod scope;
 pub mod status;
 pub mod text;
+mod time;
 pub mod token;
 
 pub use engine_kind::EngineKind;
@@ -17,3 +18,4 @@ pub use phone::{Phone, PhoneError};
 pub use scope::{Scope, Scopes};
 pub use status::{reason, Status};
 pub use text::{NetworkText, Text};
+pub use time::Timestamp;

@@ -74,7 +74,7 @@ pub mod reason {
     /// The server could not record a change of the session (database unavailable).
     pub const STORAGE_ERROR: &str = "storage_error";
 
-    const ALL: &[&str] = &[
+    pub const ALL: &[&str] = &[
         QR_TIMEOUT,
         SCAN_FAILED,
         AUTH_FAILED,

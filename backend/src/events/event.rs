@@ -30,7 +30,7 @@ struct Frame<'a> {
     seq: i64,
     event: &'a str,
     session_id: Option<Uuid>,
-    at: DateTime<Utc>,
+    at: crate::domain::Timestamp,
     data: &'a serde_json::Value,
 }
 
@@ -43,7 +43,7 @@ impl Event {
         at: DateTime<Utc>,
         data: serde_json::Value,
     ) -> Self {
-        let frame = Frame { kind: "event", seq, event: &event, session_id, at, data: &data };
+        let frame = Frame { kind: "event", seq, event: &event, session_id, at: at.into(), data: &data };
         // Serializing plain JSON values and strings cannot fail.
         let frame: Arc<str> = serde_json::to_string(&frame).unwrap_or_default().into();
         Self { user_id, seq, event, session_id, at, data, frame }

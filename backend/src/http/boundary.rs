@@ -22,6 +22,5 @@ pub async fn optional_json<T: serde::de::DeserializeOwned + Default>(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Problem::bad_request("validation_failed", format!("Invalid JSON body: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| Problem::validation(format!("Invalid JSON body: {e}")))
 }

@@ -112,6 +112,14 @@ impl<'a, S: scope::Needs> ApiExtractor<'a> for Auth<S> {
         body: &mut RequestBody,
         param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
+        // With both headers, one valid credential must not carry an invalid one.
+        if req.headers().contains_key(poem::http::header::AUTHORIZATION) && req.headers().contains_key("x-api-key") {
+            return Err(Problem::unauthorized(
+                "ambiguous_credentials",
+                "Send either `Authorization` or `X-Api-Key`, not both.",
+            )
+            .into());
+        }
         let user = match AnyCredential::from_request(req, body, param_opts).await? {
             AnyCredential::Bearer(b) => b.0,
             AnyCredential::ApiKey(k) => k.0,

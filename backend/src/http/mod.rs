@@ -2,10 +2,12 @@
 //! per concern, the WebSocket endpoint, operational endpoints and the dashboard.
 //! The only layer that sees `AppState`.
 
+mod allow;
 mod body_limit;
 mod boundary;
 pub mod extract;
 pub mod listener;
+mod openapi;
 mod ops;
 mod request_log;
 mod router;

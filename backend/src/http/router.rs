@@ -23,11 +23,13 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
     let service = OpenApiService::new((apis, sim, admin), "wahub", env!("CARGO_PKG_VERSION")).description(
         "Link WhatsApp accounts, keep them alive, and get every QR, status change and message pushed live.",
     );
-    let spec = service.spec_endpoint();
-    let docs = service.swagger_ui();
+    let doc = super::openapi::complete(&service.spec());
+    let (spec, asyncapi, docs) = super::openapi::endpoints(&doc, &service.swagger_ui_html());
+    let allow = std::sync::Arc::new(super::allow::AllowTable::from_openapi(&doc));
     let max_body = state.settings.server.max_body_bytes;
     Route::new()
-        .nest("/api/openapi.json", spec)
+        .at("/api/openapi.json", spec)
+        .at("/api/asyncapi.json", asyncapi)
         .nest("/api/docs", docs)
         .at("/api/v1/ws", get(super::ws::ws_handler))
         .at("/healthz", get(super::ops::healthz))
@@ -43,6 +45,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
             super::web::with_spa_fallback(ep.as_ref(), req).await
         })
         .catch_all_error(|err| async move { crate::error::from_poem_error(err) })
+        .with(super::allow::AllowHeader(allow))
         .with(super::security_headers::SecurityHeaders)
         .with(super::unread_body::CloseOnUnreadBody)
         .into_endpoint()

@@ -29,6 +29,7 @@ impl MediaFetcher {
                 timeout: std::time::Duration::from_secs(30),
                 connect_timeout: std::time::Duration::from_secs(10),
                 user_agent: concat!("wahub-media/", env!("CARGO_PKG_VERSION")),
+                proxy: settings.webhooks.outbound_proxy.clone(),
             },
         )?;
         Ok(Self { client, policy, max_bytes: settings.server.max_body_bytes })

@@ -63,7 +63,7 @@ impl MessageStore {
             return Err(Problem::too_many(
                 "daily_limit_reached",
                 format!("This session reached its daily limit of {daily_limit} messages."),
-                None,
+                secs_to_utc_midnight(Utc::now()),
             ));
         }
         let now = Utc::now();
@@ -85,5 +85,24 @@ impl MessageStore {
         .insert(&self.db)
         .await?;
         Ok(SendAccepted { id, session_id: row.id, status: "queued".into() })
+    }
+}
+
+/// The daily limit counts per UTC day: it lifts at the next midnight.
+fn secs_to_utc_midnight(now: chrono::DateTime<Utc>) -> u64 {
+    let midnight = now.date_naive().succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+    midnight.map_or(86_400, |m| (m - now).num_seconds().max(1) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_daily_limit_lifts_at_utc_midnight() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 23, 59, 30).unwrap();
+        assert_eq!(super::secs_to_utc_midnight(now), 30);
+        let now = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        assert_eq!(super::secs_to_utc_midnight(now), 86_400);
     }
 }

@@ -1,6 +1,5 @@
 //! Request and response bodies of the message endpoints.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -76,8 +75,8 @@ pub struct MessageOut {
     pub status: String,
     pub error: Option<String>,
     pub external_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: crate::domain::Timestamp,
+    pub updated_at: crate::domain::Timestamp,
 }
 
 impl From<message::Model> for MessageOut {
@@ -99,8 +98,8 @@ impl From<message::Model> for MessageOut {
             status: m.status,
             error: m.error,
             external_id: m.external_id,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
         }
     }
 }

@@ -11,6 +11,8 @@ use crate::error::Problem;
 pub struct TargetPolicy {
     /// Loopback and private targets too (tests, trusted single-tenant installs).
     pub allow_private: bool,
+    /// Requests go through `outbound_proxy`: names are the proxy's to resolve, never ours.
+    pub proxied: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,7 +27,10 @@ pub enum TargetError {
 
 impl TargetPolicy {
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        Self { allow_private: settings.webhooks.allow_private_targets }
+        Self {
+            allow_private: settings.webhooks.allow_private_targets,
+            proxied: settings.webhooks.outbound_proxy.is_some(),
+        }
     }
 
     pub fn allows(&self, ip: IpAddr) -> bool {
@@ -62,6 +67,7 @@ pub fn check_literal(policy: TargetPolicy, url: &Url) -> Result<(), TargetError>
 pub async fn check_url(policy: TargetPolicy, url: &Url) -> Result<(), TargetError> {
     let port = url.port_or_known_default().ok_or(TargetError::Unreachable)?;
     match url.host().ok_or(TargetError::Unreachable)? {
+        Host::Domain(_) if policy.proxied => Ok(()),
         Host::Domain(name) => policy.resolve(name, port).await.map(|_| ()),
         _ => check_literal(policy, url),
     }
@@ -84,7 +90,7 @@ pub async fn public_target(policy: TargetPolicy, url: &str) -> Result<(), Proble
 mod tests {
     use super::*;
 
-    const STRICT: TargetPolicy = TargetPolicy { allow_private: false };
+    const STRICT: TargetPolicy = TargetPolicy { allow_private: false, proxied: false };
 
     #[tokio::test]
     async fn odd_spellings_of_loopback_are_refused() {
@@ -104,8 +110,20 @@ mod tests {
         ] {
             let url = Url::parse(raw).unwrap();
             assert!(check_url(STRICT, &url).await.is_err(), "{raw} must be refused");
-            assert!(check_url(TargetPolicy { allow_private: true }, &url).await.is_ok() || raw.contains("LOCALHOST."));
+            assert!(
+                check_url(TargetPolicy { allow_private: true, proxied: false }, &url).await.is_ok()
+                    || raw.contains("LOCALHOST.")
+            );
         }
+    }
+
+    #[tokio::test]
+    async fn behind_a_proxy_names_are_not_resolved_here() {
+        let proxied = TargetPolicy { allow_private: false, proxied: true };
+        // `.invalid` never resolves; checking it would fail as Unreachable.
+        assert_eq!(check_url(proxied, &Url::parse("https://hooks.example.invalid/x").unwrap()).await, Ok(()));
+        assert!(check_url(proxied, &Url::parse("http://127.0.0.1/").unwrap()).await.is_err());
+        assert!(check_url(STRICT, &Url::parse("https://hooks.example.invalid/x").unwrap()).await.is_err());
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ pub struct SharedLive(Arc<Mutex<LiveView>>);
 impl SharedLive {
     pub fn qr(&self) -> Option<QrOut> {
         let view = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        view.qr.clone().filter(|q| q.expires_at > chrono::Utc::now())
+        view.qr.clone().filter(|q| q.expires_at.0 > chrono::Utc::now())
     }
 
     pub fn set_qr(&self, qr: Option<QrOut>) {
@@ -30,6 +30,6 @@ impl SharedLive {
 
     pub fn pair_code(&self) -> Option<PairCodeOut> {
         let view = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        view.pair_code.clone().filter(|c| c.expires_at > chrono::Utc::now())
+        view.pair_code.clone().filter(|c| c.expires_at.0 > chrono::Utc::now())
     }
 }

@@ -289,7 +289,7 @@ impl SessionTask {
                     let _ = reply.send(Err(e));
                     return;
                 }
-                let expires_at = expiry(Utc::now(), timeout);
+                let expires_at = expiry(Utc::now(), timeout).into();
                 let out = self.live.pair_code().filter(|c| c.code == code).unwrap_or(PairCodeOut { code, expires_at });
                 let _ = reply.send(Ok(out));
             }
@@ -488,7 +488,7 @@ impl SessionTask {
             Effect::OfferQr { code, timeout } => {
                 let qr = QrOut {
                     value: code,
-                    expires_at: expiry(now, timeout),
+                    expires_at: expiry(now, timeout).into(),
                     attempt: self.machine.qr_attempt,
                     max_attempts: self.ctx.settings.sessions.qr_max_attempts,
                 };
@@ -499,7 +499,7 @@ impl SessionTask {
                 if self.live.pair_code().is_some_and(|c| c.code == code) {
                     return;
                 }
-                let out = PairCodeOut { code, expires_at: expiry(now, timeout) };
+                let out = PairCodeOut { code, expires_at: expiry(now, timeout).into() };
                 self.live.set_pair_code(Some(out.clone()));
                 self.publish("session.pair_code", serde_json::to_value(&out).unwrap_or_default()).await;
             }

@@ -1,6 +1,5 @@
 //! Request and response bodies of the session endpoints.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use serde::Serialize;
 use uuid::Uuid;
@@ -21,12 +20,12 @@ pub struct SessionOut {
     pub push_name: Option<String>,
     pub auth_paired: bool,
     pub socket_open: bool,
-    pub qr_expires_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub last_connected_at: Option<DateTime<Utc>>,
-    pub last_disconnected_at: Option<DateTime<Utc>>,
-    pub last_activity_at: Option<DateTime<Utc>>,
+    pub qr_expires_at: Option<crate::domain::Timestamp>,
+    pub created_at: crate::domain::Timestamp,
+    pub updated_at: crate::domain::Timestamp,
+    pub last_connected_at: Option<crate::domain::Timestamp>,
+    pub last_disconnected_at: Option<crate::domain::Timestamp>,
+    pub last_activity_at: Option<crate::domain::Timestamp>,
     pub engine: String,
 }
 
@@ -42,12 +41,12 @@ impl From<session::Model> for SessionOut {
             push_name: s.push_name,
             auth_paired: s.auth_paired,
             socket_open: s.socket_open,
-            qr_expires_at: s.qr_expires_at,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-            last_connected_at: s.last_connected_at,
-            last_disconnected_at: s.last_disconnected_at,
-            last_activity_at: s.last_activity_at,
+            qr_expires_at: s.qr_expires_at.map(Into::into),
+            created_at: s.created_at.into(),
+            updated_at: s.updated_at.into(),
+            last_connected_at: s.last_connected_at.map(Into::into),
+            last_disconnected_at: s.last_disconnected_at.map(Into::into),
+            last_activity_at: s.last_activity_at.map(Into::into),
             engine: s.engine,
         }
     }
@@ -76,7 +75,7 @@ impl StatusChange<'_> {
 #[oai(rename = "Qr")]
 pub struct QrOut {
     pub value: String,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: crate::domain::Timestamp,
     pub attempt: u32,
     pub max_attempts: u32,
 }
@@ -84,7 +83,7 @@ pub struct QrOut {
 #[derive(Debug, Clone, Object, Serialize)]
 pub struct PairCodeOut {
     pub code: String,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: crate::domain::Timestamp,
 }
 
 #[derive(Debug, Object)]
@@ -104,8 +103,7 @@ pub struct RenameSessionRequest {
 #[serde(default, deny_unknown_fields)]
 pub struct StartRequest {
     /// Wipe stored credentials and pair afresh.
-    #[oai(default)]
-    pub force_relink: bool,
+    pub force_relink: Option<bool>,
 }
 
 #[derive(Debug, Object)]

@@ -67,6 +67,7 @@ pub async fn run(svc: WebhookService) {
             timeout,
             connect_timeout: timeout.min(Duration::from_secs(10)),
             user_agent: concat!("wahub-webhooks/", env!("CARGO_PKG_VERSION")),
+            proxy: svc.settings.webhooks.outbound_proxy.clone(),
         },
     );
     let client = match client {

@@ -11,3 +11,4 @@ mod validate;
 pub use dispatcher::run as run_dispatcher;
 pub use outbox::WebhookOutbox;
 pub use service::WebhookService;
+pub use validate::EVENTS;

@@ -101,7 +101,7 @@ impl WebhookOutbox {
             "seq": event.seq,
             "event": event.event,
             "session_id": event.session_id,
-            "at": event.at,
+            "at": crate::domain::Timestamp::from(event.at),
             "data": event.data,
         })
         .to_string();

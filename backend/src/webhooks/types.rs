@@ -1,6 +1,5 @@
 //! Request and response bodies of the webhook endpoints.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
 
@@ -33,7 +32,7 @@ pub struct WebhookOut {
     pub url: String,
     pub events: Vec<String>,
     pub active: bool,
-    pub created_at: DateTime<Utc>,
+    pub created_at: crate::domain::Timestamp,
 }
 
 impl From<webhook::Model> for WebhookOut {
@@ -43,7 +42,7 @@ impl From<webhook::Model> for WebhookOut {
             url: w.url,
             events: serde_json::from_str(&w.events).unwrap_or_default(),
             active: w.active,
-            created_at: w.created_at,
+            created_at: w.created_at.into(),
         }
     }
 }
@@ -68,9 +67,9 @@ pub struct DeliveryOut {
     pub attempts: i32,
     pub last_status_code: Option<i32>,
     pub last_error: Option<String>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub delivered_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<crate::domain::Timestamp>,
+    pub created_at: crate::domain::Timestamp,
+    pub delivered_at: Option<crate::domain::Timestamp>,
     /// The JSON body that is (or was) posted.
     pub payload: serde_json::Value,
 }
@@ -81,13 +80,13 @@ impl From<webhook_delivery::Model> for DeliveryOut {
             id: d.id,
             webhook_id: d.webhook_id,
             event: d.event,
-            next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
+            next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at.into()),
             status: d.status,
             attempts: d.attempts,
             last_status_code: d.last_status_code,
             last_error: d.last_error,
-            created_at: d.created_at,
-            delivered_at: d.delivered_at,
+            created_at: d.created_at.into(),
+            delivered_at: d.delivered_at.map(Into::into),
             payload: serde_json::from_str(&d.payload).unwrap_or(serde_json::Value::Null),
         }
     }

@@ -20,7 +20,7 @@ export function AuditPage() {
     void action.run(async () => {
       const page = await api.audit(AUDIT_PAGE_SIZE, at);
       setItems(page.items);
-      setCursor((c) => loaded(c, page.next_before));
+      setCursor((c) => loaded(c, page.next_before ?? null));
     });
   }, [at, stackKey]);
 

@@ -66,16 +66,20 @@ impl AdminApi {
 
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Admin")]
 impl AdminApi {
-    /// Every user with their session count and limits.
-    #[oai(path = "/users", method = "get")]
+    /// List users
+    ///
+    /// Every user with their session count, role and limits. Admins only.
+    #[oai(path = "/users", method = "get", operation_id = "adminListUsers")]
     async fn users(&self, _auth: Auth<scope::Admin>) -> Result<Json<Vec<AdminUserOut>>, Problem> {
         let rows = admin::list(&self.state.auth).await?;
         Ok(Json(rows.into_iter().map(|(u, n)| self.user_out(u, n)).collect()))
     }
 
-    /// Change a user's role, disable or enable them, or set their limits.
-    /// Disabling ends their tokens, API keys and open WebSockets at once.
-    #[oai(path = "/users/:id", method = "patch")]
+    /// Update a user
+    ///
+    /// Change a user's role, disable or enable them, or set their limits. Disabling ends their tokens, API
+    /// keys and open WebSockets at once. Admins only.
+    #[oai(path = "/users/:id", method = "patch", operation_id = "adminUpdateUser")]
     async fn update_user(
         &self,
         auth: Auth<scope::Admin>,
@@ -109,8 +113,10 @@ impl AdminApi {
         Ok(Json(self.user_out(updated, sessions)))
     }
 
-    /// Every session on the server with its owner, status and node.
-    #[oai(path = "/sessions", method = "get")]
+    /// List every session
+    ///
+    /// Every session on the server with its owner, status and node. Admins only.
+    #[oai(path = "/sessions", method = "get", operation_id = "adminListSessions")]
     async fn sessions(
         &self,
         _auth: Auth<scope::Admin>,
@@ -120,8 +126,10 @@ impl AdminApi {
         Ok(Json(directory::list_all(&self.state.db, user_id.0).await?))
     }
 
-    /// Stop any user's session, keeping its credentials.
-    #[oai(path = "/sessions/:id/stop", method = "post")]
+    /// Stop any session
+    ///
+    /// Stop any user's session, keeping its credentials. Admins only.
+    #[oai(path = "/sessions/:id/stop", method = "post", operation_id = "adminStopSession")]
     async fn stop_session(
         &self,
         auth: Auth<scope::Admin>,
@@ -131,8 +139,10 @@ impl AdminApi {
         self.session_action(&auth, client_ip(addr), id.0, Input::Stop, Action::AdminSessionStopped).await
     }
 
-    /// Log out any user's session: unlink the device and wipe its credentials.
-    #[oai(path = "/sessions/:id/logout", method = "post")]
+    /// Log out any session
+    ///
+    /// Log out any user's session: unlink the device and wipe its credentials. Admins only.
+    #[oai(path = "/sessions/:id/logout", method = "post", operation_id = "adminLogoutSession")]
     async fn logout_session(
         &self,
         auth: Auth<scope::Admin>,
@@ -142,8 +152,10 @@ impl AdminApi {
         self.session_action(&auth, client_ip(addr), id.0, Input::Logout, Action::AdminSessionLoggedOut).await
     }
 
-    /// The audit log, newest first. Page with `before` = the previous page's `next_before`.
-    #[oai(path = "/audit", method = "get")]
+    /// Read the audit log
+    ///
+    /// The audit log, newest first. Page with `before` = the previous page's `next_before`. Admins only.
+    #[oai(path = "/audit", method = "get", operation_id = "adminListAudit")]
     async fn audit(
         &self,
         _auth: Auth<scope::Admin>,

@@ -40,15 +40,17 @@ impl AuthApi {
     fn spend_budget(&self, ip: &str) -> Result<(), Problem> {
         self.state.auth.ip_budget.spend(ip).map_err(|wait| {
             let detail = format!("Too many attempts from this address. Try again in {}.", ip_budget::wait_text(wait));
-            Problem::too_many("rate_limited", detail, Some(wait))
+            Problem::too_many("rate_limited", detail, wait)
         })
     }
 
     /// A place in the password-hashing queue for this IP, or 429 at once.
     fn hash_ticket(&self, ip: &str) -> Result<ip_budget::HashTicket, Problem> {
-        self.state.auth.hash_gate.enter(ip).ok_or_else(|| {
-            Problem::too_many("rate_limited", "Too many attempts in progress from this address.", Some(1))
-        })
+        self.state
+            .auth
+            .hash_gate
+            .enter(ip)
+            .ok_or_else(|| Problem::too_many("rate_limited", "Too many attempts in progress from this address.", 1))
     }
 
     async fn tokens_for(&self, user: user::Model, family: Option<Uuid>) -> Result<TokenResponse, Problem> {
@@ -70,10 +72,12 @@ impl AuthApi {
     }
 }
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
+#[OpenApi(prefix_path = "/api/v1")]
 impl AuthApi {
-    /// Create an account. The first account of a new server becomes admin.
-    #[oai(path = "/auth/register", method = "post")]
+    /// Create an account
+    ///
+    /// Create an account and get a token pair. The first account of a new server becomes admin.
+    #[oai(path = "/auth/register", method = "post", operation_id = "register", tag = "ApiTags::Auth")]
     async fn register(
         &self,
         addr: &RemoteAddr,
@@ -99,15 +103,17 @@ impl AuthApi {
         Ok(Created::Created(Json(self.tokens_for(user, None).await?)))
     }
 
-    /// Log in with email and password.
-    #[oai(path = "/auth/login", method = "post")]
+    /// Log in
+    ///
+    /// Log in with email and password and get a token pair.
+    #[oai(path = "/auth/login", method = "post", operation_id = "login", tag = "ApiTags::Auth")]
     async fn login(&self, addr: &RemoteAddr, body: Json<LoginRequest>) -> Result<Json<TokenResponse>, Problem> {
         let ip = client_ip(addr);
         self.spend_budget(&ip)?;
         let email = body.email.trim().to_lowercase();
         if let Some(wait) = self.state.auth.login_limiter.check(&email, &ip) {
             let detail = format!("Too many failed logins. Try again in {}.", ip_budget::wait_text(wait));
-            return Err(Problem::too_many("rate_limited", detail, Some(wait)));
+            return Err(Problem::too_many("rate_limited", detail, wait));
         }
         let _ticket = self.hash_ticket(&ip)?;
         match accounts::verify_login(&self.state.auth, &email, &body.password).await {
@@ -127,23 +133,29 @@ impl AuthApi {
         }
     }
 
+    /// Refresh the token pair
+    ///
     /// Exchange a refresh token for a new pair. The presented token stops working.
-    #[oai(path = "/auth/refresh", method = "post")]
+    #[oai(path = "/auth/refresh", method = "post", operation_id = "refreshTokens", tag = "ApiTags::Auth")]
     async fn refresh(&self, addr: &RemoteAddr, body: Json<RefreshRequest>) -> Result<Json<TokenResponse>, Problem> {
         self.spend_budget(&client_ip(addr))?;
         let (user, refresh_token, family) = refresh::rotate(&self.state.auth, &body.refresh_token).await?;
         Ok(Json(self.response(user, refresh_token, family)?))
     }
 
-    /// Revoke a refresh token (and its family).
-    #[oai(path = "/auth/logout", method = "post")]
+    /// Log out
+    ///
+    /// Revoke a refresh token (and its family); the family's live WebSockets close with 4401.
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout", tag = "ApiTags::Auth")]
     async fn logout(&self, body: Json<RefreshRequest>) -> Result<NoContent, Problem> {
         refresh::revoke(&self.state.auth, &body.refresh_token).await?;
         Ok(NoContent::NoContent)
     }
 
-    /// The caller's account.
-    #[oai(path = "/me", method = "get")]
+    /// The caller's account
+    ///
+    /// The account behind the presented token or API key.
+    #[oai(path = "/me", method = "get", operation_id = "getMe", tag = "ApiTags::Auth")]
     async fn me(&self, auth: Auth<scope::Read>) -> Result<Json<UserOut>, Problem> {
         use sea_orm::EntityTrait;
         let user = user::Entity::find_by_id(auth.id())
@@ -153,8 +165,10 @@ impl AuthApi {
         Ok(Json(user.into()))
     }
 
-    /// Create an API key. The key is shown only in this response.
-    #[oai(path = "/api-keys", method = "post", tag = "ApiTags::ApiKeys")]
+    /// Create an API key
+    ///
+    /// Create an API key with the given scopes. The key is shown only in this response.
+    #[oai(path = "/api-keys", method = "post", operation_id = "createApiKey", tag = "ApiTags::ApiKeys")]
     async fn create_api_key(
         &self,
         auth: Auth<scope::Control>,
@@ -170,15 +184,19 @@ impl AuthApi {
         Ok(Created::Created(Json(CreatedApiKey { info: row.into(), key })))
     }
 
-    /// The caller's API keys (without the keys themselves).
-    #[oai(path = "/api-keys", method = "get", tag = "ApiTags::ApiKeys")]
+    /// List API keys
+    ///
+    /// The caller's API keys, without the keys themselves.
+    #[oai(path = "/api-keys", method = "get", operation_id = "listApiKeys", tag = "ApiTags::ApiKeys")]
     async fn list_api_keys(&self, auth: Auth<scope::Read>) -> Result<Json<Vec<ApiKeyOut>>, Problem> {
         let keys = api_keys::list(&self.state.auth, auth.id()).await?;
         Ok(Json(keys.into_iter().map(Into::into).collect()))
     }
 
-    /// Delete an API key; it stops working at once.
-    #[oai(path = "/api-keys/:id", method = "delete", tag = "ApiTags::ApiKeys")]
+    /// Delete an API key
+    ///
+    /// Delete an API key; it stops working at once and its WebSockets close with 4401.
+    #[oai(path = "/api-keys/:id", method = "delete", operation_id = "deleteApiKey", tag = "ApiTags::ApiKeys")]
     async fn delete_api_key(
         &self,
         auth: Auth<scope::Control>,

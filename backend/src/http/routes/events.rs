@@ -23,14 +23,16 @@ pub struct EventOut {
     pub seq: i64,
     pub event: String,
     pub session_id: Option<uuid::Uuid>,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: crate::domain::Timestamp,
     pub data: serde_json::Value,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Events")]
 impl EventsApi {
-    /// Events after `since` (oldest first), the same as the WebSocket sends.
-    #[oai(path = "/events", method = "get")]
+    /// Read the event log
+    ///
+    /// Events after `since` (oldest first), the same frames the WebSocket sends.
+    #[oai(path = "/events", method = "get", operation_id = "listEvents")]
     async fn list(
         &self,
         auth: Auth<scope::Read>,
@@ -46,7 +48,7 @@ impl EventsApi {
                     seq: e.seq,
                     event: e.event,
                     session_id: e.session_id,
-                    at: e.at,
+                    at: e.at.into(),
                     data: e.data,
                 })
                 .collect(),

@@ -53,8 +53,10 @@ fn validate_media(media: &MediaIn) -> Result<(), Problem> {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Messages")]
 impl MessagesApi {
+    /// Send a message
+    ///
     /// Queue a message. Without `session_id` the primary session sends it.
-    #[oai(path = "/messages", method = "post")]
+    #[oai(path = "/messages", method = "post", operation_id = "sendMessage")]
     async fn send(&self, auth: Auth<scope::Send>, body: Json<SendRequest>) -> Result<Accepted, Problem> {
         let body = body.0;
         let to = parse_phone(&body.to)?;
@@ -79,8 +81,10 @@ impl MessagesApi {
         Ok(Accepted::Accepted(Json(accepted)))
     }
 
-    /// Messages, newest first.
-    #[oai(path = "/messages", method = "get")]
+    /// List messages
+    ///
+    /// Messages sent and received, newest first.
+    #[oai(path = "/messages", method = "get", operation_id = "listMessages")]
     async fn list(
         &self,
         auth: Auth<scope::Read>,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
@@ -20,9 +20,9 @@ pub struct NodesApi {
 pub struct NodeOut {
     pub id: String,
     pub version: String,
-    pub started_at: DateTime<Utc>,
+    pub started_at: crate::domain::Timestamp,
     /// The last heartbeat, by the database's clock.
-    pub last_heartbeat_at: DateTime<Utc>,
+    pub last_heartbeat_at: crate::domain::Timestamp,
     /// The heartbeat is younger than `lease_ttl_secs`.
     pub alive: bool,
     /// This is the node that answered.
@@ -35,10 +35,10 @@ impl NodeOut {
     fn new(n: NodeView, this: &str) -> Self {
         Self {
             this_node: n.id == this,
-            last_heartbeat_at: DateTime::from_timestamp_millis(n.heartbeat_ms).unwrap_or_default(),
+            last_heartbeat_at: DateTime::from_timestamp_millis(n.heartbeat_ms).unwrap_or_default().into(),
             id: n.id,
             version: n.version,
-            started_at: n.started_at,
+            started_at: n.started_at.into(),
             alive: n.alive,
             sessions_owned: n.sessions,
             sockets: n.sockets,
@@ -48,8 +48,10 @@ impl NodeOut {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Admin")]
 impl NodesApi {
-    /// Every registered node (admin only; others get 404).
-    #[oai(path = "/admin/nodes", method = "get")]
+    /// List cluster nodes
+    ///
+    /// Every registered node of the cluster. Admins only; others get 404.
+    #[oai(path = "/admin/nodes", method = "get", operation_id = "adminListNodes")]
     async fn list(&self, _auth: Auth<scope::Admin>) -> Result<Json<Vec<NodeOut>>, Problem> {
         let this = self.state.nodes.id().to_owned();
         let nodes = self.state.nodes.list().await?;

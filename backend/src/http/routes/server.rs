@@ -29,8 +29,10 @@ pub struct ServerInfo {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Server")]
 impl ServerApi {
-    /// The server's version, engine and node, and whether registration is open. No auth.
-    #[oai(path = "/server", method = "get")]
+    /// Server facts
+    ///
+    /// The server's version, engine and node, and whether registration is open. No authentication.
+    #[oai(path = "/server", method = "get", operation_id = "getServerInfo")]
     async fn info(&self) -> Result<Json<ServerInfo>, Problem> {
         let has_users = user::Entity::find()
             .select_only()

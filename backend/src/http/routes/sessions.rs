@@ -68,15 +68,19 @@ impl SessionsApi {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Sessions")]
 impl SessionsApi {
+    /// List sessions
+    ///
     /// The caller's sessions.
-    #[oai(path = "/sessions", method = "get")]
+    #[oai(path = "/sessions", method = "get", operation_id = "listSessions")]
     async fn list(&self, auth: Auth<scope::Read>) -> Result<Json<Vec<SessionOut>>, Problem> {
         let rows = service::list(&self.state.db, auth.id()).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
+    /// Create a session
+    ///
     /// Create a session; it starts pairing right away unless `start` is false.
-    #[oai(path = "/sessions", method = "post")]
+    #[oai(path = "/sessions", method = "post", operation_id = "createSession")]
     async fn create(
         &self,
         auth: Auth<scope::Control>,
@@ -106,13 +110,18 @@ impl SessionsApi {
         Ok(CreatedSession::Created(self.reload(&auth, row.id).await?))
     }
 
-    #[oai(path = "/sessions/:id", method = "get")]
+    /// Get a session
+    ///
+    /// One of the caller's sessions.
+    #[oai(path = "/sessions/:id", method = "get", operation_id = "getSession")]
     async fn get(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         self.reload(&auth, id.0).await
     }
 
-    /// Rename a session.
-    #[oai(path = "/sessions/:id", method = "patch")]
+    /// Rename a session
+    ///
+    /// Give a session a new name (unique per user).
+    #[oai(path = "/sessions/:id", method = "patch", operation_id = "renameSession")]
     async fn rename(
         &self,
         auth: Auth<scope::Control>,
@@ -124,8 +133,10 @@ impl SessionsApi {
         Ok(Json(service::rename(&self.state.db, &self.state.events, row, name).await?.into()))
     }
 
+    /// Delete a session
+    ///
     /// Delete a session: logs the device out and wipes its credentials.
-    #[oai(path = "/sessions/:id", method = "delete")]
+    #[oai(path = "/sessions/:id", method = "delete", operation_id = "deleteSession")]
     async fn delete(&self, auth: Auth<scope::Control>, addr: &RemoteAddr, id: Path<Uuid>) -> Result<Deleted, Problem> {
         let row = self.owned(&auth, id.0).await?;
         self.state.sessions.delete(&row).await?;
@@ -136,9 +147,11 @@ impl SessionsApi {
         Ok(Deleted::NoContent)
     }
 
-    /// Start (or keep) pairing/connecting. Concurrent starts share one QR.
-    #[oai(path = "/sessions/:id/start", method = "post")]
-    /// Optional body: `{"force_relink": true}`.
+    /// Start a session
+    ///
+    /// Start (or keep) pairing or connecting. Concurrent starts share one QR. The body is optional;
+    /// `force_relink: true` drops the stored credentials and pairs anew.
+    #[oai(path = "/sessions/:id/start", method = "post", operation_id = "startSession")]
     async fn start(
         &self,
         auth: Auth<scope::Control>,
@@ -146,29 +159,35 @@ impl SessionsApi {
         body: poem::Body,
     ) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
-        let force = crate::http::optional_json::<StartRequest>(body, 1024).await?.force_relink;
+        let force = crate::http::optional_json::<StartRequest>(body, 1024).await?.force_relink.unwrap_or(false);
         self.state.sessions.start(&row, force).await?;
         self.reload(&auth, id.0).await
     }
 
+    /// Stop a session
+    ///
     /// Stop the session, keeping its credentials.
-    #[oai(path = "/sessions/:id/stop", method = "post")]
+    #[oai(path = "/sessions/:id/stop", method = "post", operation_id = "stopSession")]
     async fn stop(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         self.state.sessions.apply(&row, Input::Stop).await?;
         self.reload(&auth, id.0).await
     }
 
-    /// Unlink the device and wipe credentials.
-    #[oai(path = "/sessions/:id/logout", method = "post")]
+    /// Log out a session
+    ///
+    /// Unlink the device and wipe its credentials.
+    #[oai(path = "/sessions/:id/logout", method = "post", operation_id = "logoutSession")]
     async fn logout(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         self.state.sessions.apply(&row, Input::Logout).await?;
         self.reload(&auth, id.0).await
     }
 
-    /// The QR code on offer, as JSON, SVG or PNG.
-    #[oai(path = "/sessions/:id/qr", method = "get")]
+    /// The QR code on offer
+    ///
+    /// The QR code on offer as JSON (default), SVG or PNG (`format`). 404 `no_qr` when none is on offer.
+    #[oai(path = "/sessions/:id/qr", method = "get", operation_id = "getSessionQr")]
     async fn qr(
         &self,
         auth: Auth<scope::Read>,
@@ -192,8 +211,10 @@ impl SessionsApi {
         })
     }
 
-    /// Link by phone number: get a code to type into WhatsApp instead of scanning a QR.
-    #[oai(path = "/sessions/:id/pair-code", method = "post")]
+    /// Link by phone number
+    ///
+    /// Get a code to type into WhatsApp instead of scanning a QR.
+    #[oai(path = "/sessions/:id/pair-code", method = "post", operation_id = "requestPairCode")]
     async fn pair_code(
         &self,
         auth: Auth<scope::Control>,
@@ -208,22 +229,28 @@ impl SessionsApi {
         Ok(Json(self.state.sessions.pair_code(&row, phone).await?))
     }
 
-    /// Make this the primary session (sends default to it).
-    #[oai(path = "/sessions/:id/primary", method = "post")]
+    /// Make a session primary
+    ///
+    /// Make this the primary session; sends without `session_id` use it.
+    #[oai(path = "/sessions/:id/primary", method = "post", operation_id = "setPrimarySession")]
     async fn primary(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         Ok(Json(service::set_primary(&self.state.db, &self.state.events, row).await?.into()))
     }
 
+    /// Session health
+    ///
     /// Message counts of today (UTC) against the daily limit.
-    #[oai(path = "/sessions/:id/health", method = "get")]
+    #[oai(path = "/sessions/:id/health", method = "get", operation_id = "getSessionHealth")]
     async fn health(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<HealthOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         Ok(Json(crate::messages::health::health(&self.state.db, daily_limit(&self.state, auth.user()), &row).await?))
     }
 
+    /// Check a phone number
+    ///
     /// Validate a phone number and tell whether an active session uses it.
-    #[oai(path = "/phone/check", method = "post")]
+    #[oai(path = "/phone/check", method = "post", operation_id = "checkPhone")]
     async fn phone_check(
         &self,
         _auth: Auth<scope::Read>,

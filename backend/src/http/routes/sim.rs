@@ -35,8 +35,7 @@ pub struct ScanRequest {
 #[serde(default, deny_unknown_fields)]
 pub struct DropRequest {
     /// Keep the network down this long, so reconnect attempts fail meanwhile.
-    #[oai(default)]
-    pub down_for_ms: u64,
+    pub down_for_ms: Option<u64>,
 }
 
 #[derive(Debug, Object)]
@@ -66,12 +65,12 @@ pub struct SentOut {
     pub to: String,
     pub text: Option<String>,
     pub media_mimetype: Option<String>,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: crate::domain::Timestamp,
 }
 
 impl From<SimSent> for SentOut {
     fn from(s: SimSent) -> Self {
-        Self { id: s.id, to: s.to, text: s.text, media_mimetype: s.media_mimetype, at: s.at }
+        Self { id: s.id, to: s.to, text: s.text, media_mimetype: s.media_mimetype, at: s.at.into() }
     }
 }
 
@@ -108,8 +107,10 @@ impl SimApi {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Simulator")]
 impl SimApi {
-    /// The phone scans the QR on offer (or enters the pairing code).
-    #[oai(path = "/sessions/:id/sim/scan", method = "post")]
+    /// Sim: scan the QR
+    ///
+    /// The simulated phone scans the QR on offer (or enters the pairing code). Sim engine only.
+    #[oai(path = "/sessions/:id/sim/scan", method = "post", operation_id = "simScan")]
     async fn scan(
         &self,
         auth: Auth<scope::Control>,
@@ -123,17 +124,20 @@ impl SimApi {
         Ok(OK)
     }
 
-    /// The phone fails to complete the scan.
-    #[oai(path = "/sessions/:id/sim/fail-scan", method = "post")]
+    /// Sim: fail the scan
+    ///
+    /// The simulated phone fails to complete the scan. Sim engine only.
+    #[oai(path = "/sessions/:id/sim/fail-scan", method = "post", operation_id = "simFailScan")]
     async fn fail_scan(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         sim.fail_scan(id).await.map_err(phone_problem)?;
         Ok(OK)
     }
 
-    /// The network drops.
-    /// Optional body: `{"down_for_ms": N}`.
-    #[oai(path = "/sessions/:id/sim/drop", method = "post")]
+    /// Sim: drop the network
+    ///
+    /// The network drops; with `down_for_ms` it stays down that long. Sim engine only.
+    #[oai(path = "/sessions/:id/sim/drop", method = "post", operation_id = "simDrop")]
     async fn drop_link(
         &self,
         auth: Auth<scope::Control>,
@@ -141,13 +145,16 @@ impl SimApi {
         body: poem::Body,
     ) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
-        let down = crate::http::optional_json::<DropRequest>(body, 1024).await?.down_for_ms.min(86_400_000);
+        let down =
+            crate::http::optional_json::<DropRequest>(body, 1024).await?.down_for_ms.unwrap_or(0).min(86_400_000);
         sim.drop_link(id, Duration::from_millis(down)).await.map_err(phone_problem)?;
         Ok(OK)
     }
 
-    /// The phone removes this linked device.
-    #[oai(path = "/sessions/:id/sim/unlink", method = "post")]
+    /// Sim: unlink the device
+    ///
+    /// The simulated phone removes this linked device. Sim engine only.
+    #[oai(path = "/sessions/:id/sim/unlink", method = "post", operation_id = "simUnlink")]
     async fn unlink(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         let keys = self.state.sessions.keys(id);
@@ -155,8 +162,10 @@ impl SimApi {
         Ok(OK)
     }
 
-    /// A message arrives from `from`.
-    #[oai(path = "/sessions/:id/sim/incoming", method = "post")]
+    /// Sim: receive a message
+    ///
+    /// A message arrives from `from`. Sim engine only.
+    #[oai(path = "/sessions/:id/sim/incoming", method = "post", operation_id = "simIncoming")]
     async fn incoming(
         &self,
         auth: Auth<scope::Control>,
@@ -180,18 +189,21 @@ impl SimApi {
         Ok(OK)
     }
 
-    /// The link stays open but goes silent: nothing arrives, nothing is answered or
-    /// acknowledged (a half-dead connection; liveness probing reconnects it).
-    #[oai(path = "/sessions/:id/sim/silence", method = "post")]
+    /// Sim: go silent
+    ///
+    /// The link stays open but goes silent: nothing arrives, nothing is answered or acknowledged (a half-dead
+    /// connection; liveness probing reconnects it). Sim engine only.
+    #[oai(path = "/sessions/:id/sim/silence", method = "post", operation_id = "simSilence")]
     async fn silence(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         sim.silence(id).await.map_err(phone_problem)?;
         Ok(OK)
     }
 
-    /// The recipient `from`'s phone receives the messages this session sent them
-    /// (delivery receipts).
-    #[oai(path = "/sessions/:id/sim/delivered", method = "post")]
+    /// Sim: delivery receipts
+    ///
+    /// The recipient `from`'s phone receives the messages this session sent them. Sim engine only.
+    #[oai(path = "/sessions/:id/sim/delivered", method = "post", operation_id = "simDelivered")]
     async fn delivered(
         &self,
         auth: Auth<scope::Control>,
@@ -201,8 +213,10 @@ impl SimApi {
         self.receipts(auth, id.0, body.0, ReceiptKind::Delivered).await
     }
 
-    /// The recipient `from` reads the messages this session sent them (read receipts).
-    #[oai(path = "/sessions/:id/sim/read", method = "post")]
+    /// Sim: read receipts
+    ///
+    /// The recipient `from` reads the messages this session sent them. Sim engine only.
+    #[oai(path = "/sessions/:id/sim/read", method = "post", operation_id = "simRead")]
     async fn read(
         &self,
         auth: Auth<scope::Control>,
@@ -212,8 +226,10 @@ impl SimApi {
         self.receipts(auth, id.0, body.0, ReceiptKind::Read).await
     }
 
-    /// What the simulated account has sent, oldest first.
-    #[oai(path = "/sessions/:id/sim/sent", method = "get")]
+    /// Sim: sent messages
+    ///
+    /// What the simulated account has sent, oldest first. Sim engine only.
+    #[oai(path = "/sessions/:id/sim/sent", method = "get", operation_id = "simListSent")]
     async fn sent(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<Vec<SentOut>>, Problem> {
         let (sim, id) = self.owned(&auth, id.0).await?;
         Ok(Json(sim.sent(id).into_iter().map(Into::into).collect()))

@@ -38,29 +38,37 @@ enum Queued {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Webhooks")]
 impl WebhooksApi {
-    /// Register an endpoint. Every matching event is POSTed to it, signed with
-    /// `X-Wahub-Signature: sha256=HMAC(secret, "{X-Wahub-Timestamp}.{body}")`.
-    /// The secret (generated when omitted) is returned only in this response.
-    #[oai(path = "/webhooks", method = "post")]
+    /// Register a webhook
+    ///
+    /// Register an endpoint. Every matching event is POSTed to it, signed (see docs/webhooks.md). The secret
+    /// (generated when omitted) is returned only in this response.
+    #[oai(path = "/webhooks", method = "post", operation_id = "createWebhook")]
     async fn create(&self, auth: Auth<scope::Control>, body: Json<CreateWebhookRequest>) -> Result<Created, Problem> {
         let (row, secret) = service::create(&self.state.webhooks, auth.id(), body.0).await?;
         Ok(Created::Created(Json(CreatedWebhook { webhook: row.into(), secret })))
     }
 
+    /// List webhooks
+    ///
     /// The caller's webhooks (secrets are never listed).
-    #[oai(path = "/webhooks", method = "get")]
+    #[oai(path = "/webhooks", method = "get", operation_id = "listWebhooks")]
     async fn list(&self, auth: Auth<scope::Read>) -> Result<Json<Vec<WebhookOut>>, Problem> {
         let rows = service::list(&self.state.webhooks, auth.id()).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
-    #[oai(path = "/webhooks/:id", method = "get")]
+    /// Get a webhook
+    ///
+    /// One of the caller's webhooks (without its secret).
+    #[oai(path = "/webhooks/:id", method = "get", operation_id = "getWebhook")]
     async fn get(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<WebhookOut>, Problem> {
         Ok(Json(service::find_owned(&self.state.webhooks, auth.id(), id.0).await?.into()))
     }
 
+    /// Update a webhook
+    ///
     /// Change the URL, the events, the secret, or pause it (`active: false`).
-    #[oai(path = "/webhooks/:id", method = "patch")]
+    #[oai(path = "/webhooks/:id", method = "patch", operation_id = "updateWebhook")]
     async fn update(
         &self,
         auth: Auth<scope::Control>,
@@ -70,15 +78,19 @@ impl WebhooksApi {
         Ok(Json(service::update(&self.state.webhooks, auth.id(), id.0, body.0).await?.into()))
     }
 
+    /// Delete a webhook
+    ///
     /// Delete the endpoint and its delivery log; pending deliveries are dropped.
-    #[oai(path = "/webhooks/:id", method = "delete")]
+    #[oai(path = "/webhooks/:id", method = "delete", operation_id = "deleteWebhook")]
     async fn delete(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Deleted, Problem> {
         service::delete(&self.state.webhooks, auth.id(), id.0).await?;
         Ok(Deleted::NoContent)
     }
 
-    /// The delivery log, newest first.
-    #[oai(path = "/webhooks/:id/deliveries", method = "get")]
+    /// List deliveries
+    ///
+    /// The webhook's delivery log, newest first.
+    #[oai(path = "/webhooks/:id/deliveries", method = "get", operation_id = "listDeliveries")]
     async fn deliveries(
         &self,
         auth: Auth<scope::Read>,
@@ -89,8 +101,10 @@ impl WebhooksApi {
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
+    /// Redeliver
+    ///
     /// Send a past delivery's payload again, as a new delivery (new id).
-    #[oai(path = "/webhooks/:id/deliveries/:delivery_id/redeliver", method = "post")]
+    #[oai(path = "/webhooks/:id/deliveries/:delivery_id/redeliver", method = "post", operation_id = "redeliver")]
     async fn redeliver(
         &self,
         auth: Auth<scope::Control>,
