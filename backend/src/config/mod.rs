@@ -58,6 +58,9 @@ pub struct ServerSettings {
     pub header_read_timeout_ms: u64,
     /// Keep-alive connections with nothing to read for this long are closed.
     pub http_idle_timeout_secs: u64,
+    /// OTLP/HTTP endpoint (e.g. `http://otel-collector:4318`) that receives traces as
+    /// protobuf at `/v1/traces`; unset, nothing is traced.
+    pub otel_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,6 +197,7 @@ impl Default for ServerSettings {
             max_connections: 10_000,
             header_read_timeout_ms: 10_000,
             http_idle_timeout_secs: 120,
+            otel_endpoint: None,
         }
     }
 }
@@ -404,6 +408,14 @@ impl Settings {
                 )));
             }
         }
+        if let Some(url) = &self.server.otel_endpoint {
+            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::Invalid(format!(
+                    "otel_endpoint must be an http:// or https:// URL (OTLP/HTTP), not {url:?}"
+                )));
+            }
+        }
         if let Some(v) = &self.sessions.whatsapp_app_version {
             if parse_app_version(v).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -441,8 +453,15 @@ fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 6] =
-    ["database_url", "jwt_secret", "encryption_key", "whatsapp_ws_url", "whatsapp_app_version", "node_id"];
+const OPTIONAL_KEYS: [&str; 7] = [
+    "database_url",
+    "jwt_secret",
+    "encryption_key",
+    "whatsapp_ws_url",
+    "whatsapp_app_version",
+    "node_id",
+    "otel_endpoint",
+];
 
 /// `2.3000.1023` → `(2, 3000, 1023)`.
 fn parse_app_version(v: &str) -> Option<(u32, u32, u32)> {
@@ -536,6 +555,10 @@ mod tests {
         assert!(err(&[("WAHUB_WEBHOOK_TIMEOUT_MS", "0")]).contains("webhook_timeout_ms"));
         assert!(err(&[("WAHUB_LOG_FORMAT", "xml")]).contains("log_format"));
         assert!(err(&[("WAHUB_ENGINE", "telegram")]).contains("engine"));
+        assert!(err(&[("WAHUB_OTEL_ENDPOINT", "grpc://collector:4317")]).contains("otel_endpoint"));
+        let s = Settings::load_from(None, &env(&[("WAHUB_OTEL_ENDPOINT", "http://collector:4318")])).unwrap();
+        assert_eq!(s.server.otel_endpoint.as_deref(), Some("http://collector:4318"));
+        assert_eq!(Settings::default().server.otel_endpoint, None, "tracing is off by default");
         let s = Settings::load_from(None, &env(&[("WAHUB_ENGINE", "whatsapp"), ("WAHUB_LOG_FORMAT", "json")])).unwrap();
         assert_eq!((s.sessions.engine, s.server.log_format), (EngineKind::Whatsapp, LogFormat::Json));
     }

@@ -7,6 +7,7 @@ mod boundary;
 pub mod extract;
 pub mod listener;
 mod ops;
+mod request_id;
 mod request_log;
 mod router;
 mod routes;

@@ -35,7 +35,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         .at("/metrics", get(super::ops::metrics))
         .nest("/", service)
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .with(super::request_log::RequestLog)
+        .with(super::request_log::RequestLog { tracer: state.events.tracer().clone() })
         .data(state)
         .around(move |ep, req| async move {
             crate::metrics::HTTP_REQUESTS.inc();
@@ -45,5 +45,6 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         .catch_all_error(|err| async move { crate::error::from_poem_error(err) })
         .with(super::security_headers::SecurityHeaders)
         .with(super::unread_body::CloseOnUnreadBody)
+        .with(super::request_id::RequestId)
         .into_endpoint()
 }
