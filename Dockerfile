@@ -18,14 +18,16 @@ RUN cargo build --release -p wahub && strip target/release/wahub
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home /data wahub \
+    && groupadd --system --gid 10001 wahub \
+    && useradd --system --uid 10001 --gid 10001 --home /data --shell /usr/sbin/nologin wahub \
     && mkdir -p /data && chown wahub /data
 COPY --from=backend /src/target/release/wahub /usr/local/bin/wahub
-USER wahub
+USER 10001:10001
 WORKDIR /data
 ENV WAHUB_BIND=0.0.0.0:8080 WAHUB_DATA_DIR=/data WAHUB_LOG_FORMAT=json
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+# Exit 0 only when /healthz answers 200 (asks the `bind` address, 0.0.0.0 as loopback).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["wahub", "healthcheck"]
 ENTRYPOINT ["wahub"]
 CMD ["serve"]

@@ -1,4 +1,4 @@
-//! The command line: `wahub [serve]`, `wahub migrate`, `wahub user create`.
+//! The command line: `wahub [serve]`, `wahub migrate`, `wahub user create`, `wahub healthcheck`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +23,14 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Exit 0 when this node's /healthz answers 200 (for container health checks).
+    Healthcheck {
+        /// host:port to ask; default: the `bind` setting, wildcards as loopback.
+        #[arg(long)]
+        addr: Option<String>,
+        #[arg(long, default_value_t = 3000)]
+        timeout_ms: u64,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -68,6 +76,21 @@ fn keep_large_allocations_mmapped() {
     }
 }
 
+/// No runtime, no database, no logging: a probe that runs every few seconds stays cheap.
+fn healthcheck(addr: &str, timeout_ms: u64) -> ExitCode {
+    let Some(target) = crate::healthcheck::target(addr) else {
+        eprintln!("wahub healthcheck: {addr:?} is not a host:port");
+        return ExitCode::from(2);
+    };
+    match crate::healthcheck::check(target, std::time::Duration::from_millis(timeout_ms.max(1))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("wahub healthcheck: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     keep_large_allocations_mmapped();
     let cli = Cli::parse();
@@ -78,6 +101,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Healthcheck { addr, timeout_ms }) = &cli.command {
+        return healthcheck(addr.as_deref().unwrap_or(&settings.server.bind), *timeout_ms);
+    }
     init_tracing(&settings);
     tracing::debug!(?settings, "settings loaded");
     let runtime = match tokio::runtime::Runtime::new() {
@@ -90,6 +116,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => crate::startup::serve(settings).await,
+            Command::Healthcheck { .. } => Ok(()),
             Command::Migrate => {
                 crate::startup::build_state(settings).await?;
                 println!("migrations applied");

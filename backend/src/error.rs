@@ -20,6 +20,19 @@ pub struct ProblemBody {
     pub detail: String,
     /// Stable machine-readable code, e.g. `name_taken`.
     pub code: String,
+    /// The request's `X-Request-Id` (as sent by the client, or generated), for support.
+    #[oai(skip_serializing_if_is_none)]
+    pub request_id: Option<String>,
+}
+
+tokio::task_local! {
+    /// The id of the request being answered, set by the HTTP layer around each request.
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, when called while answering one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
 }
 
 /// An error answered to the client. Internal causes are logged, never sent.
@@ -92,6 +105,7 @@ impl Problem {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_owned(),
+            request_id: current_request_id(),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod otel;
 
 pub mod config;
 pub mod db;
@@ -22,6 +23,8 @@ pub mod auth;
 pub mod sessions;
 
 pub mod http;
+
+pub mod healthcheck;
 
 pub mod cli;
 pub mod startup;

@@ -93,6 +93,16 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
     }
 }
 
+/// What every exported span says about its origin (OpenTelemetry resource conventions).
+fn otel_resource(node_id: &str) -> Vec<(String, crate::otel::Value)> {
+    use crate::otel::Value::Str;
+    vec![
+        ("service.name".into(), Str("wahub".into())),
+        ("service.version".into(), Str(env!("CARGO_PKG_VERSION").into())),
+        ("service.instance.id".into(), Str(node_id.to_owned())),
+    ]
+}
+
 /// Connects the database, loads or creates secrets and wires every component.
 pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let settings = Arc::new(settings);
@@ -109,8 +119,13 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     };
     let engine_kind = settings.sessions.engine;
     let (engine, sim) = build_engine(engine_kind, &settings)?;
+    let node_id = resolve_node_id(settings.cluster.node_id.as_deref(), &settings.server.data_dir);
+    let tracer = match &settings.server.otel_endpoint {
+        Some(endpoint) => crate::otel::Tracer::start(endpoint, otel_resource(&node_id)).map_err(anyhow::Error::msg)?,
+        None => crate::otel::Tracer::off(),
+    };
     let outbox = WebhookOutbox::new();
-    let events = Arc::new(EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone())));
+    let events = Arc::new(EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone()), tracer));
     let media =
         Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
     let messages = MessageStore::new(db.clone(), events.clone(), media);
@@ -124,7 +139,6 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         claims: PhoneClaims::default(),
         messages: messages.clone(),
     });
-    let node_id = resolve_node_id(settings.cluster.node_id.as_deref(), &settings.server.data_dir);
     let nodes = Arc::new(NodeRegistry::new(db.clone(), node_id, Duration::from_secs(settings.cluster.lease_ttl_secs)));
     let auth = AuthService {
         db: db.clone(),

@@ -14,19 +14,21 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("domain", &[]),
     ("error", &[]),
     ("metrics", &[]),
+    ("otel", &[]),
     ("config", &["domain"]),
     ("db", &["domain", "error"]),
     ("net", &["config", "error", "metrics"]),
     ("cluster", &["config", "db", "metrics"]),
     ("engine", &["config", "db", "metrics"]),
-    ("events", &["config", "db", "metrics"]),
+    ("events", &["config", "db", "metrics", "otel"]),
     ("messages", &["net", "engine", "events"]),
     ("webhooks", &["net", "events"]),
     ("auth", &["config", "db", "metrics"]),
     ("sessions", &["messages"]),
     ("http", &["cluster", "webhooks", "auth", "sessions"]),
     ("startup", &["http"]),
-    ("cli", &["startup"]),
+    ("healthcheck", &[]),
+    ("cli", &["startup", "healthcheck"]),
 ];
 
 /// Everything `layer` may import: its row, and theirs, down to the leaves.

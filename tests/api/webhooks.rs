@@ -396,3 +396,55 @@ async fn message_events_reach_webhooks() {
     assert!(seen.iter().all(|r| r.header("x-wahub-event").starts_with("message.")));
     app.stop().await;
 }
+
+/// Verifies `webhook-signature` as the Standard Webhooks libraries do: the key is the
+/// base64 after `whsec_`, the MAC covers `id.timestamp.body`.
+fn verify_standard(req: &Received, whsec: &str) -> bool {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let Some(key) = whsec.strip_prefix("whsec_").and_then(|k| b64.decode(k).ok()) else {
+        return false;
+    };
+    let signed = format!("{}.{}.{}", req.header("webhook-id"), req.header("webhook-timestamp"), req.body);
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(signed.as_bytes());
+    let expected = format!("v1,{}", b64.encode(mac.finalize().into_bytes()));
+    req.header("webhook-signature").split(' ').any(|sig| sig == expected)
+}
+
+#[tokio::test]
+async fn deliveries_carry_standard_webhooks_headers_for_generated_and_chosen_secrets() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let user = app.register("a@example.com").await;
+    let generated = json_of(
+        app.post("/api/v1/webhooks", &user.token, json!({"url": receiver.url, "events": ["session.created"]})).await,
+        201,
+    )
+    .await;
+    let whsec = generated["secret"].as_str().expect("secret").to_owned();
+    assert!(whsec.starts_with("whsec_"), "{whsec}");
+    app.create_session(&user, "main", false).await;
+    let seen = receiver.wait_for(1, 15).await;
+    let req = &seen[0];
+    assert_eq!(req.header("webhook-id"), req.header("x-wahub-delivery"), "the delivery id is the message id");
+    assert_eq!(req.header("webhook-timestamp"), req.header("x-wahub-timestamp"));
+    assert!(req.header("webhook-signature").starts_with("v1,"));
+    assert!(verify_standard(req, &whsec), "a generated secret is used as it is");
+    assert!(verify(req, &whsec), "X-Wahub-Signature keys with the secret string, as before");
+    assert!(!verify_standard(req, "whsec_c29tZS1vdGhlci1zZWNyZXQtZW50aXJlbHk="));
+
+    // A chosen secret (any string): the Standard Webhooks secret is `whsec_` + base64 of its bytes.
+    let hook = id(&generated);
+    let r = patch(&app, &user, &format!("/api/v1/webhooks/{hook}"), json!({"secret": SECRET})).await;
+    assert_eq!(r.status(), 200);
+    app.create_session(&user, "second", false).await;
+    let seen = receiver.wait_for(2, 15).await;
+    let req = &seen[1];
+    use base64::Engine as _;
+    let mapped = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(SECRET));
+    assert!(verify_standard(req, &mapped));
+    assert!(verify(req, SECRET));
+    assert_ne!(seen[0].header("webhook-id"), req.header("webhook-id"));
+    app.stop().await;
+}

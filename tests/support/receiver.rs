@@ -17,6 +17,8 @@ pub struct Received {
     /// Lower-case names.
     pub headers: HashMap<String, String>,
     pub body: String,
+    /// The body as bytes (for binary payloads such as OTLP protobuf).
+    pub raw_body: Vec<u8>,
     pub answered: u16,
 }
 
@@ -131,7 +133,8 @@ async fn serve(mut stream: TcpStream, script: Arc<Mutex<Script>>) {
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
-        let body = String::from_utf8_lossy(&buf[body_start..body_start + len]).into_owned();
+        let raw_body = buf[body_start..body_start + len].to_vec();
+        let body = String::from_utf8_lossy(&raw_body).into_owned();
         buf.drain(..body_start + len);
         let (status, delay) = {
             let mut s = script.lock().unwrap_or_else(|p| p.into_inner());
@@ -146,7 +149,7 @@ async fn serve(mut stream: TcpStream, script: Arc<Mutex<Script>>) {
         {
             let mut s = script.lock().unwrap_or_else(|p| p.into_inner());
             s.in_flight -= 1;
-            s.seen.push(Received { method, path, headers, body, answered: status });
+            s.seen.push(Received { method, path, headers, body, raw_body, answered: status });
         }
         let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok");
         if stream.write_all(reply.as_bytes()).await.is_err() {

@@ -58,6 +58,9 @@ pub struct ServerSettings {
     pub header_read_timeout_ms: u64,
     /// Keep-alive connections with nothing to read for this long are closed.
     pub http_idle_timeout_secs: u64,
+    /// OTLP/HTTP endpoint (e.g. `http://otel-collector:4318`) that receives traces as
+    /// protobuf at `/v1/traces`; unset, nothing is traced.
+    pub otel_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,6 +200,7 @@ impl Default for ServerSettings {
             max_connections: 10_000,
             header_read_timeout_ms: 10_000,
             http_idle_timeout_secs: 120,
+            otel_endpoint: None,
         }
     }
 }
@@ -400,20 +404,9 @@ impl Settings {
         if self.sessions.reconnect_max_ms < self.sessions.reconnect_base_ms {
             return Err(ConfigError::Invalid("reconnect_max_ms must be at least reconnect_base_ms".into()));
         }
-        if let Some(url) = &self.sessions.whatsapp_ws_url {
-            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "ws" | "wss") && u.host().is_some());
-            if !ok {
-                return Err(ConfigError::Invalid(format!(
-                    "whatsapp_ws_url must be a ws:// or wss:// URL, not {url:?}"
-                )));
-            }
-        }
-        if let Some(url) = &self.webhooks.outbound_proxy {
-            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-            if !ok {
-                return Err(ConfigError::Invalid(format!("outbound_proxy must be an http(s) URL, not {url:?}")));
-            }
-        }
+        check_url("whatsapp_ws_url", self.sessions.whatsapp_ws_url.as_deref(), &["ws", "wss"])?;
+        check_url("outbound_proxy", self.webhooks.outbound_proxy.as_deref(), &["http", "https"])?;
+        check_url("otel_endpoint", self.server.otel_endpoint.as_deref(), &["http", "https"])?;
         if let Some(v) = &self.sessions.whatsapp_app_version {
             if parse_app_version(v).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -451,7 +444,7 @@ fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 7] = [
+const OPTIONAL_KEYS: [&str; 8] = [
     "database_url",
     "jwt_secret",
     "encryption_key",
@@ -459,7 +452,19 @@ const OPTIONAL_KEYS: [&str; 7] = [
     "whatsapp_app_version",
     "node_id",
     "outbound_proxy",
+    "otel_endpoint",
 ];
+
+/// An optional URL setting must parse, use one of `schemes` and name a host.
+fn check_url(key: &str, value: Option<&str>, schemes: &[&str]) -> Result<(), ConfigError> {
+    let Some(url) = value else { return Ok(()) };
+    let ok = url::Url::parse(url).is_ok_and(|u| schemes.contains(&u.scheme()) && u.host().is_some());
+    if ok {
+        return Ok(());
+    }
+    let schemes = schemes.iter().map(|s| format!("{s}://")).collect::<Vec<_>>().join(" or ");
+    Err(ConfigError::Invalid(format!("{key} must be a {schemes} URL, not {url:?}")))
+}
 
 /// `2.3000.1023` → `(2, 3000, 1023)`.
 fn parse_app_version(v: &str) -> Option<(u32, u32, u32)> {
@@ -553,6 +558,10 @@ mod tests {
         assert!(err(&[("WAHUB_WEBHOOK_TIMEOUT_MS", "0")]).contains("webhook_timeout_ms"));
         assert!(err(&[("WAHUB_LOG_FORMAT", "xml")]).contains("log_format"));
         assert!(err(&[("WAHUB_ENGINE", "telegram")]).contains("engine"));
+        assert!(err(&[("WAHUB_OTEL_ENDPOINT", "grpc://collector:4317")]).contains("otel_endpoint"));
+        let s = Settings::load_from(None, &env(&[("WAHUB_OTEL_ENDPOINT", "http://collector:4318")])).unwrap();
+        assert_eq!(s.server.otel_endpoint.as_deref(), Some("http://collector:4318"));
+        assert_eq!(Settings::default().server.otel_endpoint, None, "tracing is off by default");
         let s = Settings::load_from(None, &env(&[("WAHUB_ENGINE", "whatsapp"), ("WAHUB_LOG_FORMAT", "json")])).unwrap();
         assert_eq!((s.sessions.engine, s.server.log_format), (EngineKind::Whatsapp, LogFormat::Json));
     }

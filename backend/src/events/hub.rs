@@ -35,11 +35,24 @@ pub struct EventHub {
     users: Mutex<HashMap<Uuid, Arc<UserChannel>>>,
     hook: Arc<dyn AppendHook>,
     sockets: AtomicUsize,
+    tracer: crate::otel::Tracer,
 }
 
 impl EventHub {
-    pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>) -> Self {
-        Self { db, buffer: buffer.max(1), users: Mutex::new(HashMap::new()), hook, sockets: AtomicUsize::new(0) }
+    pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>, tracer: crate::otel::Tracer) -> Self {
+        Self {
+            db,
+            buffer: buffer.max(1),
+            users: Mutex::new(HashMap::new()),
+            hook,
+            sockets: AtomicUsize::new(0),
+            tracer,
+        }
+    }
+
+    /// The tracer that publishes are traced with; the HTTP layer traces requests with it too.
+    pub fn tracer(&self) -> &crate::otel::Tracer {
+        &self.tracer
     }
 
     fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
@@ -78,6 +91,9 @@ impl EventHub {
         data: serde_json::Value,
         change: Option<TxnChange>,
     ) -> Result<Arc<Event>, DbErr> {
+        let started = std::time::Instant::now();
+        let mut span = self.tracer.span("event.publish", crate::otel::Kind::Producer, None);
+        span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
         let channel = self.channel(user_id);
         let mut seq_guard = channel.seq.lock().await;
         let last = match *seq_guard {
@@ -88,12 +104,16 @@ impl EventHub {
         if let Err(e) = self.store(&ev, change).await {
             // The commit may have landed anyway; reload the sequence from the log next time.
             *seq_guard = None;
+            span.error(e.to_string());
             return Err(e);
         }
         *seq_guard = Some(ev.seq);
         channel.send(ev.clone());
         drop(seq_guard);
         crate::metrics::EVENTS_PUBLISHED.inc();
+        crate::metrics::EVENT_PUBLISH_DURATION.observe("", started.elapsed());
+        span.attr("wahub.seq", crate::otel::Value::Int(ev.seq));
+        span.end();
         Ok(ev)
     }
 

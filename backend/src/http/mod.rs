@@ -9,6 +9,7 @@ pub mod extract;
 pub mod listener;
 mod openapi;
 mod ops;
+mod request_id;
 mod request_log;
 mod router;
 mod routes;

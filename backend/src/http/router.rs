@@ -37,7 +37,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         .at("/metrics", get(super::ops::metrics))
         .nest("/", service)
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .with(super::request_log::RequestLog)
+        .with(super::request_log::RequestLog { tracer: state.events.tracer().clone() })
         .data(state)
         .around(move |ep, req| async move {
             crate::metrics::HTTP_REQUESTS.inc();
@@ -48,5 +48,6 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint {
         .with(super::allow::AllowHeader(allow))
         .with(super::security_headers::SecurityHeaders)
         .with(super::unread_body::CloseOnUnreadBody)
+        .with(super::request_id::RequestId)
         .into_endpoint()
 }

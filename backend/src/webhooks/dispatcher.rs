@@ -204,12 +204,16 @@ impl Dispatcher {
             return Attempt::Transport(UNREACHABLE.into());
         }
         let timestamp = Utc::now().timestamp();
+        let msg_id = row.id.to_string();
         let sent = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &msg_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", sign::standard_signature(secret, &msg_id, timestamp, &row.payload))
             .header("X-Wahub-Event", &row.event)
-            .header("X-Wahub-Delivery", row.id.to_string())
+            .header("X-Wahub-Delivery", &msg_id)
             .header("X-Wahub-Timestamp", timestamp.to_string())
             .header("X-Wahub-Signature", sign::signature(secret, timestamp, &row.payload))
             .header("X-Wahub-Attempt", row.attempts.to_string())

@@ -58,7 +58,7 @@ pub async fn create(
     };
     let secret = match &req.secret {
         Some(s) => validate::secret(s)?,
-        None => crate::domain::token::random_token("whsec_"),
+        None => super::sign::new_secret(),
     };
     let count = webhook::Entity::find().filter(webhook::Column::UserId.eq(user_id)).count(&svc.db).await?;
     if count >= MAX_WEBHOOKS_PER_USER {

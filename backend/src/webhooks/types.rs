@@ -12,7 +12,8 @@ pub struct CreateWebhookRequest {
     pub url: Text,
     /// Event names (`message.received`), prefixes (`session.*`) or `*`. Default `["*"]`.
     pub events: Option<Vec<Text>>,
-    /// The HMAC key for `X-Wahub-Signature` (16 to 256 characters). Generated when omitted.
+    /// The signing secret (16 to 256 characters); generated as `whsec_<base64>` when omitted.
+    /// Keys `webhook-signature` (Standard Webhooks) and `X-Wahub-Signature`.
     pub secret: Option<Text>,
 }
 
