@@ -1,10 +1,9 @@
 //! The per-user event log and its live fan-out.
 //!
-//! `publish` gives each event the user's next sequence number, stores it, hands it to
-//! the append hook (the webhook outbox) in the same transaction, and only then broadcasts it to the
-//! user's sockets. The per-user sequence lock is held until the broadcast is done, so
-//! broadcast order is sequence order and a subscriber that reads `last_seq` after
-//! subscribing sees every later event live.
+//! `publish` stores each event under the user's next sequence number (taken from the
+//! database in the same transaction), runs the append hook (the webhook outbox) in that
+//! transaction, and only after the commit hands the event to the `Fanout`. The commit and
+//! the delivery run in a task of their own: a caller that stops waiting changes nothing.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,10 +14,12 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
 };
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::channel::{Subscription, UserChannel};
-use super::{AppendHook, Event};
+use super::channel::Subscription;
+use super::local::LocalChannels;
+use super::{seq, AppendHook, Event, Fanout};
 use crate::db::entities::event;
 
 /// Work done inside the transaction that stores an event.
@@ -31,30 +32,45 @@ pub type TxnChange = Box<
 
 pub struct EventHub {
     db: DatabaseConnection,
-    buffer: usize,
-    users: Mutex<HashMap<Uuid, Arc<UserChannel>>>,
+    local: Arc<LocalChannels>,
+    fanout: Arc<dyn Fanout>,
     hook: Arc<dyn AppendHook>,
+    /// One lock per user, held from the transaction to the delivery, so each user's
+    /// events are delivered in sequence order.
+    order: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
     sockets: AtomicUsize,
 }
 
+/// What one publish asks for.
+struct Publish {
+    user_id: Uuid,
+    name: String,
+    session_id: Option<Uuid>,
+    data: serde_json::Value,
+    change: Option<TxnChange>,
+}
+
 impl EventHub {
+    /// A hub delivering to this process's subscribers only.
     pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>) -> Self {
-        Self { db, buffer: buffer.max(1), users: Mutex::new(HashMap::new()), hook, sockets: AtomicUsize::new(0) }
+        Self::with_fanout(db, buffer, hook, |local| local)
     }
 
-    fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.entry(user_id).or_insert_with(|| Arc::new(UserChannel::new(self.buffer))).clone()
+    /// A hub whose committed events go to the fanout `make` builds around the local channels.
+    pub fn with_fanout(
+        db: DatabaseConnection,
+        buffer: usize,
+        hook: Arc<dyn AppendHook>,
+        make: impl FnOnce(Arc<LocalChannels>) -> Arc<dyn Fanout>,
+    ) -> Self {
+        let local = Arc::new(LocalChannels::new(buffer));
+        let fanout = make(local.clone());
+        Self { db, local, fanout, hook, order: Mutex::new(HashMap::new()), sockets: AtomicUsize::new(0) }
     }
 
-    async fn max_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
-        let last = event::Entity::find()
-            .filter(event::Column::UserId.eq(user_id))
-            .order_by_desc(event::Column::Seq)
-            .limit(1)
-            .one(&self.db)
-            .await?;
-        Ok(last.map(|e| e.seq).unwrap_or(0))
+    fn order_lock(&self, user_id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        order.entry(user_id).or_default().clone()
     }
 
     /// Appends an event to the user's log and pushes it to their live subscribers.
@@ -70,6 +86,7 @@ impl EventHub {
 
     /// Like `publish`, and runs `change` in the same transaction, so that a state change
     /// (a session row) and the event announcing it are stored together or not at all.
+    /// Dropping the returned future does not stop the publish.
     pub async fn publish_with(
         &self,
         user_id: Uuid,
@@ -78,63 +95,31 @@ impl EventHub {
         data: serde_json::Value,
         change: Option<TxnChange>,
     ) -> Result<Arc<Event>, DbErr> {
-        let channel = self.channel(user_id);
-        let mut seq_guard = channel.seq.lock().await;
-        let last = match *seq_guard {
-            Some(s) => s,
-            None => self.max_seq(user_id).await?,
-        };
-        let ev = Arc::new(Event::new(user_id, last + 1, name.to_owned(), session_id, Utc::now(), data));
-        if let Err(e) = self.store(&ev, change).await {
-            // The commit may have landed anyway; reload the sequence from the log next time.
-            *seq_guard = None;
-            return Err(e);
-        }
-        *seq_guard = Some(ev.seq);
-        channel.send(ev.clone());
-        drop(seq_guard);
-        crate::metrics::EVENTS_PUBLISHED.inc();
-        Ok(ev)
-    }
-
-    async fn store(&self, ev: &Event, change: Option<TxnChange>) -> Result<(), DbErr> {
-        let txn = self.db.begin().await?;
-        if let Some(change) = change {
-            change(&txn).await?;
-        }
-        event::ActiveModel {
-            user_id: Set(ev.user_id),
-            seq: Set(ev.seq),
-            event: Set(ev.event.clone()),
-            session_id: Set(ev.session_id),
-            data: Set(ev.data.to_string()),
-            created_at: Set(ev.at),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        self.hook.appended(&txn, ev).await?;
-        txn.commit().await
+        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change };
+        let (db, hook, fanout) = (self.db.clone(), self.hook.clone(), self.fanout.clone());
+        let order = self.order_lock(user_id);
+        let (done, result) = oneshot::channel();
+        tokio::spawn(async move {
+            let _order = order.lock().await;
+            let stored = store(&db, hook.as_ref(), publish).await;
+            if let Ok(ev) = &stored {
+                fanout.deliver(ev);
+                crate::metrics::EVENTS_PUBLISHED.inc();
+            }
+            let _ = done.send(stored);
+        });
+        result.await.unwrap_or_else(|_| Err(DbErr::Custom("the publish task ended without an answer".into())))
     }
 
     /// Live events of one user from now on.
     pub fn subscribe(&self, user_id: Uuid) -> Subscription {
-        self.channel(user_id).subscribe()
+        self.local.subscribe(user_id)
     }
 
-    /// Highest sequence number of the user's log. Waits for a publish in flight, so
-    /// called after `subscribe` every event above it reaches the subscription.
+    /// Highest sequence number of the user's log. Called after `subscribe`, every event
+    /// above it reaches the subscription (delivery follows the commit).
     pub async fn last_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
-        let channel = self.channel(user_id);
-        let mut seq = channel.seq.lock().await;
-        match *seq {
-            Some(s) => Ok(s),
-            None => {
-                let s = self.max_seq(user_id).await?;
-                *seq = Some(s);
-                Ok(s)
-            }
-        }
+        seq::last(&self.db, user_id).await
     }
 
     /// Stored events after `since`, oldest first, at most `limit`.
@@ -164,6 +149,8 @@ impl EventHub {
 
     /// Drops events beyond the newest `keep` of each user.
     pub async fn purge(&self, keep: u64) -> Result<u64, DbErr> {
+        // Settings refuse 0 at load; the newest event stays even if a caller passes it.
+        let keep = keep.max(1);
         let sql = format!(
             "DELETE FROM events WHERE seq <= (SELECT MAX(e2.seq) FROM events e2 WHERE e2.user_id = events.user_id) - {keep}"
         );
@@ -173,14 +160,12 @@ impl EventHub {
 
     /// Number of users with a live channel (for metrics).
     pub fn channels(&self) -> usize {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.values().filter(|c| c.receivers() > 0).count()
+        self.local.channels()
     }
 
     /// Live subscriptions of one user.
     pub fn receiver_count(&self, user_id: Uuid) -> usize {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.get(&user_id).map_or(0, |c| c.receivers())
+        self.local.receiver_count(user_id)
     }
 
     /// Counts an open socket until the guard drops.
@@ -194,6 +179,30 @@ impl EventHub {
     pub fn sockets(&self) -> usize {
         self.sockets.load(Ordering::Relaxed)
     }
+}
+
+/// One transaction: the change, the next sequence number, the event row, the hook.
+async fn store(db: &DatabaseConnection, hook: &dyn AppendHook, p: Publish) -> Result<Arc<Event>, DbErr> {
+    let txn = db.begin().await?;
+    if let Some(change) = p.change {
+        change(&txn).await?;
+    }
+    let seq = seq::reserve(&txn, p.user_id, 1).await?;
+    let ev = Event::new(p.user_id, seq, p.name, p.session_id, Utc::now(), p.data);
+    event::ActiveModel {
+        user_id: Set(ev.user_id),
+        seq: Set(ev.seq),
+        event: Set(ev.event.clone()),
+        session_id: Set(ev.session_id),
+        data: Set(ev.data.to_string()),
+        created_at: Set(ev.at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    hook.appended(&txn, &ev).await?;
+    txn.commit().await?;
+    Ok(Arc::new(ev))
 }
 
 pub struct SocketGuard(Arc<EventHub>);
