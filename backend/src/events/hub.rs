@@ -1,24 +1,25 @@
 //! The per-user event log and its live fan-out.
 //!
-//! `publish` stores each event under the user's next sequence number (taken from the
-//! database in the same transaction), runs the append hook (the webhook outbox) in that
-//! transaction, and only after the commit hands the event to the `Fanout`. The commit and
-//! the delivery run in a task of their own: a caller that stops waiting changes nothing.
+//! `publish` queues the event (and the state change travelling with it) to the writer that
+//! serves its user (`writer.rs`): the writer stores a batch of publishes in one transaction,
+//! taking sequence numbers from the database in it, and only after the commit hands each
+//! event to the `Fanout`. The caller just awaits its answer: dropping a publish that was
+//! queued changes nothing.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::channel::Subscription;
 use super::local::LocalChannels;
+use super::writer::{Batching, Publish, Request, Writer};
 use super::{seq, AppendHook, Event, Fanout};
 use crate::db::entities::event;
 
@@ -35,19 +36,10 @@ pub struct EventHub {
     local: Arc<LocalChannels>,
     fanout: Arc<dyn Fanout>,
     hook: Arc<dyn AppendHook>,
-    /// One lock per user, held from the transaction to the delivery, so each user's
-    /// events are delivered in sequence order.
-    order: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+    batching: Batching,
+    /// One queue per writer task, started by the first publish.
+    writers: OnceLock<Vec<mpsc::Sender<Request>>>,
     sockets: AtomicUsize,
-}
-
-/// What one publish asks for.
-struct Publish {
-    user_id: Uuid,
-    name: String,
-    session_id: Option<Uuid>,
-    data: serde_json::Value,
-    change: Option<TxnChange>,
 }
 
 impl EventHub {
@@ -65,12 +57,44 @@ impl EventHub {
     ) -> Self {
         let local = Arc::new(LocalChannels::new(buffer));
         let fanout = make(local.clone());
-        Self { db, local, fanout, hook, order: Mutex::new(HashMap::new()), sockets: AtomicUsize::new(0) }
+        Self {
+            db,
+            local,
+            fanout,
+            hook,
+            batching: Batching::default(),
+            writers: OnceLock::new(),
+            sockets: AtomicUsize::new(0),
+        }
     }
 
-    fn order_lock(&self, user_id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
-        let mut order = self.order.lock().unwrap_or_else(|p| p.into_inner());
-        order.entry(user_id).or_default().clone()
+    /// How publishes are grouped into transactions (before the first publish).
+    pub fn with_batching(mut self, batching: Batching) -> Self {
+        self.batching = batching;
+        self
+    }
+
+    fn queue(&self, user_id: Uuid) -> &mpsc::Sender<Request> {
+        let writers = self.writers.get_or_init(|| {
+            let mut batching = self.batching;
+            batching.max = batching.max.max(1);
+            // SQLite has one connection: a second writer would only wait for it.
+            batching.writers = match self.db.get_database_backend() {
+                DatabaseBackend::Sqlite => 1,
+                _ => batching.writers.max(1),
+            };
+            (0..batching.writers)
+                .map(|_| {
+                    let (tx, rx) = mpsc::channel(batching.max.saturating_mul(8).max(64));
+                    let writer =
+                        Writer { db: self.db.clone(), hook: self.hook.clone(), fanout: self.fanout.clone(), batching };
+                    tokio::spawn(writer.run(rx));
+                    tx
+                })
+                .collect()
+        });
+        // Uuids are random: their low bits spread users evenly; one user always gets one writer.
+        &writers[(user_id.as_u128() % writers.len() as u128) as usize]
     }
 
     /// Appends an event to the user's log and pushes it to their live subscribers.
@@ -86,7 +110,7 @@ impl EventHub {
 
     /// Like `publish`, and runs `change` in the same transaction, so that a state change
     /// (a session row) and the event announcing it are stored together or not at all.
-    /// Dropping the returned future does not stop the publish.
+    /// Dropping the returned future once it was queued does not stop the publish.
     pub async fn publish_with(
         &self,
         user_id: Uuid,
@@ -95,20 +119,20 @@ impl EventHub {
         data: serde_json::Value,
         change: Option<TxnChange>,
     ) -> Result<Arc<Event>, DbErr> {
-        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change };
-        let (db, hook, fanout) = (self.db.clone(), self.hook.clone(), self.fanout.clone());
-        let order = self.order_lock(user_id);
-        let (done, result) = oneshot::channel();
-        tokio::spawn(async move {
-            let _order = order.lock().await;
-            let stored = store(&db, hook.as_ref(), publish).await;
-            if let Ok(ev) = &stored {
-                fanout.deliver(ev);
-                crate::metrics::EVENTS_PUBLISHED.inc();
-            }
-            let _ = done.send(stored);
-        });
-        result.await.unwrap_or_else(|_| Err(DbErr::Custom("the publish task ended without an answer".into())))
+        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
+        let (reply, answer) = oneshot::channel();
+        let request = Request { publish, reply };
+        // Queued at once when there is room (the common case), so a publish polled once is in.
+        let queue = self.queue(user_id);
+        let queued = match queue.try_send(request) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(request)) => queue.send(request).await.map_err(|_| ()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+        };
+        if queued.is_err() {
+            return Err(DbErr::Custom("the event writer has stopped".into()));
+        }
+        answer.await.unwrap_or_else(|_| Err(DbErr::Custom("the event writer dropped the publish".into())))
     }
 
     /// Live events of one user from now on.
@@ -179,30 +203,6 @@ impl EventHub {
     pub fn sockets(&self) -> usize {
         self.sockets.load(Ordering::Relaxed)
     }
-}
-
-/// One transaction: the change, the next sequence number, the event row, the hook.
-async fn store(db: &DatabaseConnection, hook: &dyn AppendHook, p: Publish) -> Result<Arc<Event>, DbErr> {
-    let txn = db.begin().await?;
-    if let Some(change) = p.change {
-        change(&txn).await?;
-    }
-    let seq = seq::reserve(&txn, p.user_id, 1).await?;
-    let ev = Event::new(p.user_id, seq, p.name, p.session_id, Utc::now(), p.data);
-    event::ActiveModel {
-        user_id: Set(ev.user_id),
-        seq: Set(ev.seq),
-        event: Set(ev.event.clone()),
-        session_id: Set(ev.session_id),
-        data: Set(ev.data.to_string()),
-        created_at: Set(ev.at),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    hook.appended(&txn, &ev).await?;
-    txn.commit().await?;
-    Ok(Arc::new(ev))
 }
 
 pub struct SocketGuard(Arc<EventHub>);

@@ -7,6 +7,7 @@ mod hook;
 mod hub;
 mod local;
 mod seq;
+mod writer;
 
 pub use channel::Subscription;
 pub use event::Event;
@@ -14,3 +15,4 @@ pub use fanout::Fanout;
 pub use hook::{AppendHook, NoHook};
 pub use hub::{EventHub, SocketGuard, TxnChange};
 pub use local::LocalChannels;
+pub use writer::Batching;
