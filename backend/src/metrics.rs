@@ -19,6 +19,9 @@ impl Counter {
     pub fn inc(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
+    pub fn add(&self, n: i64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
     pub fn dec(&self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
@@ -28,6 +31,7 @@ impl Counter {
 }
 
 pub static EVENTS_PUBLISHED: Counter = Counter::new();
+pub static EVENT_BATCHES: Counter = Counter::new();
 pub static WS_CONNECTIONS: Counter = Counter::new();
 pub static WS_FRAMES_SENT: Counter = Counter::new();
 pub static WS_SLOW_CLOSES: Counter = Counter::new();
@@ -61,9 +65,10 @@ pub struct Snapshot<'a> {
 }
 
 pub fn render(now: &Snapshot<'_>) -> String {
-    let rows: [(&str, &str, &str, i64); 9] = [
+    let rows: [(&str, &str, &str, i64); 10] = [
         ("wahub_http_requests_total", "counter", "HTTP requests served", HTTP_REQUESTS.get()),
         ("wahub_events_published_total", "counter", "Events appended to user logs", EVENTS_PUBLISHED.get()),
+        ("wahub_event_batches_total", "counter", "Transactions that stored a batch of events", EVENT_BATCHES.get()),
         ("wahub_ws_connections", "gauge", "Open WebSocket connections", WS_CONNECTIONS.get()),
         ("wahub_ws_frames_sent_total", "counter", "WebSocket frames sent", WS_FRAMES_SENT.get()),
         ("wahub_ws_slow_closes_total", "counter", "WebSockets closed with 4008 for lagging", WS_SLOW_CLOSES.get()),

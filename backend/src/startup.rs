@@ -20,7 +20,7 @@ use crate::db::crypto::Cipher;
 use crate::domain::EngineKind;
 use crate::engine::sim::{SimEngine, SimTimings};
 use crate::engine::SharedEngine;
-use crate::events::EventHub;
+use crate::events::{Batching, EventHub};
 use crate::http::AppState;
 use crate::messages::MessageStore;
 use crate::sessions::{PhoneClaims, SessionContext, SessionManager};
@@ -125,7 +125,16 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         None => crate::otel::Tracer::off(),
     };
     let outbox = WebhookOutbox::new();
-    let events = Arc::new(EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone()), tracer));
+    let batching = Batching {
+        max: settings.database.event_batch_max,
+        wait: Duration::from_millis(settings.database.event_batch_wait_ms),
+        writers: settings.database.event_writers,
+    };
+    let events = Arc::new(
+        EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone()))
+            .with_batching(batching)
+            .with_tracer(tracer),
+    );
     let media =
         Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
     let messages = MessageStore::new(db.clone(), events.clone(), media);

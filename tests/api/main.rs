@@ -4,6 +4,8 @@
 mod admin;
 mod auth;
 mod errors;
+mod event_batches;
+mod event_log;
 mod incoming_dedupe;
 mod lifecycle;
 mod messages;

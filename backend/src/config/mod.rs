@@ -72,6 +72,12 @@ pub struct DatabaseSettings {
     pub encryption_key: Option<Secret>,
     /// Events kept per user for `since` replay.
     pub event_retention: u64,
+    /// Publishes stored in one transaction at most (group commit).
+    pub event_batch_max: usize,
+    /// How long a batch waits for more publishes once the queue ran dry (0: commit what is queued).
+    pub event_batch_wait_ms: u64,
+    /// Event writer tasks on PostgreSQL, users spread over them by id (SQLite always uses one).
+    pub event_writers: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,7 +213,14 @@ impl Default for ServerSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { database_url: None, encryption_key: None, event_retention: 10_000 }
+        Self {
+            database_url: None,
+            encryption_key: None,
+            event_retention: 10_000,
+            event_batch_max: 256,
+            event_batch_wait_ms: 0,
+            event_writers: 2,
+        }
     }
 }
 
@@ -357,6 +370,8 @@ impl Settings {
             ("max_body_bytes", self.server.max_body_bytes as u64),
             ("housekeeping_secs", self.server.housekeeping_secs),
             ("event_retention", self.database.event_retention),
+            ("event_batch_max", self.database.event_batch_max as u64),
+            ("event_writers", self.database.event_writers as u64),
             ("access_token_ttl_secs", self.auth.access_token_ttl_secs),
             ("refresh_token_ttl_days", self.auth.refresh_token_ttl_days),
             ("login_window_secs", self.auth.login_window_secs),
@@ -391,6 +406,14 @@ impl Settings {
         ];
         if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+        }
+        let at_most: &[(&str, u64, u64)] = &[
+            ("event_batch_max", self.database.event_batch_max as u64, 10_000),
+            ("event_batch_wait_ms", self.database.event_batch_wait_ms, 1_000),
+            ("event_writers", self.database.event_writers as u64, 64),
+        ];
+        if let Some((key, _, max)) = at_most.iter().find(|(_, v, max)| v > max) {
+            return Err(ConfigError::Invalid(format!("{key} must be at most {max}")));
         }
         if self.ws.ws_buffer_bytes < MIN_WS_BUFFER_BYTES {
             return Err(ConfigError::Invalid(format!("ws_buffer_bytes must be at least {MIN_WS_BUFFER_BYTES}")));
@@ -555,6 +578,9 @@ mod tests {
     fn range_and_enum_errors_name_the_key() {
         let err = |pairs: &[(&str, &str)]| Settings::load_from(None, &env(pairs)).unwrap_err().to_string();
         assert!(err(&[("WAHUB_EVENT_RETENTION", "0")]).contains("event_retention must be at least 1"));
+        assert!(err(&[("WAHUB_EVENT_BATCH_MAX", "0")]).contains("event_batch_max must be at least 1"));
+        assert!(err(&[("WAHUB_EVENT_BATCH_WAIT_MS", "5000")]).contains("event_batch_wait_ms must be at most 1000"));
+        assert!(err(&[("WAHUB_EVENT_WRITERS", "65")]).contains("event_writers must be at most 64"));
         assert!(err(&[("WAHUB_WEBHOOK_TIMEOUT_MS", "0")]).contains("webhook_timeout_ms"));
         assert!(err(&[("WAHUB_LOG_FORMAT", "xml")]).contains("log_format"));
         assert!(err(&[("WAHUB_ENGINE", "telegram")]).contains("engine"));

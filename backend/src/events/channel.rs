@@ -10,15 +10,13 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use super::Event;
 
 pub(super) struct UserChannel {
-    /// Last sequence number handed out; `None` until loaded from the database.
-    pub(super) seq: tokio::sync::Mutex<Option<i64>>,
     tx: Mutex<Option<broadcast::Sender<Arc<Event>>>>,
     capacity: usize,
 }
 
 impl UserChannel {
     pub(super) fn new(capacity: usize) -> Self {
-        Self { seq: tokio::sync::Mutex::new(None), tx: Mutex::new(None), capacity: capacity.max(1) }
+        Self { tx: Mutex::new(None), capacity: capacity.max(1) }
     }
 
     fn sender(&self) -> std::sync::MutexGuard<'_, Option<broadcast::Sender<Arc<Event>>>> {

@@ -1,24 +1,26 @@
 //! The per-user event log and its live fan-out.
 //!
-//! `publish` gives each event the user's next sequence number, stores it, hands it to
-//! the append hook (the webhook outbox) in the same transaction, and only then broadcasts it to the
-//! user's sockets. The per-user sequence lock is held until the broadcast is done, so
-//! broadcast order is sequence order and a subscriber that reads `last_seq` after
-//! subscribing sees every later event live.
+//! `publish` queues the event (and the state change travelling with it) to the writer that
+//! serves its user (`writer.rs`): the writer stores a batch of publishes in one transaction,
+//! taking sequence numbers from the database in it, and only after the commit hands each
+//! event to the `Fanout`. The caller just awaits its answer: dropping a publish that was
+//! queued changes nothing.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::channel::{Subscription, UserChannel};
-use super::{AppendHook, Event};
+use super::channel::Subscription;
+use super::local::LocalChannels;
+use super::writer::{Batching, Publish, Request, Writer};
+use super::{seq, AppendHook, Event, Fanout};
 use crate::db::entities::event;
 
 /// Work done inside the transaction that stores an event.
@@ -31,23 +33,47 @@ pub type TxnChange = Box<
 
 pub struct EventHub {
     db: DatabaseConnection,
-    buffer: usize,
-    users: Mutex<HashMap<Uuid, Arc<UserChannel>>>,
+    local: Arc<LocalChannels>,
+    fanout: Arc<dyn Fanout>,
     hook: Arc<dyn AppendHook>,
+    batching: Batching,
+    /// One queue per writer task, started by the first publish.
+    writers: OnceLock<Vec<mpsc::Sender<Request>>>,
     sockets: AtomicUsize,
     tracer: crate::otel::Tracer,
 }
 
 impl EventHub {
-    pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>, tracer: crate::otel::Tracer) -> Self {
+    /// A hub delivering to this process's subscribers only.
+    pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>) -> Self {
+        Self::with_fanout(db, buffer, hook, |local| local)
+    }
+
+    /// A hub whose committed events go to the fanout `make` builds around the local channels.
+    pub fn with_fanout(
+        db: DatabaseConnection,
+        buffer: usize,
+        hook: Arc<dyn AppendHook>,
+        make: impl FnOnce(Arc<LocalChannels>) -> Arc<dyn Fanout>,
+    ) -> Self {
+        let local = Arc::new(LocalChannels::new(buffer));
+        let fanout = make(local.clone());
         Self {
             db,
-            buffer: buffer.max(1),
-            users: Mutex::new(HashMap::new()),
+            local,
+            fanout,
             hook,
+            batching: Batching::default(),
+            writers: OnceLock::new(),
             sockets: AtomicUsize::new(0),
-            tracer,
+            tracer: crate::otel::Tracer::off(),
         }
+    }
+
+    /// Traces every publish with `tracer` (off by default).
+    pub fn with_tracer(mut self, tracer: crate::otel::Tracer) -> Self {
+        self.tracer = tracer;
+        self
     }
 
     /// The tracer that publishes are traced with; the HTTP layer traces requests with it too.
@@ -55,19 +81,33 @@ impl EventHub {
         &self.tracer
     }
 
-    fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.entry(user_id).or_insert_with(|| Arc::new(UserChannel::new(self.buffer))).clone()
+    /// How publishes are grouped into transactions (before the first publish).
+    pub fn with_batching(mut self, batching: Batching) -> Self {
+        self.batching = batching;
+        self
     }
 
-    async fn max_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
-        let last = event::Entity::find()
-            .filter(event::Column::UserId.eq(user_id))
-            .order_by_desc(event::Column::Seq)
-            .limit(1)
-            .one(&self.db)
-            .await?;
-        Ok(last.map(|e| e.seq).unwrap_or(0))
+    fn queue(&self, user_id: Uuid) -> &mpsc::Sender<Request> {
+        let writers = self.writers.get_or_init(|| {
+            let mut batching = self.batching;
+            batching.max = batching.max.max(1);
+            // SQLite has one connection: a second writer would only wait for it.
+            batching.writers = match self.db.get_database_backend() {
+                DatabaseBackend::Sqlite => 1,
+                _ => batching.writers.max(1),
+            };
+            (0..batching.writers)
+                .map(|_| {
+                    let (tx, rx) = mpsc::channel(batching.max.saturating_mul(8).max(64));
+                    let writer =
+                        Writer { db: self.db.clone(), hook: self.hook.clone(), fanout: self.fanout.clone(), batching };
+                    tokio::spawn(writer.run(rx));
+                    tx
+                })
+                .collect()
+        });
+        // Uuids are random: their low bits spread users evenly; one user always gets one writer.
+        &writers[(user_id.as_u128() % writers.len() as u128) as usize]
     }
 
     /// Appends an event to the user's log and pushes it to their live subscribers.
@@ -83,6 +123,7 @@ impl EventHub {
 
     /// Like `publish`, and runs `change` in the same transaction, so that a state change
     /// (a session row) and the event announcing it are stored together or not at all.
+    /// Dropping the returned future once it was queued does not stop the publish.
     pub async fn publish_with(
         &self,
         user_id: Uuid,
@@ -94,67 +135,52 @@ impl EventHub {
         let started = std::time::Instant::now();
         let mut span = self.tracer.span("event.publish", crate::otel::Kind::Producer, None);
         span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
-        let channel = self.channel(user_id);
-        let mut seq_guard = channel.seq.lock().await;
-        let last = match *seq_guard {
-            Some(s) => s,
-            None => self.max_seq(user_id).await?,
-        };
-        let ev = Arc::new(Event::new(user_id, last + 1, name.to_owned(), session_id, Utc::now(), data));
-        if let Err(e) = self.store(&ev, change).await {
-            // The commit may have landed anyway; reload the sequence from the log next time.
-            *seq_guard = None;
-            span.error(e.to_string());
-            return Err(e);
+        let result = self.enqueue(user_id, name, session_id, data, change).await;
+        match &result {
+            Ok(ev) => {
+                crate::metrics::EVENT_PUBLISH_DURATION.observe("", started.elapsed());
+                span.attr("wahub.seq", crate::otel::Value::Int(ev.seq));
+            }
+            Err(e) => span.error(e.to_string()),
         }
-        *seq_guard = Some(ev.seq);
-        channel.send(ev.clone());
-        drop(seq_guard);
-        crate::metrics::EVENTS_PUBLISHED.inc();
-        crate::metrics::EVENT_PUBLISH_DURATION.observe("", started.elapsed());
-        span.attr("wahub.seq", crate::otel::Value::Int(ev.seq));
         span.end();
-        Ok(ev)
+        result
     }
 
-    async fn store(&self, ev: &Event, change: Option<TxnChange>) -> Result<(), DbErr> {
-        let txn = self.db.begin().await?;
-        if let Some(change) = change {
-            change(&txn).await?;
+    /// Hands the publish to its user's writer and waits for the writer's answer.
+    async fn enqueue(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        session_id: Option<Uuid>,
+        data: serde_json::Value,
+        change: Option<TxnChange>,
+    ) -> Result<Arc<Event>, DbErr> {
+        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
+        let (reply, answer) = oneshot::channel();
+        let request = Request { publish, reply };
+        // Queued at once when there is room (the common case), so a publish polled once is in.
+        let queue = self.queue(user_id);
+        let queued = match queue.try_send(request) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(request)) => queue.send(request).await.map_err(|_| ()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+        };
+        if queued.is_err() {
+            return Err(DbErr::Custom("the event writer has stopped".into()));
         }
-        event::ActiveModel {
-            user_id: Set(ev.user_id),
-            seq: Set(ev.seq),
-            event: Set(ev.event.clone()),
-            session_id: Set(ev.session_id),
-            data: Set(ev.data.to_string()),
-            created_at: Set(ev.at),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        self.hook.appended(&txn, ev).await?;
-        txn.commit().await
+        answer.await.unwrap_or_else(|_| Err(DbErr::Custom("the event writer dropped the publish".into())))
     }
 
     /// Live events of one user from now on.
     pub fn subscribe(&self, user_id: Uuid) -> Subscription {
-        self.channel(user_id).subscribe()
+        self.local.subscribe(user_id)
     }
 
-    /// Highest sequence number of the user's log. Waits for a publish in flight, so
-    /// called after `subscribe` every event above it reaches the subscription.
+    /// Highest sequence number of the user's log. Called after `subscribe`, every event
+    /// above it reaches the subscription (delivery follows the commit).
     pub async fn last_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
-        let channel = self.channel(user_id);
-        let mut seq = channel.seq.lock().await;
-        match *seq {
-            Some(s) => Ok(s),
-            None => {
-                let s = self.max_seq(user_id).await?;
-                *seq = Some(s);
-                Ok(s)
-            }
-        }
+        seq::last(&self.db, user_id).await
     }
 
     /// Stored events after `since`, oldest first, at most `limit`.
@@ -184,6 +210,8 @@ impl EventHub {
 
     /// Drops events beyond the newest `keep` of each user.
     pub async fn purge(&self, keep: u64) -> Result<u64, DbErr> {
+        // Settings refuse 0 at load; the newest event stays even if a caller passes it.
+        let keep = keep.max(1);
         let sql = format!(
             "DELETE FROM events WHERE seq <= (SELECT MAX(e2.seq) FROM events e2 WHERE e2.user_id = events.user_id) - {keep}"
         );
@@ -193,14 +221,12 @@ impl EventHub {
 
     /// Number of users with a live channel (for metrics).
     pub fn channels(&self) -> usize {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.values().filter(|c| c.receivers() > 0).count()
+        self.local.channels()
     }
 
     /// Live subscriptions of one user.
     pub fn receiver_count(&self, user_id: Uuid) -> usize {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.get(&user_id).map_or(0, |c| c.receivers())
+        self.local.receiver_count(user_id)
     }
 
     /// Counts an open socket until the guard drops.

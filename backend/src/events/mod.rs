@@ -2,10 +2,17 @@
 
 mod channel;
 mod event;
+mod fanout;
 mod hook;
 mod hub;
+mod local;
+mod seq;
+mod writer;
 
 pub use channel::Subscription;
 pub use event::Event;
+pub use fanout::Fanout;
 pub use hook::{AppendHook, NoHook};
 pub use hub::{EventHub, SocketGuard, TxnChange};
+pub use local::LocalChannels;
+pub use writer::Batching;
