@@ -97,10 +97,9 @@ async fn optional_fields_are_nullable_and_limits_enums_and_formats_are_declared(
     assert_eq!(schemas["Message"]["properties"]["direction"]["enum"], json!(["in", "out"]));
     assert!(schemas["WebhookDelivery"]["properties"]["status"]["enum"].as_array().unwrap().contains(&json!("pending")));
     assert!(schemas["UserOut"]["properties"]["role"]["enum"].as_array().unwrap().contains(&json!("admin")));
-    assert!(schemas["Session"]["properties"]["status_reason"]["enum"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("qr_timeout")));
+    let reason = &schemas["Session"]["properties"]["status_reason"];
+    assert_eq!(reason["allOf"][0]["$ref"], "#/components/schemas/StatusReason");
+    assert!(schemas["StatusReason"]["enum"].as_array().unwrap().contains(&json!("qr_timeout")));
     let raw = spec.to_string();
     assert!(!raw.contains("\"uint32\"") && !raw.contains("\"uint64\""), "standard integer formats only");
 

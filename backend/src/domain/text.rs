@@ -33,7 +33,7 @@ impl From<Text> for String {
 
 /// poem-openapi's `Type` for a newtype over `String`: schema `string`, the inner value raw.
 macro_rules! string_type {
-    ($name:ident) => {
+    ($name:ident, $pattern:expr) => {
         impl Type for $name {
             const IS_REQUIRED: bool = true;
             type RawValueType = String;
@@ -44,7 +44,7 @@ macro_rules! string_type {
             }
 
             fn schema_ref() -> MetaSchemaRef {
-                MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+                MetaSchemaRef::Inline(Box::new(MetaSchema { pattern: $pattern, ..MetaSchema::new("string") }))
             }
 
             fn as_raw_value(&self) -> Option<&String> {
@@ -62,7 +62,8 @@ macro_rules! string_type {
     };
 }
 
-string_type!(Text);
+// The schema says what the parser refuses: NUL.
+string_type!(Text, Some("^[^\\u0000]*$".to_owned()));
 
 /// The parse error's message; `error::from_poem_error` answers it with 422 `invalid_text`.
 pub const NUL_REFUSED: &str = "text must not contain NUL (U+0000)";
@@ -109,7 +110,7 @@ impl Deref for NetworkText {
     }
 }
 
-string_type!(NetworkText);
+string_type!(NetworkText, None);
 
 impl ParseFromJSON for NetworkText {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {

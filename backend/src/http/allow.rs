@@ -81,7 +81,7 @@ mod tests {
         }});
         let t = AllowTable::from_openapi(&doc);
         assert_eq!(t.methods_for("/api/v1/sessions/"), Some("GET, POST, HEAD"));
-        assert_eq!(t.methods_for("/api/v1/sessions/abc"), Some("GET, PATCH, DELETE, HEAD"));
+        assert_eq!(t.methods_for("/api/v1/sessions/abc"), Some("DELETE, GET, PATCH, HEAD"));
         assert_eq!(t.methods_for("/api/v1/nothing"), None);
     }
 }

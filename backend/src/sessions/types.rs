@@ -111,6 +111,12 @@ pub struct PhoneRequest {
     pub phone: crate::domain::Text,
 }
 
+/// `pair-code` refuses what is not a phone number; `phone/check` answers `valid: false`.
+#[derive(Debug, Object)]
+pub struct PairCodeRequest {
+    pub phone: crate::domain::Text,
+}
+
 #[derive(Debug, Object)]
 pub struct PhoneCheckOut {
     pub phone: String,

@@ -51,8 +51,7 @@ export interface components {
             qr_expires_at?: string | null;
             socket_open: boolean;
             status: components["schemas"]["Status"];
-            /** @enum {string|null} */
-            status_reason?: "qr_timeout" | "scan_failed" | "auth_failed" | "duplicate_phone" | "max_retries" | "stream_replaced" | "temporary_ban" | "network" | "user_stop" | "inactive" | "user_logout" | "device_removed" | "server_restart" | "start_timeout" | "storage_error" | null;
+            status_reason?: components["schemas"]["StatusReason"] | null;
             /**
              * Format: date-time
              * @example 2026-01-02T03:04:05.678901Z
@@ -301,7 +300,11 @@ export interface components {
              * @description An http(s) URL wahub downloads when sending. Either this or `data_base64`.
              */
             url?: string | null;
-        };
+        } & ({
+            data_base64: string;
+        } | {
+            url: string;
+        });
         /**
          * MediaOut
          * @description Media as listed (without the file data).
@@ -382,6 +385,13 @@ export interface components {
              * @example 2026-01-02T03:04:05.678901Z
              */
             expires_at: string;
+        };
+        /**
+         * PairCodeRequest
+         * @description `pair-code` refuses what is not a phone number; `phone/check` answers `valid: false`.
+         */
+        PairCodeRequest: {
+            phone: string;
         };
         /** PhoneCheckOut */
         PhoneCheckOut: {
@@ -481,6 +491,10 @@ export interface components {
             text?: string | null;
             /** @description Phone number or JID of the recipient. */
             to: string;
+        } | {
+            text: string;
+        } | {
+            media: Record<string, never>;
         };
         /** SentOut */
         SentOut: {
@@ -550,8 +564,7 @@ export interface components {
             qr_expires_at?: string | null;
             socket_open: boolean;
             status: components["schemas"]["Status"];
-            /** @enum {string|null} */
-            status_reason?: "qr_timeout" | "scan_failed" | "auth_failed" | "duplicate_phone" | "max_retries" | "stream_replaced" | "temporary_ban" | "network" | "user_stop" | "inactive" | "user_logout" | "device_removed" | "server_restart" | "start_timeout" | "storage_error" | null;
+            status_reason?: components["schemas"]["StatusReason"] | null;
             /**
              * Format: date-time
              * @example 2026-01-02T03:04:05.678901Z
@@ -568,6 +581,8 @@ export interface components {
         };
         /** @enum {string} */
         Status: "stopped" | "starting" | "scan_qr" | "pairing" | "connected" | "reconnecting" | "failed" | "logged_out";
+        /** @enum {string} */
+        StatusReason: "qr_timeout" | "scan_failed" | "auth_failed" | "duplicate_phone" | "max_retries" | "stream_replaced" | "temporary_ban" | "network" | "user_stop" | "inactive" | "user_logout" | "device_removed" | "server_restart" | "start_timeout" | "storage_error";
         /** TokenResponse */
         TokenResponse: {
             access_token: string;

@@ -64,7 +64,11 @@ const BY_OPERATION: &[(&str, &[&str])] = &[
         "requestPairCode",
         &["invalid_phone", "phone_in_use", "already_paired", "session_not_started", "pair_code_failed"],
     ),
-    ("sendMessage", &["invalid_phone", "no_connected_session", "target_not_allowed", "daily_limit_reached"]),
+    ("listMessages", &["not_found"]),
+    (
+        "sendMessage",
+        &["not_found", "invalid_phone", "no_connected_session", "target_not_allowed", "daily_limit_reached"],
+    ),
     ("createWebhook", &["target_not_allowed", "webhook_limit_reached"]),
     ("updateWebhook", &["target_not_allowed"]),
     ("adminUpdateUser", &["last_admin"]),

@@ -89,7 +89,7 @@ fn example(doc: &Value, schema: &Value, field: &str, depth: usize) -> Value {
         Some("boolean") => json!(true),
         Some("integer") => hint(field)
             .filter(Value::is_number)
-            .unwrap_or_else(|| schema.get("minimum").cloned().filter(|m| m.as_i64() != Some(0)).unwrap_or(json!(1))),
+            .unwrap_or_else(|| json!(schema.get("minimum").and_then(Value::as_f64).map_or(1, |m| m as i64).max(1))),
         Some("number") => json!(12.5),
         Some("string") => match schema.get("format").and_then(Value::as_str) {
             Some("uuid") => json!("0b8f4d2e-6c1a-4f3b-9a7e-2d5c8e1f0a94"),

@@ -70,7 +70,12 @@ fn limits(doc: &mut Value) {
         set(doc, schema, "name", json!({ "minLength": 1, "maxLength": 64, "pattern": NAME_PATTERN }));
     }
     set(doc, "CreateSessionRequest", "phone", json!({ "pattern": format!(r"^\s*$|{PHONE_PATTERN}") }));
-    set(doc, "CreateApiKeyRequest", "name", json!({ "minLength": 1, "maxLength": 100, "pattern": r"\S" }));
+    set(
+        doc,
+        "CreateApiKeyRequest",
+        "name",
+        json!({ "minLength": 1, "maxLength": 100, "pattern": r"^[^\u0000]*\S[^\u0000]*$" }),
+    );
     set(doc, "CreateApiKeyRequest", "scopes", json!({ "minItems": 1 }));
     set(doc, "RegisterRequest", "email", json!({ "format": "email", "maxLength": 254 }));
     set(doc, "RegisterRequest", "password", json!({ "minLength": 8, "maxLength": 256 }));
@@ -82,12 +87,34 @@ fn limits(doc: &mut Value) {
         set(doc, schema, "url", json!({ "maxLength": 2048 }));
     }
     set(doc, "IncomingRequest", "external_id", json!({ "pattern": "^[A-Za-z0-9_-]{1,128}$" }));
-    for (schema, field) in [("ScanRequest", "phone"), ("IncomingRequest", "from"), ("ReceiptRequest", "from")] {
+    for (schema, field) in [
+        ("ScanRequest", "phone"),
+        ("IncomingRequest", "from"),
+        ("ReceiptRequest", "from"),
+        ("PairCodeRequest", "phone"),
+    ] {
         set(doc, schema, field, json!({ "pattern": PHONE_PATTERN }));
     }
+    set(doc, "SendRequest", "to", json!({ "pattern": PHONE_PATTERN }));
+    set(doc, "SendRequest", "text", json!({ "maxLength": 65_536 }));
+    set(doc, "IncomingRequest", "text", json!({ "minLength": 1, "maxLength": 65_536 }));
+    one_source_of_media(doc);
+    set(doc, "MediaIn", "mimetype", json!({ "pattern": "/", "example": "image/png" }));
+    set(doc, "MediaIn", "data_base64", json!({ "format": "byte" }));
     for schema in ["Session", "AdminSession", "PhoneCheckOut"] {
         set(doc, schema, "phone", json!({ "example": "15551234567" }));
     }
+}
+
+/// What `validate_media` and `send` refuse, as schema: media has exactly one of
+/// `data_base64` and `url`; a message has non-empty text or media.
+fn one_source_of_media(doc: &mut Value) {
+    let given = |field: &str| json!({ "required": [field], "properties": { field: { "type": "string" } } });
+    doc["components"]["schemas"]["MediaIn"]["oneOf"] = json!([given("data_base64"), given("url")]);
+    doc["components"]["schemas"]["SendRequest"]["anyOf"] = json!([
+        { "required": ["text"], "properties": { "text": { "type": "string", "minLength": 1 } } },
+        { "required": ["media"], "properties": { "media": { "type": "object" } } }
+    ]);
 }
 
 fn enums(doc: &mut Value) {
@@ -139,8 +166,11 @@ fn integer_formats(value: &mut Value) {
                 if let Some(max) = unsigned {
                     map.insert("format".into(), json!("int64"));
                     map.entry("minimum").or_insert(json!(0));
-                    let capped = map.get("maximum").and_then(Value::as_u64).map_or(max, |m| m.min(max));
+                    let capped = map.get("maximum").and_then(Value::as_f64).map_or(max, |m| (m as u64).min(max));
                     map.insert("maximum".into(), json!(capped));
+                    if let Some(min) = map.get("minimum").and_then(Value::as_f64) {
+                        map.insert("minimum".into(), json!(min as u64));
+                    }
                 }
             }
             map.values_mut().for_each(integer_formats);
@@ -150,8 +180,15 @@ fn integer_formats(value: &mut Value) {
     }
 }
 
+fn pascal(field: &str) -> String {
+    field.split('_').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+}
+
 /// Optional properties are nullable: responses send `null` for them, requests may.
+/// A nullable enum becomes a named schema behind `allOf` (generators read that as
+/// "the enum or null"; `null` inside `enum` confuses them).
 fn nullable(doc: &mut Value) {
+    let mut named_enums: Vec<(String, Value)> = Vec::new();
     let Some(schemas) = doc["components"]["schemas"].as_object_mut() else { return };
     for schema in schemas.values_mut() {
         let required: Vec<String> = schema["required"]
@@ -165,12 +202,21 @@ fn nullable(doc: &mut Value) {
             {
                 continue;
             }
-            if let Some(reference) = p.get("$ref").cloned() {
+            if let Some(values) = p.get("enum").cloned() {
+                let component = pascal(name);
+                if !named_enums.iter().any(|(n, _)| *n == component) {
+                    named_enums.push((component.clone(), json!({ "type": "string", "enum": values })));
+                }
+                *p = json!({ "allOf": [{ "$ref": format!("#/components/schemas/{component}") }], "nullable": true });
+            } else if let Some(reference) = p.get("$ref").cloned() {
                 *p = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
             } else if let Some(o) = p.as_object_mut() {
                 o.insert("nullable".into(), json!(true));
             }
         }
+    }
+    for (name, schema) in named_enums {
+        schemas.insert(name, schema);
     }
 }
 

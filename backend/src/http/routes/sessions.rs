@@ -219,7 +219,7 @@ impl SessionsApi {
         &self,
         auth: Auth<scope::Control>,
         id: Path<Uuid>,
-        body: Json<PhoneRequest>,
+        body: Json<PairCodeRequest>,
     ) -> Result<Json<PairCodeOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let phone = parse_phone(&body.phone)?;
