@@ -70,6 +70,14 @@ async fn wait_paired(app: &TestApp, user: &TestUser, sid: &str, status: &str) ->
     .await
 }
 
+/// `expires_at - at` of a `session.qr` event, in seconds.
+fn qr_lifetime_secs(event: &Value) -> f64 {
+    let ts = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().expect("timestamp")).expect("RFC 3339").timestamp_millis()
+    };
+    (ts(&event["data"]["expires_at"]) - ts(&event["at"])) as f64 / 1000.0
+}
+
 fn count(peer: &Peer, pred: impl Fn(&Record) -> bool) -> usize {
     peer.records().iter().filter(|r| pred(r)).count()
 }
@@ -98,10 +106,27 @@ async fn qr_rotates_then_scan_goes_pairing_then_connected_and_a_restart_logs_in_
     let second = ws.next_event("session.qr", Some(&sid)).await;
     assert_ne!(first["data"]["value"], second["data"]["value"]);
     assert!(second["data"]["attempt"].as_u64() > first["data"]["attempt"].as_u64());
+    // Each code carries the client's own lifetime: WhatsApp's 60 s for the first code of
+    // a `pair-device` (the peer scales rotation down by handing out a new ref instead).
+    let lifetime = qr_lifetime_secs(&first);
+    assert!((55.0..=61.0).contains(&lifetime), "first QR lives {lifetime} s");
     assert_eq!(count(&peer, |r| matches!(r, Record::Login { .. })), 0);
 
+    // Hold the post-515 login: between `pair-success` and `success` the session must be
+    // `pairing`, never `connected`.
+    peer.hold_logins();
     let qr = current_qr(&app, &user, &sid).await;
     let jid = peer.scan(PHONE, qr["value"].as_str().expect("value")).await.expect("the phone links the device");
+    let user_part = jid.split([':', '@']).next().expect("user").to_owned();
+    peer.wait_for(Duration::from_secs(60), |r| matches!(r, Record::LoginHeld { user: u, .. } if *u == user_part))
+        .await
+        .expect("the new device logs in after 515");
+    // Give a wrong `connected` time to show up while the login is held.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held = app.session(&user, &sid).await;
+    assert_eq!(held["status"], "pairing", "before `success`: {held}");
+    assert!(!statuses(&app, &user, &sid).await.contains(&"connected".to_owned()));
+    peer.release_logins();
     let connected = wait_paired(&app, &user, &sid, "connected").await;
     assert_eq!(connected["phone"], PHONE);
     assert_eq!(connected["push_name"], "Alice");
