@@ -86,6 +86,8 @@ fn configure(ws_url: String, n: usize, restore: Option<u32>) -> impl FnOnce(&mut
         s.sessions.whatsapp_app_version = Some("2.3000.1000000000".into());
         s.sessions.max_sessions_per_user = n as u64 + 1;
         s.server.log_format = wahub::config::LogFormat::Json;
+        // Linking thousands outlasts the default 15 min token the bench polls with.
+        s.auth.access_token_ttl_secs = 24 * 3600;
         // Production polling, not the test harness's fast one, so idle CPU is honest.
         s.webhooks.webhook_poll_ms = production.webhooks.webhook_poll_ms;
         s.sessions.reconnect_base_ms = production.sessions.reconnect_base_ms;
