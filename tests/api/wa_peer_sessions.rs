@@ -163,12 +163,15 @@ async fn unlink_from_the_phone_logs_out_and_wipes_the_keys() {
     let s = app.wait_status(&user, &sid, "logged_out").await;
     assert_eq!(s["status_reason"], "device_removed");
     assert_eq!(s["auth_paired"], false);
-    let n = engine_key::Entity::find()
-        .filter(engine_key::Column::SessionId.eq(sid.parse::<uuid::Uuid>().expect("uuid")))
-        .count(&app.state.db)
-        .await
-        .expect("count");
-    assert_eq!(n, 0, "keys wiped");
+    let (session_id, db) = (sid.parse::<uuid::Uuid>().expect("uuid"), &app.state.db);
+    let keys = move || async move {
+        engine_key::Entity::find().filter(engine_key::Column::SessionId.eq(session_id)).count(db).await.expect("count")
+    };
+    // The wipe runs once the closing link let go of the keys, just after the status.
+    eventually(20, "keys wiped", || async { (keys().await == 0).then_some(()) }).await;
+    // ... and no late write of the library's background tasks brings them back.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(keys().await, 0, "keys stay wiped");
     app.stop().await;
 }
 
@@ -194,7 +197,7 @@ async fn replaced_and_banned_sessions_fail_with_their_reasons() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_network_drop_reconnects() {
+async fn a_network_drop_and_a_server_close_reconnect() {
     let peer = peer().await;
     let app = spawn_app_with(on_peer(&peer)).await;
     let user = app.register("a@example.com").await;
@@ -210,6 +213,18 @@ async fn a_network_drop_reconnects() {
     assert!(seen.contains(&"reconnecting".to_owned()));
     assert!(count(&peer, |r| matches!(r, Record::Login { .. })) > logins);
     assert!(peer.is_online(&jid));
+
+    // A clean server-side close is a network loss too: reconnecting, then connected.
+    let logins = count(&peer, |r| matches!(r, Record::Login { .. }));
+    let reconnects = seen.iter().filter(|x| *x == "reconnecting").count();
+    peer.close(&jid).expect("close");
+    eventually(20, "reconnecting again then connected", || async {
+        let s = statuses(&app, &user, &sid).await;
+        let again = s.iter().filter(|x| *x == "reconnecting").count() > reconnects;
+        (again && s.last().map(String::as_str) == Some("connected")).then_some(())
+    })
+    .await;
+    assert!(count(&peer, |r| matches!(r, Record::Login { .. })) > logins);
     app.stop().await;
 }
 
