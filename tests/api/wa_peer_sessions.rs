@@ -70,6 +70,14 @@ async fn wait_paired(app: &TestApp, user: &TestUser, sid: &str, status: &str) ->
     .await
 }
 
+/// `expires_at - at` of a `session.qr` event, in seconds.
+fn qr_lifetime_secs(event: &Value) -> f64 {
+    let ts = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().expect("timestamp")).expect("RFC 3339").timestamp_millis()
+    };
+    (ts(&event["data"]["expires_at"]) - ts(&event["at"])) as f64 / 1000.0
+}
+
 fn count(peer: &Peer, pred: impl Fn(&Record) -> bool) -> usize {
     peer.records().iter().filter(|r| pred(r)).count()
 }
@@ -98,10 +106,27 @@ async fn qr_rotates_then_scan_goes_pairing_then_connected_and_a_restart_logs_in_
     let second = ws.next_event("session.qr", Some(&sid)).await;
     assert_ne!(first["data"]["value"], second["data"]["value"]);
     assert!(second["data"]["attempt"].as_u64() > first["data"]["attempt"].as_u64());
+    // Each code carries the client's own lifetime: WhatsApp's 60 s for the first code of
+    // a `pair-device` (the peer scales rotation down by handing out a new ref instead).
+    let lifetime = qr_lifetime_secs(&first);
+    assert!((55.0..=61.0).contains(&lifetime), "first QR lives {lifetime} s");
     assert_eq!(count(&peer, |r| matches!(r, Record::Login { .. })), 0);
 
+    // Hold the post-515 login: between `pair-success` and `success` the session must be
+    // `pairing`, never `connected`.
+    peer.hold_logins();
     let qr = current_qr(&app, &user, &sid).await;
     let jid = peer.scan(PHONE, qr["value"].as_str().expect("value")).await.expect("the phone links the device");
+    let user_part = jid.split([':', '@']).next().expect("user").to_owned();
+    peer.wait_for(Duration::from_secs(60), |r| matches!(r, Record::LoginHeld { user: u, .. } if *u == user_part))
+        .await
+        .expect("the new device logs in after 515");
+    // Give a wrong `connected` time to show up while the login is held.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held = app.session(&user, &sid).await;
+    assert_eq!(held["status"], "pairing", "before `success`: {held}");
+    assert!(!statuses(&app, &user, &sid).await.contains(&"connected".to_owned()));
+    peer.release_logins();
     let connected = wait_paired(&app, &user, &sid, "connected").await;
     assert_eq!(connected["phone"], PHONE);
     assert_eq!(connected["push_name"], "Alice");
@@ -138,12 +163,15 @@ async fn unlink_from_the_phone_logs_out_and_wipes_the_keys() {
     let s = app.wait_status(&user, &sid, "logged_out").await;
     assert_eq!(s["status_reason"], "device_removed");
     assert_eq!(s["auth_paired"], false);
-    let n = engine_key::Entity::find()
-        .filter(engine_key::Column::SessionId.eq(sid.parse::<uuid::Uuid>().expect("uuid")))
-        .count(&app.state.db)
-        .await
-        .expect("count");
-    assert_eq!(n, 0, "keys wiped");
+    let (session_id, db) = (sid.parse::<uuid::Uuid>().expect("uuid"), &app.state.db);
+    let keys = move || async move {
+        engine_key::Entity::find().filter(engine_key::Column::SessionId.eq(session_id)).count(db).await.expect("count")
+    };
+    // The wipe runs once the closing link let go of the keys, just after the status.
+    eventually(20, "keys wiped", || async { (keys().await == 0).then_some(()) }).await;
+    // ... and no late write of the library's background tasks brings them back.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(keys().await, 0, "keys stay wiped");
     app.stop().await;
 }
 
@@ -169,7 +197,7 @@ async fn replaced_and_banned_sessions_fail_with_their_reasons() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_network_drop_reconnects() {
+async fn a_network_drop_and_a_server_close_reconnect() {
     let peer = peer().await;
     let app = spawn_app_with(on_peer(&peer)).await;
     let user = app.register("a@example.com").await;
@@ -185,6 +213,18 @@ async fn a_network_drop_reconnects() {
     assert!(seen.contains(&"reconnecting".to_owned()));
     assert!(count(&peer, |r| matches!(r, Record::Login { .. })) > logins);
     assert!(peer.is_online(&jid));
+
+    // A clean server-side close is a network loss too: reconnecting, then connected.
+    let logins = count(&peer, |r| matches!(r, Record::Login { .. }));
+    let reconnects = seen.iter().filter(|x| *x == "reconnecting").count();
+    peer.close(&jid).expect("close");
+    eventually(20, "reconnecting again then connected", || async {
+        let s = statuses(&app, &user, &sid).await;
+        let again = s.iter().filter(|x| *x == "reconnecting").count() > reconnects;
+        (again && s.last().map(String::as_str) == Some("connected")).then_some(())
+    })
+    .await;
+    assert!(count(&peer, |r| matches!(r, Record::Login { .. })) > logins);
     app.stop().await;
 }
 

@@ -115,6 +115,18 @@ pub async fn serve(shared: Arc<Shared>, tcp: TcpStream) {
     inner.record(Record::Closed { conn: id });
 }
 
+async fn wait_while_logins_held(shared: &Shared, id: u64, payload: &waproto::whatsapp::ClientPayload) {
+    let mut recorded = false;
+    while shared.lock().logins_held {
+        if !recorded {
+            let user = payload.username.map(|u| u.to_string()).unwrap_or_default();
+            shared.lock().record(Record::LoginHeld { conn: id, user });
+            recorded = true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn run(
     shared: &Arc<Shared>,
     id: u64,
@@ -124,6 +136,9 @@ async fn run(
     client_static: [u8; 32],
     payload: waproto::whatsapp::ClientPayload,
 ) -> Result<()> {
+    if payload.device_pairing_data.as_option().is_none() {
+        wait_while_logins_held(shared, id, &payload).await;
+    }
     for node in shared.on_login(id, client_static, &payload)? {
         send_node(wire, &mut transport, &node).await?;
     }

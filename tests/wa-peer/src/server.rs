@@ -255,6 +255,16 @@ impl Peer {
         self.send_to(jid, Cmd::Close)
     }
 
+    /// Logins (not registrations) wait after the handshake until [`Peer::release_logins`]:
+    /// tests look at the companion between `pair-success` and `success`.
+    pub fn hold_logins(&self) {
+        self.shared.lock().logins_held = true;
+    }
+
+    pub fn release_logins(&self) {
+        self.shared.lock().logins_held = false;
+    }
+
     /// A network drop: every live connection is reset (TCP RST) and new ones are
     /// reset on accept for `for_how_long`.
     pub fn drop_network(&self, for_how_long: Duration) {

@@ -74,6 +74,8 @@ pub enum Record {
     Registration { conn: u64 },
     /// A known companion logged in.
     Login { conn: u64, jid: String },
+    /// A login waiting because tests hold logins ([`crate::Peer::hold_logins`]).
+    LoginHeld { conn: u64, user: String },
     /// A login refused with `<failure reason=..>`.
     LoginRefused { conn: u64, jid: String, reason: u32 },
     /// The companion signed its identity; it is now linked.
@@ -104,6 +106,8 @@ pub struct Inner {
     pub next_conn: u64,
     pub next_id: u64,
     pub refuse_until: Option<Instant>,
+    /// Logins wait (no `success` or `failure`) while this is set.
+    pub logins_held: bool,
 }
 
 impl Inner {
