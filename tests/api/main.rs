@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod cluster;
 mod errors;
 mod incoming_dedupe;
 mod lifecycle;
