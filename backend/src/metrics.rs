@@ -27,9 +27,10 @@ pub static HTTP_REQUESTS: Counter = Counter::new();
 pub static WEBHOOK_DELIVERIES: Counter = Counter::new();
 pub static WEBHOOK_FAILURES: Counter = Counter::new();
 pub static SESSION_PERSIST_FAILURES: Counter = Counter::new();
+pub static FENCED_WRITES: Counter = Counter::new();
 
 pub fn render(live_sessions: usize) -> String {
-    let rows: [(&str, &str, &str, i64); 9] = [
+    let rows: [(&str, &str, &str, i64); 10] = [
         ("wahub_http_requests_total", "counter", "HTTP requests served", HTTP_REQUESTS.get()),
         ("wahub_events_published_total", "counter", "Events appended to user logs", EVENTS_PUBLISHED.get()),
         ("wahub_ws_connections", "gauge", "Open WebSocket connections", WS_CONNECTIONS.get()),
@@ -43,6 +44,12 @@ pub fn render(live_sessions: usize) -> String {
             "counter",
             "Session transitions that could not be recorded",
             SESSION_PERSIST_FAILURES.get(),
+        ),
+        (
+            "wahub_fenced_writes_total",
+            "counter",
+            "Session writes refused because this node lost the session's lease",
+            FENCED_WRITES.get(),
         ),
     ];
     let mut out = String::new();

@@ -8,6 +8,7 @@ mod m0003_incoming_message_dedup;
 mod m0005_admin;
 mod m0006_engine_keys_cascade;
 mod m0007_nodes;
+mod m0008_session_leases;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_admin::Migration),
             Box::new(m0006_engine_keys_cascade::Migration),
             Box::new(m0007_nodes::Migration),
+            Box::new(m0008_session_leases::Migration),
         ]
     }
 }

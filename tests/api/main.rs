@@ -6,6 +6,7 @@ mod auth;
 mod cluster;
 mod errors;
 mod incoming_dedupe;
+mod leases;
 mod lifecycle;
 mod messages;
 mod nodes;

@@ -90,11 +90,31 @@ pub fn wahub_bin() -> PathBuf {
         }
         let status = cmd.status().expect("run cargo build for the wahub binary");
         assert!(status.success(), "building the wahub binary failed");
-        let bin = profile_dir.join("wahub");
-        assert!(bin.exists(), "no wahub binary at {}", bin.display());
+        let built = profile_dir.join("wahub");
+        // Other worktrees may share this target dir and rebuild the binary at any time:
+        // run a private copy of the one just built.
+        let dir = target.join("wahub-cluster-bin");
+        std::fs::create_dir_all(&dir).expect("private binary dir");
+        forget_old_copies(&dir);
+        let bin = dir.join(format!("wahub-{}", std::process::id()));
+        let _ = std::fs::remove_file(&bin);
+        if std::fs::hard_link(&built, &bin).is_err() {
+            std::fs::copy(&built, &bin).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
+        }
         bin
     })
     .clone()
+}
+
+/// Private binaries of test runs older than an hour are gone.
+fn forget_old_copies(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let old = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if old.is_some_and(|age| age > Duration::from_secs(3600)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn free_port() -> std::net::SocketAddr {
@@ -241,9 +261,21 @@ impl Cluster {
         self.signal(i, libc::SIGCONT);
     }
 
+    /// Starts one more node without waiting for it (e.g. one expected to refuse to start).
+    pub fn spawn_unready(&mut self, id: &str) -> usize {
+        let node = self.spawn(&wahub_bin(), id);
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
     /// SIGTERM, then waits (up to `wait`) for the node to exit; true when it did.
     pub async fn sigterm(&mut self, i: usize, wait: Duration) -> bool {
         self.signal(i, libc::SIGTERM);
+        self.wait_exit(i, wait).await
+    }
+
+    /// Waits (up to `wait`) for node `i` to exit; true when it did.
+    pub async fn wait_exit(&mut self, i: usize, wait: Duration) -> bool {
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             if !self.nodes[i].is_running() {

@@ -28,6 +28,8 @@ pub struct SessionOut {
     pub last_disconnected_at: Option<DateTime<Utc>>,
     pub last_activity_at: Option<DateTime<Utc>>,
     pub engine: String,
+    /// The node running the session in cluster mode; `null` on a single node or when no node runs it.
+    pub node: Option<String>,
 }
 
 impl From<session::Model> for SessionOut {
@@ -49,6 +51,7 @@ impl From<session::Model> for SessionOut {
             last_disconnected_at: s.last_disconnected_at,
             last_activity_at: s.last_activity_at,
             engine: s.engine,
+            node: None,
         }
     }
 }
