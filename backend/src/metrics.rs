@@ -39,6 +39,7 @@ pub static HTTP_REQUESTS: Counter = Counter::new();
 pub static WEBHOOK_DELIVERIES: Counter = Counter::new();
 pub static WEBHOOK_FAILURES: Counter = Counter::new();
 pub static SESSION_PERSIST_FAILURES: Counter = Counter::new();
+pub static FENCED_WRITES: Counter = Counter::new();
 
 pub static HTTP_REQUEST_DURATION: Histogram = Histogram::new(LATENCY_BUCKETS);
 pub static EVENT_PUBLISH_DURATION: Histogram = Histogram::new(LATENCY_BUCKETS);
@@ -65,7 +66,7 @@ pub struct Snapshot<'a> {
 }
 
 pub fn render(now: &Snapshot<'_>) -> String {
-    let rows: [(&str, &str, &str, i64); 10] = [
+    let rows: [(&str, &str, &str, i64); 11] = [
         ("wahub_http_requests_total", "counter", "HTTP requests served", HTTP_REQUESTS.get()),
         ("wahub_events_published_total", "counter", "Events appended to user logs", EVENTS_PUBLISHED.get()),
         ("wahub_event_batches_total", "counter", "Transactions that stored a batch of events", EVENT_BATCHES.get()),
@@ -80,6 +81,12 @@ pub fn render(now: &Snapshot<'_>) -> String {
             "counter",
             "Session transitions that could not be recorded",
             SESSION_PERSIST_FAILURES.get(),
+        ),
+        (
+            "wahub_fenced_writes_total",
+            "counter",
+            "Session writes refused because this node lost the session's lease",
+            FENCED_WRITES.get(),
         ),
     ];
     let mut out = String::new();

@@ -23,6 +23,7 @@ use crate::engine::SharedEngine;
 use crate::events::{Batching, EventHub};
 use crate::http::AppState;
 use crate::messages::MessageStore;
+use crate::sessions::leases::Leases;
 use crate::sessions::{PhoneClaims, SessionContext, SessionManager};
 use crate::webhooks::{WebhookOutbox, WebhookService};
 
@@ -139,6 +140,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
     let messages = MessageStore::new(db.clone(), events.clone(), media);
     let webhooks = WebhookService { db: db.clone(), cipher: cipher.clone(), outbox, settings: settings.clone() };
+    let node_id = resolve_node_id(settings.cluster.node_id.as_deref(), &settings.server.data_dir);
+    let ttl = Duration::from_secs(settings.cluster.lease_ttl_secs);
     let ctx = Arc::new(SessionContext {
         db: db.clone(),
         hub: events.clone(),
@@ -147,8 +150,10 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         cipher,
         claims: PhoneClaims::default(),
         messages: messages.clone(),
+        leases: Leases::new(db.clone(), node_id.clone(), ttl),
+        cluster: settings.is_cluster(),
     });
-    let nodes = Arc::new(NodeRegistry::new(db.clone(), node_id, Duration::from_secs(settings.cluster.lease_ttl_secs)));
+    let nodes = Arc::new(NodeRegistry::new(db.clone(), node_id, ttl, settings.is_cluster()));
     let auth = AuthService {
         db: db.clone(),
         settings: settings.clone(),
@@ -227,6 +232,8 @@ pub async fn run(
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(crate::webhooks::run_dispatcher(state.webhooks.clone())),
         tokio::spawn(heartbeat(state.clone())),
+        tokio::spawn(state.sessions.clone().keep_leases()),
+        tokio::spawn(state.sessions.clone().place()),
     ];
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
     let app = crate::http::build(state.clone());
@@ -241,6 +248,11 @@ pub async fn run(
         shutdown.await;
         // Open WebSockets say goodbye (1001) instead of losing their TCP connection.
         notify.shutting_down.send_replace(true);
+        if notify.settings.is_cluster() {
+            // Drain at once: other nodes take the sessions over while HTTP winds down.
+            let sessions = notify.sessions.clone();
+            tokio::spawn(async move { sessions.shutdown().await });
+        }
     };
     let served = poem::Server::new_with_acceptor(acceptor)
         .idle_timeout(Duration::from_secs(server.http_idle_timeout_secs))

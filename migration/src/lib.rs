@@ -9,6 +9,7 @@ mod m0004_user_seq;
 mod m0005_admin;
 mod m0006_engine_keys_cascade;
 mod m0007_nodes;
+mod m0008_session_leases;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_admin::Migration),
             Box::new(m0006_engine_keys_cascade::Migration),
             Box::new(m0007_nodes::Migration),
+            Box::new(m0008_session_leases::Migration),
         ]
     }
 }

@@ -3,10 +3,12 @@
 
 mod admin;
 mod auth;
+mod cluster;
 mod errors;
 mod event_batches;
 mod event_log;
 mod incoming_dedupe;
+mod leases;
 mod lifecycle;
 mod messages;
 mod metrics;

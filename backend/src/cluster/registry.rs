@@ -43,15 +43,18 @@ pub struct NodeRegistry {
     db: DatabaseConnection,
     id: String,
     ttl: Duration,
+    /// Cluster mode: other live nodes are expected, not refused.
+    cluster: bool,
 }
 
 impl NodeRegistry {
     /// The registry as seen by node `id`; `join` registers it.
-    pub fn new(db: DatabaseConnection, id: String, ttl: Duration) -> Self {
-        Self { db, id, ttl }
+    pub fn new(db: DatabaseConnection, id: String, ttl: Duration, cluster: bool) -> Self {
+        Self { db, id, ttl, cluster }
     }
 
-    /// Registers this node, unless another node's heartbeat is younger than the TTL.
+    /// Registers this node; outside cluster mode, only when no other node's heartbeat is
+    /// younger than the TTL.
     pub async fn join(&self) -> Result<(), JoinError> {
         let txn = self.db.begin().await?;
         if txn.get_database_backend() == DatabaseBackend::Postgres {
@@ -74,12 +77,16 @@ impl NodeRegistry {
         }
         .insert(&txn)
         .await?;
-        let alive = node::Entity::find()
-            .filter(node::Column::Id.ne(self.id.clone()))
-            .filter(node::Column::HeartbeatMs.gt(now - self.ttl_ms()))
-            .order_by_desc(node::Column::HeartbeatMs)
-            .one(&txn)
-            .await?;
+        let alive = if self.cluster {
+            None
+        } else {
+            node::Entity::find()
+                .filter(node::Column::Id.ne(self.id.clone()))
+                .filter(node::Column::HeartbeatMs.gt(now - self.ttl_ms()))
+                .order_by_desc(node::Column::HeartbeatMs)
+                .one(&txn)
+                .await?
+        };
         if let Some(other) = alive {
             txn.rollback().await?;
             return Err(JoinError::AnotherNodeAlive {
@@ -97,6 +104,10 @@ impl NodeRegistry {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
     }
 
     /// How often to call `heartbeat`: three beats fit in one TTL.

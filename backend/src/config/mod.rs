@@ -187,11 +187,15 @@ pub struct ClusterSettings {
     pub node_id: Option<String>,
     /// A node whose heartbeat is older than this is dead; heartbeats come every third of it.
     pub lease_ttl_secs: u64,
+    /// NATS server (`nats://host:4222`); with a PostgreSQL database this turns on cluster mode.
+    pub nats_url: Option<String>,
+    /// Sessions one node runs at most; placement leaves the rest to other nodes.
+    pub node_max_sessions: u64,
 }
 
 impl Default for ClusterSettings {
     fn default() -> Self {
-        Self { node_id: None, lease_ttl_secs: 15 }
+        Self { node_id: None, lease_ttl_secs: 15, nats_url: None, node_max_sessions: 10_000 }
     }
 }
 
@@ -403,6 +407,7 @@ impl Settings {
             ("webhook_poll_ms", self.webhooks.webhook_poll_ms),
             ("ws_ping_secs", self.ws.ws_ping_secs),
             ("lease_ttl_secs", self.cluster.lease_ttl_secs),
+            ("node_max_sessions", self.cluster.node_max_sessions),
         ];
         if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
@@ -430,6 +435,14 @@ impl Settings {
         check_url("whatsapp_ws_url", self.sessions.whatsapp_ws_url.as_deref(), &["ws", "wss"])?;
         check_url("outbound_proxy", self.webhooks.outbound_proxy.as_deref(), &["http", "https"])?;
         check_url("otel_endpoint", self.server.otel_endpoint.as_deref(), &["http", "https"])?;
+        check_url("nats_url", self.cluster.nats_url.as_deref(), &["nats", "tls"])?;
+        if self.cluster.nats_url.is_some() && !self.database_url().starts_with("postgres") {
+            return Err(ConfigError::Invalid(
+                "nats_url is set but the database is SQLite: cluster mode needs PostgreSQL \
+                 (set database_url to postgres://...) or unset nats_url for a single node"
+                    .into(),
+            ));
+        }
         if let Some(v) = &self.sessions.whatsapp_app_version {
             if parse_app_version(v).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -443,6 +456,11 @@ impl Settings {
     /// `whatsapp_app_version` as numbers (validated at load).
     pub fn whatsapp_app_version(&self) -> Option<(u32, u32, u32)> {
         self.sessions.whatsapp_app_version.as_deref().and_then(parse_app_version)
+    }
+
+    /// Cluster mode: PostgreSQL plus NATS (validated at load); several live nodes share the database.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.nats_url.is_some() && self.database_url().starts_with("postgres")
     }
 
     pub fn database_url(&self) -> String {
@@ -467,7 +485,7 @@ fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 8] = [
+const OPTIONAL_KEYS: [&str; 9] = [
     "database_url",
     "jwt_secret",
     "encryption_key",
@@ -476,6 +494,7 @@ const OPTIONAL_KEYS: [&str; 8] = [
     "node_id",
     "outbound_proxy",
     "otel_endpoint",
+    "nats_url",
 ];
 
 /// An optional URL setting must parse, use one of `schemes` and name a host.
@@ -590,6 +609,19 @@ mod tests {
         assert_eq!(Settings::default().server.otel_endpoint, None, "tracing is off by default");
         let s = Settings::load_from(None, &env(&[("WAHUB_ENGINE", "whatsapp"), ("WAHUB_LOG_FORMAT", "json")])).unwrap();
         assert_eq!((s.sessions.engine, s.server.log_format), (EngineKind::Whatsapp, LogFormat::Json));
+    }
+
+    #[test]
+    fn cluster_mode_needs_postgres_and_nats() {
+        let err = |pairs: &[(&str, &str)]| Settings::load_from(None, &env(pairs)).unwrap_err().to_string();
+        assert!(err(&[("WAHUB_NATS_URL", "nats://127.0.0.1:4222")]).contains("cluster mode needs PostgreSQL"));
+        let pg = ("WAHUB_DATABASE_URL", "postgres://u@127.0.0.1/db");
+        assert!(err(&[pg, ("WAHUB_NATS_URL", "http://x")]).contains("nats_url"));
+        assert!(err(&[("WAHUB_NODE_MAX_SESSIONS", "0")]).contains("node_max_sessions"));
+        let single = Settings::load_from(None, &env(&[pg])).unwrap();
+        assert!(!single.is_cluster());
+        let cluster = Settings::load_from(None, &env(&[pg, ("WAHUB_NATS_URL", "nats://127.0.0.1:4222")])).unwrap();
+        assert!(cluster.is_cluster());
     }
 
     #[test]

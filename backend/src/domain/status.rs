@@ -71,6 +71,8 @@ pub mod reason {
     pub const DEVICE_REMOVED: &str = "device_removed";
     pub const SERVER_RESTART: &str = "server_restart";
     pub const START_TIMEOUT: &str = "start_timeout";
+    /// Cluster: the session's node died and another node took it over.
+    pub const NODE_LOST: &str = "node_lost";
     /// The server could not record a change of the session (database unavailable).
     pub const STORAGE_ERROR: &str = "storage_error";
 
@@ -90,6 +92,7 @@ pub mod reason {
         SERVER_RESTART,
         START_TIMEOUT,
         STORAGE_ERROR,
+        NODE_LOST,
     ];
 
     /// The static code for a stored reason, if it is one wahub knows.

@@ -7,11 +7,14 @@
 use std::sync::Arc;
 
 use sea_orm::sea_query::{LikeExpr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 use crate::db::crypto::Cipher;
 use crate::db::entities::engine_key;
+use crate::db::fence::Fence;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
@@ -27,11 +30,29 @@ pub struct KeyStore {
     db: DatabaseConnection,
     cipher: Arc<Cipher>,
     session_id: Uuid,
+    /// Writes commit only while this lease holds (a link's store); `None` for the server's
+    /// own wipes (delete, logout without a task).
+    fence: Option<Fence>,
 }
 
 impl KeyStore {
     pub fn new(db: DatabaseConnection, cipher: Arc<Cipher>, session_id: Uuid) -> Self {
-        Self { db, cipher, session_id }
+        Self { db, cipher, session_id, fence: None }
+    }
+
+    /// This store with every write fenced by `fence`.
+    pub fn fenced(mut self, fence: Fence) -> Self {
+        self.fence = Some(fence);
+        self
+    }
+
+    /// A transaction for one write, with the fence checked first.
+    async fn write_txn(&self) -> Result<DatabaseTransaction, KeyStoreError> {
+        let txn = self.db.begin().await?;
+        if let Some(fence) = &self.fence {
+            fence.check(&txn).await?;
+        }
+        Ok(txn)
     }
 
     pub fn session_id(&self) -> Uuid {
@@ -59,6 +80,7 @@ impl KeyStore {
 
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), KeyStoreError> {
         let sealed = self.cipher.encrypt(value, &self.aad(namespace, key));
+        let txn = self.write_txn().await?;
         let row = engine_key::ActiveModel {
             session_id: Set(self.session_id),
             namespace: Set(namespace.to_owned()),
@@ -76,18 +98,21 @@ impl KeyStore {
                 .update_columns([engine_key::Column::Value, engine_key::Column::UpdatedAt])
                 .to_owned(),
             )
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), KeyStoreError> {
+        let txn = self.write_txn().await?;
         engine_key::Entity::delete_many()
             .filter(engine_key::Column::SessionId.eq(self.session_id))
             .filter(engine_key::Column::Namespace.eq(namespace))
             .filter(engine_key::Column::Key.eq(key))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -112,20 +137,21 @@ impl KeyStore {
     }
 
     pub async fn delete_namespace(&self, namespace: &str) -> Result<(), KeyStoreError> {
+        let txn = self.write_txn().await?;
         engine_key::Entity::delete_many()
             .filter(engine_key::Column::SessionId.eq(self.session_id))
             .filter(engine_key::Column::Namespace.eq(namespace))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 
     /// Removes every key of this session (logout, force relink, delete).
     pub async fn wipe(&self) -> Result<(), KeyStoreError> {
-        engine_key::Entity::delete_many()
-            .filter(engine_key::Column::SessionId.eq(self.session_id))
-            .exec(&self.db)
-            .await?;
+        let txn = self.write_txn().await?;
+        engine_key::Entity::delete_many().filter(engine_key::Column::SessionId.eq(self.session_id)).exec(&txn).await?;
+        txn.commit().await?;
         Ok(())
     }
 }

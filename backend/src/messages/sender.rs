@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::store::{apply_receipt, fail_unacknowledged, set_external_id, set_status, touch_activity, MessageStore};
 use super::types::MediaIn;
 use crate::db::entities::message;
+use crate::db::fence::Fence;
 use crate::domain::Phone;
 use crate::engine::{EngineError, Link, Outgoing, Receipt};
 
@@ -32,6 +33,7 @@ pub struct MessageSender {
     worker: Option<(JoinHandle<()>, Arc<Notify>, mpsc::UnboundedSender<Receipt>)>,
     /// Outlives workers, so the interval also holds across a reconnect.
     last_send: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
+    fence: Option<Fence>,
 }
 
 impl MessageSender {
@@ -42,7 +44,14 @@ impl MessageSender {
         session_id: Uuid,
         user_id: Uuid,
     ) -> Self {
-        Self { store, interval, ack_timeout, session_id, user_id, worker: None, last_send: Arc::default() }
+        Self { store, interval, ack_timeout, session_id, user_id, worker: None, last_send: Arc::default(), fence: None }
+    }
+
+    /// Nothing goes on the wire unless this lease still holds (a node that lost the
+    /// session must not send its queue too).
+    pub fn fenced(mut self, fence: Fence) -> Self {
+        self.fence = Some(fence);
+        self
     }
 
     /// Makes sure a worker is sending over `link`.
@@ -65,6 +74,7 @@ impl MessageSender {
             notify: notify.clone(),
             receipts,
             last_send: self.last_send.clone(),
+            fence: self.fence.clone(),
         };
         self.worker = Some((tokio::spawn(worker.run()), notify, receipts_tx));
     }
@@ -112,6 +122,7 @@ struct Worker {
     notify: Arc<Notify>,
     receipts: mpsc::UnboundedReceiver<Receipt>,
     last_send: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
+    fence: Option<Fence>,
 }
 
 enum Outcome {
@@ -156,6 +167,12 @@ impl Worker {
             let last = *self.last_send.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(at) = last {
                 tokio::time::sleep_until(at + interval).await;
+            }
+            if let Some(fence) = &self.fence {
+                if let Err(e) = fence.check(&self.store.db).await {
+                    tracing::warn!(session_id = %self.session_id, error = %e, "not sending: the session's lease is gone");
+                    return;
+                }
             }
             let outcome = self.send(&msg).await;
             // Measured from when the previous message left, not from when it was picked up.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use super::leases::Leases;
 use super::machine::Policy;
 use super::phone_claims::PhoneClaims;
 use crate::config::Settings;
@@ -20,6 +21,10 @@ pub struct SessionContext {
     pub cipher: Arc<Cipher>,
     pub claims: PhoneClaims,
     pub messages: MessageStore,
+    /// This node's session leases.
+    pub leases: Leases,
+    /// Cluster mode: other nodes run sessions too (placement moves sessions between nodes).
+    pub cluster: bool,
 }
 
 impl SessionContext {

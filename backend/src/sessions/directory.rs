@@ -17,12 +17,14 @@ pub struct AdminSessionOut {
     pub session: SessionOut,
     pub owner_id: Uuid,
     pub owner_email: String,
-    /// The node running the session in cluster mode; `null` on a single node.
-    pub node: Option<String>,
 }
 
 /// All sessions (or one user's), oldest first.
-pub async fn list_all(db: &DatabaseConnection, owner: Option<Uuid>) -> Result<Vec<AdminSessionOut>, Problem> {
+pub async fn list_all(
+    db: &DatabaseConnection,
+    sessions: &super::SessionManager,
+    owner: Option<Uuid>,
+) -> Result<Vec<AdminSessionOut>, Problem> {
     let mut q = session::Entity::find();
     if let Some(owner) = owner {
         q = q.filter(session::Column::UserId.eq(owner));
@@ -30,13 +32,16 @@ pub async fn list_all(db: &DatabaseConnection, owner: Option<Uuid>) -> Result<Ve
     let rows = q.order_by_asc(session::Column::CreatedAt).order_by_asc(session::Column::Id).all(db).await?;
     let emails: HashMap<Uuid, String> =
         user::Entity::find().all(db).await?.into_iter().map(|u| (u.id, u.email)).collect();
-    Ok(rows
+    let owners: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
+    Ok(sessions
+        .views(rows)
+        .await?
         .into_iter()
-        .map(|row| AdminSessionOut {
-            owner_id: row.user_id,
-            owner_email: emails.get(&row.user_id).cloned().unwrap_or_default(),
-            node: None,
-            session: row.into(),
+        .zip(owners)
+        .map(|(session, owner_id)| AdminSessionOut {
+            owner_id,
+            owner_email: emails.get(&owner_id).cloned().unwrap_or_default(),
+            session,
         })
         .collect())
 }

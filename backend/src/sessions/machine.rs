@@ -124,9 +124,10 @@ fn retrying_start(m: &Machine) -> bool {
     m.status == Status::Starting && m.reason == Some(reason::NETWORK)
 }
 
-/// Marked `starting` at startup and waiting for its turn to reconnect (no link yet).
+/// Marked `starting` at startup (or adopted from another node) and waiting for its turn
+/// to reconnect (no link yet).
 fn restore_pending(m: &Machine) -> bool {
-    m.status == Status::Starting && m.reason == Some(reason::SERVER_RESTART)
+    m.status == Status::Starting && matches!(m.reason, Some(reason::SERVER_RESTART | reason::NODE_LOST))
 }
 
 /// Applies one input.

@@ -9,34 +9,38 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::context::SessionContext;
+use super::leases::Acquired;
 use super::live::SharedLive;
 use super::machine::Input;
 use super::task::{Command, SessionTask};
-use super::types::{PairCodeOut, QrOut, StatusChange};
+use super::types::{PairCodeOut, QrOut, SessionOut, StatusChange};
 use crate::db::entities::session;
+use crate::db::fence::Fence;
 use crate::domain::Phone;
 use crate::domain::{reason, Status};
 use crate::error::Problem;
 
-struct Handle {
-    tx: mpsc::Sender<Command>,
+pub(super) struct Handle {
+    pub(super) tx: mpsc::Sender<Command>,
     live: SharedLive,
+    /// When the task got its lease: a renewal sent before then cannot have seen it.
+    pub(super) since: tokio::time::Instant,
 }
 
 #[derive(Default)]
-struct Tasks {
-    running: HashMap<Uuid, Handle>,
+pub(super) struct Tasks {
+    pub(super) running: HashMap<Uuid, Handle>,
     /// Sessions being or already deleted: never given a task again, so a start that
     /// races a delete cannot bring the session back.
     deleted: HashSet<Uuid>,
     /// The server is shutting down: no new tasks.
-    closed: bool,
+    pub(super) closed: bool,
 }
 
 #[derive(Clone)]
 pub struct SessionManager {
-    ctx: Arc<SessionContext>,
-    tasks: Arc<Mutex<Tasks>>,
+    pub(super) ctx: Arc<SessionContext>,
+    pub(super) tasks: Arc<Mutex<Tasks>>,
 }
 
 /// How long a `start` waits for the first QR (or the restored connection).
@@ -59,12 +63,39 @@ impl SessionManager {
         self.ctx.keys(session_id)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tasks> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Tasks> {
         self.tasks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The task of a session, spawned if it has none; refused once the session is deleted.
-    fn sender(&self, row: &session::Model) -> Result<mpsc::Sender<Command>, Problem> {
+    /// The one place deciding where a command for a session runs: this node's task
+    /// (taking the session's lease first if it has none), or, while another live node
+    /// holds the lease, nowhere: 503 `session_owner_unavailable`, nothing changed.
+    /// Command routing to the owner replaces that answer.
+    async fn sender(&self, row: &session::Model) -> Result<mpsc::Sender<Command>, Problem> {
+        if let Some(tx) = self.local(row.id)? {
+            return Ok(tx);
+        }
+        match self.ctx.leases.acquire(row.id).await? {
+            Acquired::Mine { epoch, .. } => self.spawn(row, epoch),
+            Acquired::Elsewhere { node } => Err(owner_unavailable(&node)),
+        }
+    }
+
+    /// This node's live task of a session, if any; refused once deleted or shutting down.
+    fn local(&self, id: Uuid) -> Result<Option<mpsc::Sender<Command>>, Problem> {
+        let tasks = self.lock();
+        if tasks.deleted.contains(&id) {
+            return Err(Problem::not_found("No such session."));
+        }
+        if tasks.closed {
+            return Err(gone());
+        }
+        Ok(tasks.running.get(&id).filter(|h| !h.tx.is_closed()).map(|h| h.tx.clone()))
+    }
+
+    /// Gives a session whose lease (at `epoch`) this node holds its task; the task's
+    /// end gives the lease back.
+    pub(super) fn spawn(&self, row: &session::Model, epoch: i64) -> Result<mpsc::Sender<Command>, Problem> {
         let mut tasks = self.lock();
         if tasks.deleted.contains(&row.id) {
             return Err(Problem::not_found("No such session."));
@@ -79,18 +110,43 @@ impl SessionManager {
         }
         let (tx, rx) = mpsc::channel(64);
         let live = SharedLive::default();
-        let task = SessionTask::new(self.ctx.clone(), row, live.clone());
-        let tasks_ref = self.tasks.clone();
+        let task = SessionTask::new(self.ctx.clone(), row, live.clone(), self.ctx.leases.fence(row.id, epoch));
+        let me = self.clone();
         let id = row.id;
         tokio::spawn(async move {
             task.run(rx).await;
-            let mut tasks = tasks_ref.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = me.ctx.leases.release(id, epoch).await {
+                tracing::warn!(session_id = %id, error = %e, "could not release the session's lease; it expires");
+            }
+            let mut tasks = me.lock();
             if tasks.running.get(&id).is_some_and(|h| h.tx.is_closed()) {
                 tasks.running.remove(&id);
             }
         });
-        tasks.running.insert(row.id, Handle { tx: tx.clone(), live });
+        tasks.running.insert(row.id, Handle { tx: tx.clone(), live, since: tokio::time::Instant::now() });
         Ok(tx)
+    }
+
+    /// Sessions as the API shows them, with the node running each (cluster mode).
+    pub async fn views(&self, rows: Vec<session::Model>) -> Result<Vec<SessionOut>, Problem> {
+        let owners = if self.ctx.cluster {
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            self.ctx.leases.owners(&ids).await?
+        } else {
+            HashMap::new()
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let node = owners.get(&row.id).cloned();
+                SessionOut { node, ..row.into() }
+            })
+            .collect())
+    }
+
+    pub async fn view(&self, row: session::Model) -> Result<SessionOut, Problem> {
+        let mut views = self.views(vec![row]).await?;
+        views.pop().ok_or_else(|| Problem::not_found("No such session."))
     }
 
     fn existing(&self, id: Uuid) -> Option<mpsc::Sender<Command>> {
@@ -126,7 +182,7 @@ impl SessionManager {
     /// or after a while with the start still under way.
     pub async fn start(&self, row: &session::Model, force_relink: bool) -> Result<(), Problem> {
         let wait = self.call_timeout().min(START_WAIT);
-        match self.call(self.sender(row)?, |reply| Command::Start { force_relink, reply }, wait).await {
+        match self.call(self.sender(row).await?, |reply| Command::Start { force_relink, reply }, wait).await {
             Ok(done) => done,
             // Still starting: the caller shows the session as it is now.
             Err(p) if p.code == "session_busy" => Ok(()),
@@ -135,11 +191,11 @@ impl SessionManager {
     }
 
     pub async fn apply(&self, row: &session::Model, input: Input) -> Result<(), Problem> {
-        self.call(self.sender(row)?, |reply| Command::Apply(input, Some(reply)), self.call_timeout()).await?
+        self.call(self.sender(row).await?, |reply| Command::Apply(input, Some(reply)), self.call_timeout()).await?
     }
 
     pub async fn pair_code(&self, row: &session::Model, phone: Phone) -> Result<PairCodeOut, Problem> {
-        self.call(self.sender(row)?, |reply| Command::PairCode { phone, reply }, self.call_timeout()).await?
+        self.call(self.sender(row).await?, |reply| Command::PairCode { phone, reply }, self.call_timeout()).await?
     }
 
     /// Asks a running session to send its queued messages.
@@ -192,6 +248,10 @@ impl SessionManager {
     /// row said) and reconnected in the background, a few at a time; sessions that were
     /// only offering a QR are marked stopped (their QR died with the old process).
     pub async fn restore(&self) -> Result<usize, sea_orm::DbErr> {
+        if self.ctx.cluster {
+            // Placement adopts the sessions no live node holds; the others run elsewhere.
+            return Ok(0);
+        }
         let running = [Status::Starting, Status::ScanQr, Status::Pairing, Status::Connected, Status::Reconnecting];
         let rows = session::Entity::find()
             .filter(session::Column::Status.is_in(running.map(Status::as_str)))
@@ -200,33 +260,39 @@ impl SessionManager {
         let mut restoring = Vec::new();
         for row in rows {
             let status = if row.auth_paired { Status::Starting } else { Status::Stopped };
-            match self.mark(&row, status, reason::SERVER_RESTART).await {
-                Ok(marked) if row.auth_paired => restoring.push(marked),
-                Ok(_) => {}
+            let epoch = match self.ctx.leases.acquire(row.id).await? {
+                Acquired::Mine { epoch, .. } => epoch,
+                Acquired::Elsewhere { .. } => continue,
+            };
+            let fence = self.ctx.leases.fence(row.id, epoch);
+            match self.mark(&row, status, reason::SERVER_RESTART, &fence).await {
+                Ok(marked) if row.auth_paired => restoring.push((marked, epoch)),
+                Ok(_) => self.ctx.leases.release(row.id, epoch).await?,
                 // Deleted meanwhile, most likely; the others still come back.
                 Err(e) => tracing::warn!(session_id = %row.id, error = %e, "could not mark a session for restore"),
             }
         }
         let count = restoring.len();
         let me = self.clone();
-        tokio::spawn(async move { me.reconnect_staggered(restoring).await });
+        let jitter = self.ctx.settings.sessions.restore_jitter_ms;
+        tokio::spawn(async move { me.reconnect_staggered(restoring, jitter).await });
         Ok(count)
     }
 
-    /// At most `restore_concurrency` sessions connect at once, each after a random wait.
-    async fn reconnect_staggered(self, rows: Vec<session::Model>) {
+    /// At most `restore_concurrency` sessions connect at once, each after a random wait
+    /// of up to `jitter` ms.
+    pub(super) async fn reconnect_staggered(self, rows: Vec<(session::Model, i64)>, jitter: u64) {
         let s = &self.ctx.settings.sessions;
         let permits = Arc::new(tokio::sync::Semaphore::new(s.restore_concurrency.max(1) as usize));
-        let jitter = s.restore_jitter_ms;
         let mut turns = tokio::task::JoinSet::new();
-        for row in rows {
+        for (row, epoch) in rows {
             let me = self.clone();
             let permits = permits.clone();
             let wait = Duration::from_millis(rand::Rng::gen_range(&mut rand::thread_rng(), 0..=jitter));
             turns.spawn(async move {
                 tokio::time::sleep(wait).await;
                 let Ok(_turn) = permits.acquire_owned().await else { return };
-                let Ok(tx) = me.sender(&row) else { return };
+                let Ok(tx) = me.spawn(&row, epoch) else { return };
                 let (reply, done) = oneshot::channel();
                 if tx.send(Command::Restore(reply)).await.is_ok() {
                     // The turn ends once the session is past `starting` (or gave up).
@@ -237,8 +303,15 @@ impl SessionManager {
         while turns.join_next().await.is_some() {}
     }
 
-    /// Writes a status the server decides for a session without a task, with its event.
-    async fn mark(&self, row: &session::Model, status: Status, why: &str) -> Result<session::Model, sea_orm::DbErr> {
+    /// Writes a status the server decides for a session without a task, with its event,
+    /// fenced by the lease this node just took.
+    pub(super) async fn mark(
+        &self,
+        row: &session::Model,
+        status: Status,
+        why: &str,
+        fence: &Fence,
+    ) -> Result<session::Model, sea_orm::DbErr> {
         use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
         let previous = Status::parse(&row.status).unwrap_or(Status::Stopped);
         let mut active = row.clone().into_active_model();
@@ -261,8 +334,10 @@ impl SessionManager {
         }
         .to_json();
         let (tx, rx) = oneshot::channel();
+        let fence = fence.clone();
         let change: crate::events::TxnChange = Box::new(move |txn| {
             Box::pin(async move {
+                fence.check(txn).await?;
                 let _ = tx.send(active.update(txn).await?);
                 Ok(())
             })
@@ -311,7 +386,17 @@ impl SessionManager {
             }
         });
         futures_util::future::join_all(closes).await;
+        // Tasks give their leases back as they end; whatever is left goes now, so other
+        // nodes take the sessions over at once instead of after the TTL.
+        if let Err(e) = self.ctx.leases.release_all().await {
+            tracing::warn!(error = %e, "could not release this node's leases; they expire");
+        }
     }
+}
+
+fn owner_unavailable(node: &str) -> Problem {
+    Problem::unavailable(format!("The session runs on node {node}, which cannot take this command here; try again."))
+        .with_code("session_owner_unavailable")
 }
 
 fn busy() -> Problem {

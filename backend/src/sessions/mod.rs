@@ -2,12 +2,14 @@
 
 mod context;
 pub mod directory;
+pub mod leases;
 mod live;
 pub mod machine;
 #[cfg(test)]
 mod machine_tests;
 mod manager;
 mod phone_claims;
+mod placement;
 pub mod qr_render;
 pub mod service;
 mod task;

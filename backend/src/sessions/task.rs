@@ -20,6 +20,7 @@ use super::live::SharedLive;
 use super::machine::{step, Effect, Input, Machine};
 use super::types::{PairCodeOut, QrOut, StatusChange};
 use crate::db::entities::session;
+use crate::db::fence::{is_fenced, Fence};
 use crate::domain::backoff::{sleep_until_opt, with_jitter};
 use crate::domain::Phone;
 use crate::domain::{reason, Status};
@@ -50,6 +51,8 @@ pub enum Command {
     Shutdown(oneshot::Sender<()>),
     /// Unlink, wipe credentials and end the task (the row is deleted by the caller).
     Delete(oneshot::Sender<()>),
+    /// This node lost (or may be losing) the session's lease: drop the link at once, write nothing.
+    Fenced,
 }
 
 /// Work that ran beside the loop, reporting back. `link` names the link it was for,
@@ -94,15 +97,20 @@ pub struct SessionTask {
     sender: MessageSender,
     reports_tx: mpsc::UnboundedSender<Report>,
     reports: mpsc::UnboundedReceiver<Report>,
+    /// The lease every write of this task is fenced by.
+    fence: Fence,
+    /// A write was refused by fencing: the task ends.
+    fenced: bool,
 }
 
 impl SessionTask {
-    pub fn new(ctx: Arc<SessionContext>, row: &session::Model, live: SharedLive) -> Self {
+    pub fn new(ctx: Arc<SessionContext>, row: &session::Model, live: SharedLive, fence: Fence) -> Self {
         let mut machine = Machine::new(Status::parse(&row.status).unwrap_or(Status::Stopped), row.auth_paired);
         machine.reason = row.status_reason.as_deref().and_then(reason::known);
         // A fresh task has no link: whatever the row says, nothing is running yet —
         // except a restore the server marked at startup, which waits for its turn.
-        let restoring = machine.status == Status::Starting && machine.reason == Some(reason::SERVER_RESTART);
+        let restoring = machine.status == Status::Starting
+            && matches!(machine.reason, Some(reason::SERVER_RESTART | reason::NODE_LOST));
         if machine.status.is_running() && !restoring {
             machine.status = Status::Stopped;
         }
@@ -115,7 +123,8 @@ impl SessionTask {
             Duration::from_millis(s.ack_timeout_ms),
             row.id,
             row.user_id,
-        );
+        )
+        .fenced(fence.clone());
         let (reports_tx, reports) = mpsc::unbounded_channel();
         Self {
             ctx,
@@ -138,11 +147,13 @@ impl SessionTask {
             sender,
             reports_tx,
             reports,
+            fence,
+            fenced: false,
         }
     }
 
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        loop {
+        while !self.fenced {
             let retry_at = self.retry_at;
             let start_deadline = self.start_deadline;
             let probe_at = self.probe_due();
@@ -164,6 +175,7 @@ impl SessionTask {
                         let _ = reply.send(());
                         break;
                     }
+                    Some(Command::Fenced) => self.lose_lease(),
                     Some(cmd) => self.command(cmd).await,
                 },
                 ev = recv_engine(&mut self.engine_rx) => match ev {
@@ -231,7 +243,7 @@ impl SessionTask {
                     }
                 }
             }
-            Command::Shutdown(_) | Command::Delete(_) => {}
+            Command::Shutdown(_) | Command::Delete(_) | Command::Fenced => {}
         }
     }
 
@@ -361,12 +373,19 @@ impl SessionTask {
         let mut persisted = self.persist(&before, &after, &effects, now).await;
         if !from_user && !storage_failure {
             for pause in PERSIST_RETRIES {
-                if persisted.is_ok() {
+                if persisted.as_ref().err().is_none_or(is_fenced) {
                     break;
                 }
                 tokio::time::sleep(pause).await;
                 persisted = self.persist(&before, &after, &effects, now).await;
             }
+        }
+        if matches!(&persisted, Err(e) if is_fenced(e)) {
+            tracing::warn!(session_id = %self.id, "write refused: the session's lease is gone; dropping the link");
+            self.lose_lease();
+            return Err(
+                Problem::unavailable("This session now runs on another node.").with_code("session_owner_unavailable")
+            );
         }
         if let Err(e) = persisted {
             tracing::error!(session_id = %self.id, error = %e, "could not persist session transition; keeping the previous state");
@@ -451,9 +470,12 @@ impl SessionTask {
         if m.status == Status::Starting && before.status != Status::Starting {
             active.last_activity_at = Set(Some(now));
         }
+        let fence = self.fence.clone();
         if !status_changed {
-            active.update(&self.ctx.db).await?;
-            return Ok(());
+            let txn = sea_orm::TransactionTrait::begin(&self.ctx.db).await?;
+            fence.check(&txn).await?;
+            active.update(&txn).await?;
+            return txn.commit().await;
         }
         let data = StatusChange {
             status: m.status,
@@ -467,8 +489,12 @@ impl SessionTask {
         .to_json();
         // The row and the event announcing it commit together: a reader never sees one
         // without the other.
-        let change: crate::events::TxnChange =
-            Box::new(move |txn| Box::pin(async move { active.update(txn).await.map(|_| ()) }));
+        let change: crate::events::TxnChange = Box::new(move |txn| {
+            Box::pin(async move {
+                fence.check(txn).await?;
+                active.update(txn).await.map(|_| ())
+            })
+        });
         self.ctx.hub.publish_with(self.user_id, "session.status", Some(self.id), data, Some(change)).await?;
         Ok(())
     }
@@ -528,7 +554,7 @@ impl SessionTask {
 
     /// Wipes stored credentials — after the closing link is done with them, if one is closing.
     async fn wipe_keys(&mut self) {
-        let keys = self.ctx.keys(self.id);
+        let keys = self.ctx.keys(self.id).fenced(self.fence.clone());
         let id = self.id;
         match self.closing.take() {
             Some(closing) => {
@@ -563,7 +589,8 @@ impl SessionTask {
             return; // stopped (or given up) while the old link was closing
         }
         let (tx, rx) = mpsc::channel(256);
-        let spec = ConnectSpec { session_id: self.id, keys: self.ctx.keys(self.id), events: tx };
+        let keys = self.ctx.keys(self.id).fenced(self.fence.clone());
+        let spec = ConnectSpec { session_id: self.id, keys, events: tx };
         match self.ctx.engine.connect(spec).await {
             Ok(link) => {
                 self.link = Some(Arc::from(link));
@@ -581,6 +608,19 @@ impl SessionTask {
                 let ev = EngineEvent::ConnectFailure { reason: e.to_string(), permanent: false };
                 let _ = Box::pin(self.apply(Input::Engine(ev))).await;
             }
+        }
+    }
+
+    /// The lease is gone: the link closes now and the task ends without writing anything.
+    fn lose_lease(&mut self) {
+        crate::metrics::FENCED_WRITES.inc();
+        self.logout_on_close = false;
+        self.close_link();
+        self.fenced = true;
+        for waiter in self.start_waiters.drain(..) {
+            let _ = waiter
+                .send(Err(Problem::unavailable("This session now runs on another node.")
+                    .with_code("session_owner_unavailable")));
         }
     }
 

@@ -27,6 +27,8 @@ pub struct SessionOut {
     pub last_disconnected_at: Option<crate::domain::Timestamp>,
     pub last_activity_at: Option<crate::domain::Timestamp>,
     pub engine: String,
+    /// The node running the session in cluster mode; `null` on a single node or when no node runs it.
+    pub node: Option<String>,
 }
 
 impl From<session::Model> for SessionOut {
@@ -48,6 +50,7 @@ impl From<session::Model> for SessionOut {
             last_disconnected_at: s.last_disconnected_at.map(Into::into),
             last_activity_at: s.last_activity_at.map(Into::into),
             engine: s.engine,
+            node: None,
         }
     }
 }

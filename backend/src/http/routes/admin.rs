@@ -58,7 +58,7 @@ impl AdminApi {
         let entry = Entry::new(action, Some(auth.id()), Some(ip)).target("session", row.id);
         audit::record(&self.state.db, entry.detail(serde_json::json!({ "owner_id": row.user_id, "name": row.name })))
             .await;
-        let mut fresh = directory::list_all(&self.state.db, Some(row.user_id)).await?;
+        let mut fresh = directory::list_all(&self.state.db, &self.state.sessions, Some(row.user_id)).await?;
         let at = fresh.iter().position(|s| s.session.id == id).ok_or_else(|| Problem::not_found("No such session."))?;
         Ok(Json(fresh.swap_remove(at)))
     }
@@ -123,7 +123,7 @@ impl AdminApi {
         /// Only this user's sessions.
         user_id: Query<Option<Uuid>>,
     ) -> Result<Json<Vec<AdminSessionOut>>, Problem> {
-        Ok(Json(directory::list_all(&self.state.db, user_id.0).await?))
+        Ok(Json(directory::list_all(&self.state.db, &self.state.sessions, user_id.0).await?))
     }
 
     /// Stop any session

@@ -62,7 +62,7 @@ impl SessionsApi {
     }
 
     async fn reload(&self, auth: &Auth<impl scope::Needs>, id: Uuid) -> Result<Json<SessionOut>, Problem> {
-        Ok(Json(self.owned(auth, id).await?.into()))
+        Ok(Json(self.state.sessions.view(self.owned(auth, id).await?).await?))
     }
 }
 
@@ -74,7 +74,7 @@ impl SessionsApi {
     #[oai(path = "/sessions", method = "get", operation_id = "listSessions")]
     async fn list(&self, auth: Auth<scope::Read>) -> Result<Json<Vec<SessionOut>>, Problem> {
         let rows = service::list(&self.state.db, auth.id()).await?;
-        Ok(Json(rows.into_iter().map(Into::into).collect()))
+        Ok(Json(self.state.sessions.views(rows).await?))
     }
 
     /// Create a session
@@ -130,7 +130,8 @@ impl SessionsApi {
     ) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
         let name = parse_name(&body.name)?;
-        Ok(Json(service::rename(&self.state.db, &self.state.events, row, name).await?.into()))
+        let row = service::rename(&self.state.db, &self.state.events, row, name).await?;
+        Ok(Json(self.state.sessions.view(row).await?))
     }
 
     /// Delete a session
@@ -235,7 +236,8 @@ impl SessionsApi {
     #[oai(path = "/sessions/:id/primary", method = "post", operation_id = "setPrimarySession")]
     async fn primary(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<SessionOut>, Problem> {
         let row = self.owned(&auth, id.0).await?;
-        Ok(Json(service::set_primary(&self.state.db, &self.state.events, row).await?.into()))
+        let row = service::set_primary(&self.state.db, &self.state.events, row).await?;
+        Ok(Json(self.state.sessions.view(row).await?))
     }
 
     /// Session health

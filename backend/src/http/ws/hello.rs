@@ -28,7 +28,7 @@ pub(super) async fn build(state: &AppState, user_id: Uuid, since: Option<i64>) -
         .into_iter()
         .map(|(id, qr)| (id.to_string(), serde_json::to_value(qr).unwrap_or_default()))
         .collect();
-    let sessions: Vec<SessionOut> = sessions.into_iter().map(Into::into).collect();
+    let sessions: Vec<SessionOut> = state.sessions.views(sessions).await?;
     let frame = serde_json::json!({
         "type": "hello",
         "seq": last,

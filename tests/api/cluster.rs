@@ -1,0 +1,208 @@
+//! Cluster mode with real `wahub serve` processes (PostgreSQL only; skipped otherwise).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use wahub_tests::{eventually, json_of, Cluster, ClusterOptions, TestUser};
+
+#[tokio::test]
+async fn harness_runs_stops_and_kills_real_processes() {
+    let opts = ClusterOptions { nodes: 1, nats: false, ..Default::default() };
+    let Some(mut c) = Cluster::start("harness_runs_stops_and_kills_real_processes", opts).await else { return };
+    let admin = c.register(0, "admin@example.com").await;
+    c.sigstop(0);
+    let stalled = c.client.get(c.nodes[0].url("/healthz")).timeout(Duration::from_millis(500)).send().await;
+    assert!(stalled.is_err(), "a stopped process answers nothing");
+    c.sigcont(0);
+    c.wait_ready(0).await;
+    assert!(c.sigterm(0, Duration::from_secs(30)).await, "SIGTERM stops the node");
+    c.restart(0).await;
+    assert_eq!(c.get(0, "/api/v1/admin/nodes", &admin.token).await.status(), 200);
+    c.kill9(0);
+    assert!(!c.nodes[0].is_running());
+}
+
+/// Every event of a user from the database, in seq order: (seq, event, session_id, data).
+async fn events_of(c: &Cluster, user: &TestUser) -> Vec<(i64, String, Option<String>, Value)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use wahub::db::entities::event;
+    let conn = c.db().conn().await;
+    let user_id: uuid::Uuid = user.id.parse().expect("user id");
+    let rows = event::Entity::find()
+        .filter(event::Column::UserId.eq(user_id))
+        .order_by_asc(event::Column::Seq)
+        .all(&conn)
+        .await
+        .expect("events");
+    conn.close().await.ok();
+    rows.into_iter()
+        .map(|e| {
+            (e.seq, e.event, e.session_id.map(|s| s.to_string()), serde_json::from_str(&e.data).unwrap_or_default())
+        })
+        .collect()
+}
+
+fn assert_no_gap(events: &[(i64, String, Option<String>, Value)]) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(
+            e.0,
+            i as i64 + 1,
+            "seq gap or duplicate at {i}: {:?}",
+            events.iter().map(|e| e.0).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Creates `n` connected sessions of a fresh user on node `i`.
+async fn user_with_sessions(c: &Cluster, i: usize, n: usize) -> (TestUser, Vec<String>) {
+    let user = c.register(i, &format!("user{i}@example.com")).await;
+    let mut ids = Vec::new();
+    for k in 0..n {
+        let s = c.connected_session(i, &user, &format!("s{k}"), &format!("62812000{i}{k:04}")).await;
+        assert_eq!(s["node"], c.nodes[i].id.as_str(), "the node that started a session runs it: {s}");
+        ids.push(s["id"].as_str().expect("id").to_owned());
+    }
+    (user, ids)
+}
+
+/// Waits until every session in `ids` is connected on a node other than `gone`; answers
+/// how long each took from `since`.
+async fn wait_moved(
+    c: &Cluster,
+    via: usize,
+    user: &TestUser,
+    ids: &[String],
+    gone: &str,
+    since: Instant,
+) -> Vec<Duration> {
+    let mut took: Vec<Option<Duration>> = vec![None; ids.len()];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while took.iter().any(Option::is_none) {
+        assert!(Instant::now() < deadline, "sessions not moved off {gone} in time: {took:?}");
+        for (k, id) in ids.iter().enumerate() {
+            if took[k].is_some() {
+                continue;
+            }
+            if let Some(s) = c.session(via, user, id).await {
+                let node = s["node"].as_str().unwrap_or("");
+                if s["status"] == "connected" && !node.is_empty() && node != gone {
+                    took[k] = Some(since.elapsed());
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    took.into_iter().flatten().collect()
+}
+
+/// Status events of `ids` after seq `after`: each must have moved with `reason`, and no QR offered.
+fn assert_moved_without_qr(events: &[(i64, String, Option<String>, Value)], after: i64, ids: &[String], reason: &str) {
+    let later: Vec<_> = events.iter().filter(|e| e.0 > after).collect();
+    for id in ids {
+        let mine: Vec<_> = later.iter().filter(|e| e.2.as_deref() == Some(id.as_str())).collect();
+        assert!(mine.iter().all(|e| e.1 != "session.qr"), "no QR after the move for {id}: {mine:?}");
+        assert!(
+            mine.iter().any(|e| e.1 == "session.status" && e.3["status"] == "starting" && e.3["reason"] == reason),
+            "{id} restarted with reason {reason}: {mine:?}"
+        );
+        assert!(mine.iter().any(|e| e.1 == "session.status" && e.3["status"] == "connected"), "{id} connected again");
+    }
+}
+
+#[tokio::test]
+async fn kill_9_of_one_of_three_nodes_moves_its_sessions_with_node_lost_and_no_qr() {
+    let test = "kill_9_of_one_of_three_nodes_moves_its_sessions_with_node_lost_and_no_qr";
+    let Some(mut c) = Cluster::start(test, ClusterOptions::default()).await else { return };
+    let (victim_user, victims) = user_with_sessions(&c, 0, 4).await;
+    let (other_user, others) = user_with_sessions(&c, 1, 2).await;
+    let before = events_of(&c, &victim_user).await.last().map_or(0, |e| e.0);
+
+    let killed = Instant::now();
+    c.kill9(0);
+    let took = wait_moved(&c, 1, &victim_user, &victims, "node0", killed).await;
+    let max = took.iter().max().copied().unwrap_or_default();
+    println!("failover after kill -9 (TTL 3 s): {took:?}, max {max:?}");
+    assert!(max < Duration::from_secs(3 + 20), "failover within TTL + backoff (generous on a loaded machine): {max:?}");
+
+    let events = events_of(&c, &victim_user).await;
+    assert_no_gap(&events);
+    assert_moved_without_qr(&events, before, &victims, "node_lost");
+    // The other node's sessions never moved.
+    for id in &others {
+        let s = c.session(2, &other_user, id).await.expect("session");
+        assert_eq!((s["status"].as_str(), s["node"].as_str()), (Some("connected"), Some("node1")), "{s}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_drains_a_node_and_others_take_over_within_2_s_without_qr() {
+    let test = "sigterm_drains_a_node_and_others_take_over_within_2_s_without_qr";
+    let Some(mut c) = Cluster::start(test, ClusterOptions { nodes: 2, ..Default::default() }).await else { return };
+    let (user, ids) = user_with_sessions(&c, 0, 3).await;
+    let before = events_of(&c, &user).await.last().map_or(0, |e| e.0);
+
+    let drained = Instant::now();
+    c.signal(0, libc::SIGTERM);
+    let took = wait_moved(&c, 1, &user, &ids, "node0", drained).await;
+    println!("handover after SIGTERM: {took:?}");
+    assert!(c.sigterm(0, Duration::from_secs(30)).await, "the drained node exits");
+    for t in &took {
+        assert!(*t < Duration::from_secs(2), "handover under 2 s per session: {took:?}");
+    }
+    let events = events_of(&c, &user).await;
+    assert_no_gap(&events);
+    assert_moved_without_qr(&events, before, &ids, "server_restart");
+}
+
+#[tokio::test]
+async fn a_stopped_node_loses_its_leases_and_drops_its_links_after_sigcont() {
+    let test = "a_stopped_node_loses_its_leases_and_drops_its_links_after_sigcont";
+    let Some(c) = Cluster::start(test, ClusterOptions { nodes: 2, ..Default::default() }).await else { return };
+    let (user, ids) = user_with_sessions(&c, 0, 3).await;
+
+    let stopped = Instant::now();
+    c.sigstop(0);
+    let took = wait_moved(&c, 1, &user, &ids, "node0", stopped).await;
+    println!("failover after SIGSTOP (TTL 3 s): {took:?}");
+    c.sigcont(0);
+    // The resumed node finds its leases gone: it drops those links and writes nothing.
+    eventually(30, "node0 dropping the links it lost", || async {
+        let log = c.log(0);
+        (log.matches("lost the session's lease").count() + log.matches("write refused").count() >= ids.len())
+            .then_some(())
+    })
+    .await;
+    let metrics =
+        c.client.get(c.nodes[0].url("/metrics")).send().await.expect("metrics").text().await.unwrap_or_default();
+    assert!(!metrics.contains("wahub_fenced_writes_total 0\n"), "node0 counted its fenced links:\n{metrics}");
+    // The sessions stay where they moved, connected.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for id in &ids {
+        let s = c.session(0, &user, id).await.expect("session");
+        assert_eq!((s["status"].as_str(), s["node"].as_str()), (Some("connected"), Some("node1")), "{s}");
+    }
+    let events = events_of(&c, &user).await;
+    assert_no_gap(&events);
+}
+
+#[tokio::test]
+async fn a_command_for_a_session_on_another_node_answers_503_and_changes_nothing() {
+    let test = "a_command_for_a_session_on_another_node_answers_503_and_changes_nothing";
+    let Some(c) = Cluster::start(test, ClusterOptions { nodes: 2, ..Default::default() }).await else { return };
+    let (user, ids) = user_with_sessions(&c, 0, 1).await;
+    let r = c.post(1, &format!("/api/v1/sessions/{}/stop", ids[0]), &user.token, json!({})).await;
+    let problem = json_of(r, 503).await;
+    assert_eq!(problem["code"], "session_owner_unavailable", "{problem}");
+    let s = c.session(1, &user, &ids[0]).await.expect("session");
+    assert_eq!((s["status"].as_str(), s["node"].as_str()), (Some("connected"), Some("node0")), "{s}");
+}
+
+#[tokio::test]
+async fn a_second_node_without_nats_is_still_refused() {
+    let test = "a_second_node_without_nats_is_still_refused";
+    let opts = ClusterOptions { nodes: 1, nats: false, ..Default::default() };
+    let Some(mut c) = Cluster::start(test, opts).await else { return };
+    let i = c.spawn_unready("intruder");
+    assert!(c.wait_exit(i, Duration::from_secs(60)).await, "the second single-node process exits");
+    assert!(c.log(i).contains("another wahub node (node0) is running"), "{}", c.log(i));
+}
