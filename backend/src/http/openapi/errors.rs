@@ -45,6 +45,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("unavailable", 503, "The server cannot answer now; try again."),
     ("session_busy", 503, "The session is busy; try again."),
     ("storage_unavailable", 503, "The session's change could not be saved; try again."),
+    ("session_owner_unavailable", 503, "Another node runs the session and could not be reached; try again."),
 ];
 
 /// Codes beyond the ones every operation of its kind can answer (see `codes_for`);
@@ -125,7 +126,7 @@ fn codes_for(op_id: &str, op: &Value) -> Vec<&'static str> {
         codes.extend(["validation_failed", "invalid_text", "payload_too_large", "unsupported_media_type"]);
     }
     if SESSION_TASK_OPS.contains(&op_id) {
-        codes.extend(["session_busy", "storage_unavailable"]);
+        codes.extend(["session_busy", "storage_unavailable", "session_owner_unavailable"]);
     }
     if let Some((_, extra)) = BY_OPERATION.iter().find(|(id, _)| *id == op_id) {
         codes.extend(extra.iter().copied());
