@@ -223,7 +223,7 @@ impl Default for DatabaseSettings {
             event_retention: 10_000,
             event_batch_max: 256,
             event_batch_wait_ms: 0,
-            event_writers: 2,
+            event_writers: 8,
         }
     }
 }
