@@ -15,10 +15,13 @@ const ENGINES: &[&str] = &["sim", "whatsapp"];
 
 /// What `Phone::parse` accepts: 8 to 15 digits with `+`, spaces, dashes, dots or
 /// brackets, or a WhatsApp JID, with whitespace around.
-pub const PHONE_PATTERN: &str = r"^\s*(\+?[ ().-]*([0-9][ ().-]*){8,15}|\+?[ ()-]*([0-9][ ()-]*){8,15}([:.][^@]*)?@(s\.whatsapp\.net|c\.us|lid))\s*$";
+pub const PHONE_PATTERN: &str = r"^\s*(\+?[ ().-]*([0-9][ ().-]*){8,15}|\+?[ ()-]*([0-9][ ()-]*){8,15}([:.][^@\u0000]*)?@(s\.whatsapp\.net|c\.us|lid))\s*$";
 /// `SessionName::parse`: 1 to 64 characters, not only whitespace, no control characters.
 const NAME_PATTERN: &str =
     r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+
+/// `accounts::create_user`'s display names: no control characters.
+const NO_CONTROL_PATTERN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
 
 /// Every pattern `webhooks::validate::events` accepts.
 pub fn event_patterns() -> Vec<String> {
@@ -79,7 +82,7 @@ fn limits(doc: &mut Value) {
     set(doc, "CreateApiKeyRequest", "scopes", json!({ "minItems": 1 }));
     set(doc, "RegisterRequest", "email", json!({ "format": "email", "maxLength": 254 }));
     set(doc, "RegisterRequest", "password", json!({ "minLength": 8, "maxLength": 256 }));
-    set(doc, "RegisterRequest", "display_name", json!({ "maxLength": 100 }));
+    set(doc, "RegisterRequest", "display_name", json!({ "maxLength": 100, "pattern": NO_CONTROL_PATTERN }));
     for schema in ["CreateWebhookRequest", "UpdateWebhookRequest"] {
         set(doc, schema, "secret", json!({ "minLength": 16, "maxLength": 256 }));
         set(doc, schema, "events", json!({ "minItems": 1 }));
@@ -99,7 +102,7 @@ fn limits(doc: &mut Value) {
     set(doc, "SendRequest", "text", json!({ "maxLength": 65_536 }));
     set(doc, "IncomingRequest", "text", json!({ "minLength": 1, "maxLength": 65_536 }));
     one_source_of_media(doc);
-    set(doc, "MediaIn", "mimetype", json!({ "pattern": "/", "example": "image/png" }));
+    set(doc, "MediaIn", "mimetype", json!({ "pattern": r"^[^\u0000]*/[^\u0000]*$", "example": "image/png" }));
     set(doc, "MediaIn", "data_base64", json!({ "format": "byte" }));
     for schema in ["Session", "AdminSession", "PhoneCheckOut"] {
         set(doc, schema, "phone", json!({ "example": "15551234567" }));
