@@ -22,8 +22,11 @@ async fn harness_runs_stops_and_kills_real_processes() {
     assert!(!c.nodes[0].is_running());
 }
 
+/// One stored event: (seq, name, session id, data).
+type Ev = (i64, String, Option<String>, Value);
+
 /// Every event of a user from the database, in seq order: (seq, event, session_id, data).
-async fn events_of(c: &Cluster, user: &TestUser) -> Vec<(i64, String, Option<String>, Value)> {
+async fn events_of(c: &Cluster, user: &TestUser) -> Vec<Ev> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use wahub::db::entities::event;
     let conn = c.db().conn().await;
@@ -42,7 +45,7 @@ async fn events_of(c: &Cluster, user: &TestUser) -> Vec<(i64, String, Option<Str
         .collect()
 }
 
-fn assert_no_gap(events: &[(i64, String, Option<String>, Value)]) {
+fn assert_no_gap(events: &[Ev]) {
     for (i, e) in events.iter().enumerate() {
         assert_eq!(
             e.0,
@@ -76,6 +79,13 @@ async fn wait_moved(
     since: Instant,
 ) -> Vec<Duration> {
     let mut took: Vec<Option<Duration>> = vec![None; ids.len()];
+    // A session adopted elsewhere shows its new node before it connected there: only a new
+    // connection counts.
+    let mut connected_before = Vec::new();
+    for id in ids {
+        let s = c.session(via, user, id).await.expect("session before the move");
+        connected_before.push(s["last_connected_at"].clone());
+    }
     let deadline = Instant::now() + Duration::from_secs(60);
     while took.iter().any(Option::is_none) {
         assert!(Instant::now() < deadline, "sessions not moved off {gone} in time: {took:?}");
@@ -85,7 +95,8 @@ async fn wait_moved(
             }
             if let Some(s) = c.session(via, user, id).await {
                 let node = s["node"].as_str().unwrap_or("");
-                if s["status"] == "connected" && !node.is_empty() && node != gone {
+                let reconnected = s["last_connected_at"] != connected_before[k];
+                if s["status"] == "connected" && reconnected && !node.is_empty() && node != gone {
                     took[k] = Some(since.elapsed());
                 }
             }
@@ -96,7 +107,7 @@ async fn wait_moved(
 }
 
 /// Status events of `ids` after seq `after`: each must have moved with `reason`, and no QR offered.
-fn assert_moved_without_qr(events: &[(i64, String, Option<String>, Value)], after: i64, ids: &[String], reason: &str) {
+fn assert_moved_without_qr(events: &[Ev], after: i64, ids: &[String], reason: &str) {
     let later: Vec<_> = events.iter().filter(|e| e.0 > after).collect();
     for id in ids {
         let mine: Vec<_> = later.iter().filter(|e| e.2.as_deref() == Some(id.as_str())).collect();

@@ -135,6 +135,20 @@ impl Leases {
         Ok(())
     }
 
+    /// Gives up a lease just taken from `lost_by` (whose lease had expired) without running
+    /// the session: it stays expired under that node's name, so the next taker still
+    /// reports the session as lost by it.
+    pub async fn abandon(&self, session_id: Uuid, epoch: i64, lost_by: Option<&str>) -> Result<(), DbErr> {
+        let Some(previous) = lost_by else { return self.release(session_id, epoch).await };
+        let sql = "UPDATE session_leases SET node_id = $4, expires_ms = 0 \
+                   WHERE session_id = $1 AND node_id = $2 AND epoch = $3"
+            .to_owned();
+        let values: Vec<Value> =
+            vec![session_id.into(), self.node.clone().into(), epoch.into(), previous.to_owned().into()];
+        self.db.execute(self.stmt(sql, values)).await?;
+        Ok(())
+    }
+
     /// Gives up every lease of this node (end of a drain).
     pub async fn release_all(&self) -> Result<(), DbErr> {
         let sql = "DELETE FROM session_leases WHERE node_id = $1".to_owned();

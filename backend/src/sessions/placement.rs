@@ -93,13 +93,18 @@ impl SessionManager {
         let mut adopted = Vec::new();
         if room > 0 {
             for id in self.ctx.leases.orphans(true, room.unsigned_abs()).await? {
-                if let Some(row) = self.adopt(id).await? {
-                    adopted.push(row);
+                // One session's failure must not strand the others adopted in this round.
+                match self.adopt(id).await {
+                    Ok(Some(row)) => adopted.push(row),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(session_id = %id, error = %e, "could not adopt a session"),
                 }
             }
         }
         for id in self.ctx.leases.orphans(false, UNPAIRED_BATCH).await? {
-            self.settle_unpaired(id).await?;
+            if let Err(e) = self.settle_unpaired(id).await {
+                tracing::warn!(session_id = %id, error = %e, "could not settle an unpaired session");
+            }
         }
         if !adopted.is_empty() {
             tracing::info!(count = adopted.len(), "adopting sessions no live node runs");
@@ -129,10 +134,16 @@ impl SessionManager {
         };
         let why = if lost_by.is_some() { reason::NODE_LOST } else { reason::SERVER_RESTART };
         let fence = self.ctx.leases.fence(id, epoch);
-        match self.mark(&row, Status::Starting, why, &fence).await {
+        // One retry: a concurrent publish for the same user from another node can make
+        // the first attempt fail (the per-user sequence moved on).
+        let mut marked = self.mark(&row, Status::Starting, why, &fence).await;
+        if marked.is_err() {
+            marked = self.mark(&row, Status::Starting, why, &fence).await;
+        }
+        match marked {
             Ok(marked) => Ok(Some((marked, epoch))),
             Err(e) => {
-                self.ctx.leases.release(id, epoch).await?;
+                self.ctx.leases.abandon(id, epoch, lost_by.as_deref()).await?;
                 Err(e)
             }
         }
