@@ -140,7 +140,6 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
     let messages = MessageStore::new(db.clone(), events.clone(), media);
     let webhooks = WebhookService { db: db.clone(), cipher: cipher.clone(), outbox, settings: settings.clone() };
-    let node_id = resolve_node_id(settings.cluster.node_id.as_deref(), &settings.server.data_dir);
     let ttl = Duration::from_secs(settings.cluster.lease_ttl_secs);
     let ctx = Arc::new(SessionContext {
         db: db.clone(),
