@@ -27,9 +27,11 @@ pub static HTTP_REQUESTS: Counter = Counter::new();
 pub static WEBHOOK_DELIVERIES: Counter = Counter::new();
 pub static WEBHOOK_FAILURES: Counter = Counter::new();
 pub static SESSION_PERSIST_FAILURES: Counter = Counter::new();
+pub static FANOUT_DROPPED: Counter = Counter::new();
+pub static FANOUT_GAP_FILLS: Counter = Counter::new();
 
 pub fn render(live_sessions: usize) -> String {
-    let rows: [(&str, &str, &str, i64); 9] = [
+    let rows: [(&str, &str, &str, i64); 11] = [
         ("wahub_http_requests_total", "counter", "HTTP requests served", HTTP_REQUESTS.get()),
         ("wahub_events_published_total", "counter", "Events appended to user logs", EVENTS_PUBLISHED.get()),
         ("wahub_ws_connections", "gauge", "Open WebSocket connections", WS_CONNECTIONS.get()),
@@ -43,6 +45,18 @@ pub fn render(live_sessions: usize) -> String {
             "counter",
             "Session transitions that could not be recorded",
             SESSION_PERSIST_FAILURES.get(),
+        ),
+        (
+            "wahub_fanout_dropped_total",
+            "counter",
+            "Event frames not published to NATS (queue full); receivers fill them from the log",
+            FANOUT_DROPPED.get(),
+        ),
+        (
+            "wahub_fanout_gap_fills_total",
+            "counter",
+            "Events a node read from the log because NATS did not bring them in order",
+            FANOUT_GAP_FILLS.get(),
         ),
     ];
     let mut out = String::new();

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod cluster_fanout;
 mod errors;
 mod incoming_dedupe;
 mod lifecycle;

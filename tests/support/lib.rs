@@ -3,12 +3,14 @@
 //! points at a server), plus small HTTP and WebSocket clients.
 
 mod app;
+mod cluster;
 mod db;
 mod log_capture;
 mod receiver;
 mod ws;
 
 pub use app::{json_of, spawn_app, spawn_app_with, start, start_error, TestApp, TestUser};
+pub use cluster::{cluster_available, clustered, nats_url, spawn_cluster, stop_cluster};
 pub use db::{insert_session_row, TestDb};
 pub use log_capture::LogCapture;
 pub use receiver::{Received, Receiver};

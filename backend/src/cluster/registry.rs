@@ -43,12 +43,20 @@ pub struct NodeRegistry {
     db: DatabaseConnection,
     id: String,
     ttl: Duration,
+    /// Cluster mode: other live nodes are peers, not a reason to refuse.
+    clustered: bool,
 }
 
 impl NodeRegistry {
     /// The registry as seen by node `id`; `join` registers it.
     pub fn new(db: DatabaseConnection, id: String, ttl: Duration) -> Self {
-        Self { db, id, ttl }
+        Self { db, id, ttl, clustered: false }
+    }
+
+    /// Cluster mode (PostgreSQL and NATS): joins beside other live nodes.
+    pub fn clustered(mut self, on: bool) -> Self {
+        self.clustered = on;
+        self
     }
 
     /// Registers this node, unless another node's heartbeat is younger than the TTL.
@@ -80,7 +88,7 @@ impl NodeRegistry {
             .order_by_desc(node::Column::HeartbeatMs)
             .one(&txn)
             .await?;
-        if let Some(other) = alive {
+        if let Some(other) = alive.filter(|_| !self.clustered) {
             txn.rollback().await?;
             return Err(JoinError::AnotherNodeAlive {
                 other: other.id,

@@ -175,11 +175,18 @@ pub struct ClusterSettings {
     pub node_id: Option<String>,
     /// A node whose heartbeat is older than this is dead; heartbeats come every third of it.
     pub lease_ttl_secs: u64,
+    /// NATS server (`nats://host:4222`); with PostgreSQL it turns cluster mode on.
+    pub nats_url: Option<String>,
+    /// First token of every NATS subject (`<prefix>.u.<user_id>`); clusters sharing one
+    /// NATS server keep apart by prefix.
+    pub nats_prefix: String,
+    /// How long a command routed to a session's owning node may take before 503.
+    pub route_timeout_ms: u64,
 }
 
 impl Default for ClusterSettings {
     fn default() -> Self {
-        Self { node_id: None, lease_ttl_secs: 15 }
+        Self { node_id: None, lease_ttl_secs: 15, nats_url: None, nats_prefix: "wahub".into(), route_timeout_ms: 5_000 }
     }
 }
 
@@ -380,6 +387,7 @@ impl Settings {
             ("webhook_poll_ms", self.webhooks.webhook_poll_ms),
             ("ws_ping_secs", self.ws.ws_ping_secs),
             ("lease_ttl_secs", self.cluster.lease_ttl_secs),
+            ("route_timeout_ms", self.cluster.route_timeout_ms),
         ];
         if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
@@ -404,6 +412,18 @@ impl Settings {
                 )));
             }
         }
+        if let Some(url) = &self.cluster.nats_url {
+            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "nats" | "tls") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::Invalid(format!("nats_url must be a nats:// or tls:// URL, not {url:?}")));
+            }
+        }
+        if !is_subject_prefix(&self.cluster.nats_prefix) {
+            return Err(ConfigError::Invalid(format!(
+                "nats_prefix must be dot-separated tokens of letters, digits, '-' and '_', not {:?}",
+                self.cluster.nats_prefix
+            )));
+        }
         if let Some(v) = &self.sessions.whatsapp_app_version {
             if parse_app_version(v).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -417,6 +437,11 @@ impl Settings {
     /// `whatsapp_app_version` as numbers (validated at load).
     pub fn whatsapp_app_version(&self) -> Option<(u32, u32, u32)> {
         self.sessions.whatsapp_app_version.as_deref().and_then(parse_app_version)
+    }
+
+    /// PostgreSQL and NATS both configured: nodes share sessions and fan events out over NATS.
+    pub fn cluster_mode(&self) -> bool {
+        self.cluster.nats_url.is_some() && self.database_url().starts_with("postgres")
     }
 
     pub fn database_url(&self) -> String {
@@ -441,8 +466,13 @@ fn name_bad_key(table: &toml::Table, err: toml::de::Error) -> String {
 }
 
 /// Settings without a default value (absent from the serialized defaults).
-const OPTIONAL_KEYS: [&str; 6] =
-    ["database_url", "jwt_secret", "encryption_key", "whatsapp_ws_url", "whatsapp_app_version", "node_id"];
+const OPTIONAL_KEYS: [&str; 7] =
+    ["database_url", "jwt_secret", "encryption_key", "whatsapp_ws_url", "whatsapp_app_version", "node_id", "nats_url"];
+
+/// `wahub` or `test.a1`: NATS subject tokens without wildcards or spaces.
+fn is_subject_prefix(prefix: &str) -> bool {
+    prefix.split('.').all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
 
 /// `2.3000.1023` → `(2, 3000, 1023)`.
 fn parse_app_version(v: &str) -> Option<(u32, u32, u32)> {

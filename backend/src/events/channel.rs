@@ -10,15 +10,24 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use super::Event;
 
 pub(super) struct UserChannel {
-    /// Last sequence number handed out; `None` until loaded from the database.
+    /// Last sequence number handed out; `None` until loaded from the database. In cluster
+    /// mode: the last one broadcast here (other nodes hand numbers out too).
     pub(super) seq: tokio::sync::Mutex<Option<i64>>,
     tx: Mutex<Option<broadcast::Sender<Arc<Event>>>>,
     capacity: usize,
+    /// Cluster mode: the task feeding this channel from the user's NATS subject, alive
+    /// exactly while someone here listens (stopped with the last subscription).
+    remote: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl UserChannel {
     pub(super) fn new(capacity: usize) -> Self {
-        Self { seq: tokio::sync::Mutex::new(None), tx: Mutex::new(None), capacity: capacity.max(1) }
+        Self {
+            seq: tokio::sync::Mutex::new(None),
+            tx: Mutex::new(None),
+            capacity: capacity.max(1),
+            remote: Mutex::new(None),
+        }
     }
 
     fn sender(&self) -> std::sync::MutexGuard<'_, Option<broadcast::Sender<Arc<Event>>>> {
@@ -36,6 +45,21 @@ impl UserChannel {
         let mut tx = self.sender();
         let rx = tx.get_or_insert_with(|| broadcast::channel(self.capacity).0).subscribe();
         Subscription { rx, channel: self.clone() }
+    }
+
+    fn remote_slot(&self) -> std::sync::MutexGuard<'_, Option<tokio::task::AbortHandle>> {
+        self.remote.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a task feeds this channel from NATS.
+    pub(super) fn has_remote(&self) -> bool {
+        self.remote_slot().as_ref().is_some_and(|h| !h.is_finished())
+    }
+
+    pub(super) fn set_remote(&self, task: tokio::task::AbortHandle) {
+        if let Some(old) = self.remote_slot().replace(task) {
+            old.abort();
+        }
     }
 
     pub(super) fn receivers(&self) -> usize {
@@ -67,6 +91,10 @@ impl Drop for Subscription {
         // Our own receiver is still counted here; subscribing takes the same lock.
         if tx.as_ref().is_some_and(|tx| tx.receiver_count() <= 1) {
             *tx = None;
+            // Unsubscribes from the user's subject: nobody here listens any more.
+            if let Some(task) = self.channel.remote_slot().take() {
+                task.abort();
+            }
         }
     }
 }

@@ -5,6 +5,9 @@
 //! user's sockets. The per-user sequence lock is held until the broadcast is done, so
 //! broadcast order is sequence order and a subscriber that reads `last_seq` after
 //! subscribing sees every later event live.
+//!
+//! In cluster mode (`with_remote`) the frame also goes to NATS after commit, and each
+//! node's channels are fed from their users' subjects, in order (`order.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +21,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::channel::{Subscription, UserChannel};
-use super::{AppendHook, Event};
+use super::remote::Remote;
+use super::{order, AppendHook, Event};
 use crate::db::entities::event;
 
 /// Work done inside the transaction that stores an event.
@@ -35,11 +39,25 @@ pub struct EventHub {
     users: Mutex<HashMap<Uuid, Arc<UserChannel>>>,
     hook: Arc<dyn AppendHook>,
     sockets: AtomicUsize,
+    remote: Option<Arc<Remote>>,
 }
 
 impl EventHub {
     pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>) -> Self {
-        Self { db, buffer: buffer.max(1), users: Mutex::new(HashMap::new()), hook, sockets: AtomicUsize::new(0) }
+        Self {
+            db,
+            buffer: buffer.max(1),
+            users: Mutex::new(HashMap::new()),
+            hook,
+            sockets: AtomicUsize::new(0),
+            remote: None,
+        }
+    }
+
+    /// Cluster mode: events also travel between nodes over NATS.
+    pub fn with_remote(mut self, client: async_nats::Client, prefix: String) -> Self {
+        self.remote = Some(Arc::new(Remote::new(client, prefix)));
+        self
     }
 
     fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
@@ -79,6 +97,13 @@ impl EventHub {
         change: Option<TxnChange>,
     ) -> Result<Arc<Event>, DbErr> {
         let channel = self.channel(user_id);
+        if let Some(remote) = &self.remote {
+            let ev = self.append_shared(user_id, name, session_id, data, change).await?;
+            remote.publish(&ev);
+            order::deliver(&self.db, &channel, ev.clone()).await;
+            crate::metrics::EVENTS_PUBLISHED.inc();
+            return Ok(ev);
+        }
         let mut seq_guard = channel.seq.lock().await;
         let last = match *seq_guard {
             Some(s) => s,
@@ -94,6 +119,22 @@ impl EventHub {
         channel.send(ev.clone());
         drop(seq_guard);
         crate::metrics::EVENTS_PUBLISHED.inc();
+        Ok(ev)
+    }
+
+    /// Cluster mode: the next seq is read from the log in the event's own transaction.
+    /// TODO(events): replace with the per-user counter row (m0004) so nodes never race.
+    async fn append_shared(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        session_id: Option<Uuid>,
+        data: serde_json::Value,
+        change: Option<TxnChange>,
+    ) -> Result<Arc<Event>, DbErr> {
+        let last = self.max_seq(user_id).await?;
+        let ev = Arc::new(Event::new(user_id, last + 1, name.to_owned(), session_id, Utc::now(), data));
+        self.store(&ev, change).await?;
         Ok(ev)
     }
 
@@ -117,9 +158,65 @@ impl EventHub {
         txn.commit().await
     }
 
-    /// Live events of one user from now on.
-    pub fn subscribe(&self, user_id: Uuid) -> Subscription {
-        self.channel(user_id).subscribe()
+    /// Live events of one user from now on. In cluster mode the first subscription of a
+    /// user on this node subscribes to the user's NATS subject (the last one unsubscribes).
+    pub async fn subscribe(&self, user_id: Uuid) -> anyhow::Result<Subscription> {
+        let channel = self.channel(user_id);
+        let sub = channel.subscribe();
+        let Some(remote) = &self.remote else { return Ok(sub) };
+        let mut seq = channel.seq.lock().await;
+        if channel.has_remote() {
+            return Ok(sub);
+        }
+        let mut frames = remote.subscribe(user_id).await?;
+        // Read after the subject is registered: every later event arrives or leaves a hole.
+        *seq = Some(self.max_seq(user_id).await?);
+        let (db, fed) = (self.db.clone(), channel.clone());
+        let task = tokio::spawn(async move {
+            while let Some(frame) = super::remote::next(&mut frames, user_id).await {
+                if let Some(ev) = frame {
+                    order::deliver(&db, &fed, Arc::new(ev)).await;
+                }
+            }
+        });
+        channel.set_remote(task.abort_handle());
+        Ok(sub)
+    }
+
+    /// Cluster mode: brings every channel with listeners up to its user's log, for
+    /// frames NATS lost with no later frame to reveal the hole (a NATS restart).
+    pub async fn sweep(&self) -> Result<(), DbErr> {
+        let live: Vec<(Uuid, Arc<UserChannel>)> = {
+            let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+            users.iter().filter(|(_, c)| c.receivers() > 0).map(|(u, c)| (*u, c.clone())).collect()
+        };
+        for chunk in live.chunks(500) {
+            let newest: HashMap<Uuid, i64> = event::Entity::find()
+                .select_only()
+                .column(event::Column::UserId)
+                .column_as(event::Column::Seq.max(), "seq")
+                .filter(event::Column::UserId.is_in(chunk.iter().map(|(u, _)| *u)))
+                .group_by(event::Column::UserId)
+                .into_tuple::<(Uuid, i64)>()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .collect();
+            for (user_id, channel) in chunk {
+                let behind = match (newest.get(user_id), *channel.seq.lock().await) {
+                    (Some(n), Some(done)) => *n > done,
+                    _ => false,
+                };
+                if behind {
+                    order::catch_up(&self.db, channel, *user_id).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_clustered(&self) -> bool {
+        self.remote.is_some()
     }
 
     /// Highest sequence number of the user's log. Waits for a publish in flight, so

@@ -4,6 +4,8 @@ mod channel;
 mod event;
 mod hook;
 mod hub;
+mod order;
+mod remote;
 
 pub use channel::Subscription;
 pub use event::Event;

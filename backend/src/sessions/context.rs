@@ -20,6 +20,8 @@ pub struct SessionContext {
     pub cipher: Arc<Cipher>,
     pub claims: PhoneClaims,
     pub messages: MessageStore,
+    /// Cluster mode: forwards commands to the node owning a session.
+    pub router: Option<super::route::CommandRouter>,
 }
 
 impl SessionContext {

@@ -54,6 +54,11 @@ impl SessionManager {
         Ok(self.ctx.claims.in_use(&self.ctx.db, phone).await?)
     }
 
+    /// Cluster mode: the way to the nodes owning other sessions.
+    pub fn router(&self) -> Option<super::route::CommandRouter> {
+        self.ctx.router.clone()
+    }
+
     /// The encrypted credential store of one session.
     pub fn keys(&self, session_id: Uuid) -> crate::engine::KeyStore {
         self.ctx.keys(session_id)

@@ -9,6 +9,7 @@ mod machine_tests;
 mod manager;
 mod phone_claims;
 pub mod qr_render;
+pub mod route;
 pub mod service;
 mod task;
 pub mod types;
