@@ -3,7 +3,9 @@
 
 mod admin;
 mod auth;
+mod cluster;
 mod cluster_fanout;
+mod cluster_procs;
 mod errors;
 mod incoming_dedupe;
 mod lifecycle;

@@ -1,54 +1,381 @@
-//! In-process cluster nodes: several servers on one PostgreSQL database and one NATS
-//! server, kept apart from other tests by a subject prefix of their own.
+//! Multi-process harness: real `wahub serve` processes on loopback ports against one
+//! uniquely named PostgreSQL database (and NATS at 127.0.0.1:4222), for cluster tests.
+//! Children are killed and the database dropped when the `Cluster` drops, even on panic.
 
-use wahub::config::Settings;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-use super::{spawn_app_with, start, TestApp};
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
 
-/// The NATS server of the tests (`.ci/run` starts one on the default port).
+use super::{TestDb, TestUser};
+
+/// NATS for cluster tests (loopback only); `WAHUB_TEST_NATS_URL` overrides it.
 pub fn nats_url() -> String {
     std::env::var("WAHUB_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
 
-/// Cluster mode needs PostgreSQL: `false` (and a note) on SQLite runs.
-pub fn cluster_available() -> bool {
-    let pg = std::env::var("WAHUB_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
-    if !pg {
-        eprintln!("cluster tests need WAHUB_TEST_DATABASE_URL=postgres://...; skipped on SQLite");
+/// How a cluster is started; `env` adds or overrides `WAHUB_*` settings of every node.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    pub nodes: usize,
+    pub lease_ttl_secs: u64,
+    /// Set `nats_url` (cluster mode); off, the nodes run in single-node mode.
+    pub nats: bool,
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        Self { nodes: 3, lease_ttl_secs: 3, nats: true, env: Vec::new() }
     }
-    pg
 }
 
-pub fn clustered(s: &mut Settings) {
-    s.cluster.nats_url = Some(nats_url());
-    s.cluster.nats_prefix = format!("t{}", uuid::Uuid::new_v4().simple());
+pub struct Node {
+    pub id: String,
+    pub addr: std::net::SocketAddr,
+    pub base: String,
+    pub log: PathBuf,
+    data_dir: PathBuf,
+    child: Option<Child>,
 }
 
-/// `n` nodes named node-0.. on one fresh database; node 0 owns the database.
-pub async fn spawn_cluster(n: usize, adjust: impl Fn(&mut Settings)) -> Vec<TestApp> {
-    let first = spawn_app_with(|s| {
-        clustered(s);
-        s.cluster.node_id = Some("node-0".into());
-        adjust(s);
+impl Node {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self, query: &str) -> String {
+        format!("ws://{}/api/v1/ws?{}", self.addr, query)
+    }
+
+    pub fn pid(&self) -> Option<i32> {
+        self.child.as_ref().and_then(|c| i32::try_from(c.id()).ok())
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+}
+
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+    pub client: reqwest::Client,
+    env: Vec<(String, String)>,
+    dir: PathBuf,
+    // Dropped last: children first, then the database.
+    db: Option<TestDb>,
+}
+
+/// The `wahub` binary of this build, built once per test process (cargo is quick when
+/// it is current). `WAHUB_BIN` names another binary instead.
+pub fn wahub_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("WAHUB_BIN") {
+            return PathBuf::from(bin);
+        }
+        // The test runs as <target>/<profile>/deps/<name>-<hash>.
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target profile dir").to_path_buf();
+        let target = profile_dir.parent().expect("target dir").to_path_buf();
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(&workspace).env("CARGO_TARGET_DIR", &target).args(["build", "-p", "wahub", "--bin", "wahub"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build for the wahub binary");
+        assert!(status.success(), "building the wahub binary failed");
+        let bin = profile_dir.join("wahub");
+        assert!(bin.exists(), "no wahub binary at {}", bin.display());
+        bin
     })
-    .await;
-    let mut nodes = vec![];
-    for i in 1..n {
-        let settings = first.peer_settings(&format!("node-{i}"));
-        nodes.push(start(settings, first.db().shared()).await);
-    }
-    nodes.insert(0, first);
-    nodes
+    .clone()
 }
 
-/// Stops the nodes, the database's owner (node 0) last.
-pub async fn stop_cluster(mut nodes: Vec<TestApp>) {
-    while nodes.len() > 1 {
-        if let Some(node) = nodes.pop() {
-            node.stop().await;
+fn free_port() -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    l.local_addr().expect("local addr")
+}
+
+impl Cluster {
+    /// Starts `opts.nodes` nodes, or returns `None` (printing why) when
+    /// `WAHUB_TEST_DATABASE_URL` is not PostgreSQL: such tests are skipped, not passed.
+    pub async fn start(test: &str, opts: ClusterOptions) -> Option<Cluster> {
+        let pg = std::env::var("WAHUB_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
+        if pg.is_none() {
+            eprintln!("SKIPPED {test}: cluster tests need WAHUB_TEST_DATABASE_URL=postgres://...");
+            return None;
+        }
+        let bin = wahub_bin();
+        let db = TestDb::create().await;
+        let dir = std::env::temp_dir().join(format!("wahub_cluster_{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("cluster dir");
+        let key = random_key();
+        let mut env: Vec<(String, String)> = vec![
+            ("WAHUB_DATABASE_URL".into(), db.url().to_owned()),
+            ("WAHUB_ENCRYPTION_KEY".into(), key),
+            ("WAHUB_JWT_SECRET".into(), "test-secret-test-secret-test-secret-0123".into()),
+            ("WAHUB_LEASE_TTL_SECS".into(), opts.lease_ttl_secs.to_string()),
+            ("WAHUB_SIM_PAIR_DELAY_MS".into(), "50".into()),
+            ("WAHUB_MIN_SEND_INTERVAL_MS".into(), "0".into()),
+            ("WAHUB_RECONNECT_BASE_MS".into(), "50".into()),
+            ("WAHUB_RECONNECT_MAX_MS".into(), "400".into()),
+            ("WAHUB_RESTORE_JITTER_MS".into(), "0".into()),
+            ("WAHUB_AUTH_IP_BUDGET".into(), "100000".into()),
+            ("WAHUB_AUTH_IP_CONCURRENT_HASHES".into(), "10000".into()),
+            ("WAHUB_ALLOW_PRIVATE_TARGETS".into(), "true".into()),
+            ("WAHUB_WEBHOOK_POLL_MS".into(), "50".into()),
+            ("WAHUB_WEBHOOK_RETRY_BASE_MS".into(), "100".into()),
+        ];
+        if opts.nats {
+            env.push(("WAHUB_NATS_URL".into(), nats_url()));
+            // Subjects of their own, so parallel clusters (node-0 in each) never cross.
+            env.push(("WAHUB_NATS_PREFIX".into(), format!("t{}", uuid::Uuid::new_v4().simple())));
+        }
+        for (k, v) in opts.env {
+            env.retain(|(e, _)| *e != k);
+            env.push((k, v));
+        }
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client");
+        let mut cluster = Cluster { nodes: Vec::new(), client, env, dir, db: Some(db) };
+        for i in 0..opts.nodes {
+            let node = cluster.spawn(&bin, &format!("node{i}"));
+            cluster.nodes.push(node);
+            // The first node migrates the database; the others start together after it.
+            if i == 0 {
+                cluster.wait_ready(0).await;
+            }
+        }
+        for i in 1..opts.nodes {
+            cluster.wait_ready(i).await;
+        }
+        Some(cluster)
+    }
+
+    fn spawn(&self, bin: &Path, id: &str) -> Node {
+        let addr = free_port();
+        let data_dir = self.dir.join(id);
+        std::fs::create_dir_all(&data_dir).expect("node data dir");
+        let log = self.dir.join(format!("{id}.log"));
+        let out = std::fs::File::create(&log).expect("node log");
+        let err = out.try_clone().expect("node log");
+        let mut cmd = Command::new(bin);
+        cmd.arg("serve").stdin(Stdio::null()).stdout(out).stderr(err);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("WAHUB_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env(
+            "RUST_LOG",
+            std::env::var("WAHUB_TEST_NODE_LOG").unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .env("WAHUB_BIND", addr.to_string())
+        .env("WAHUB_DATA_DIR", &data_dir)
+        .env("WAHUB_NODE_ID", id);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn wahub serve");
+        Node { id: id.to_owned(), addr, base: format!("http://{addr}"), log, data_dir, child: Some(child) }
+    }
+
+    /// Waits until node `i` answers `/healthz` (panics with its log when it exits or takes too long).
+    pub async fn wait_ready(&mut self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(r) = self.client.get(self.nodes[i].url("/healthz")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if !self.nodes[i].is_running() || Instant::now() > deadline {
+                panic!("node {} did not become ready; log:\n{}", self.nodes[i].id, self.log_tail(i, 60));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    if let Some(first) = nodes.pop() {
-        first.stop().await;
+
+    /// Starts node `i` again (same id, data dir and a fresh port) after it exited.
+    pub async fn restart(&mut self, i: usize) {
+        let id = self.nodes[i].id.clone();
+        self.reap(i);
+        let node = self.spawn(&wahub_bin(), &id);
+        self.nodes[i] = node;
+        self.wait_ready(i).await;
     }
+
+    /// Adds one more node (`node<N>`) and waits until it serves.
+    pub async fn add_node(&mut self) -> usize {
+        let id = format!("node{}", self.nodes.len());
+        let node = self.spawn(&wahub_bin(), &id);
+        self.nodes.push(node);
+        let i = self.nodes.len() - 1;
+        self.wait_ready(i).await;
+        i
+    }
+
+    pub fn signal(&self, i: usize, sig: i32) {
+        if let Some(pid) = self.nodes[i].pid() {
+            // SAFETY: plain kill(2) on a child we spawned and have not reaped.
+            unsafe {
+                libc::kill(pid, sig);
+            }
+        }
+    }
+
+    /// kill -9: the node dies without releasing anything.
+    pub fn kill9(&mut self, i: usize) {
+        self.signal(i, libc::SIGKILL);
+        self.reap(i);
+    }
+
+    pub fn sigstop(&self, i: usize) {
+        self.signal(i, libc::SIGSTOP);
+    }
+
+    pub fn sigcont(&self, i: usize) {
+        self.signal(i, libc::SIGCONT);
+    }
+
+    /// SIGTERM, then waits (up to `wait`) for the node to exit; true when it did.
+    pub async fn sigterm(&mut self, i: usize, wait: Duration) -> bool {
+        self.signal(i, libc::SIGTERM);
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            if !self.nodes[i].is_running() {
+                self.reap(i);
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
+    fn reap(&mut self, i: usize) {
+        if let Some(mut child) = self.nodes[i].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
+    }
+
+    pub fn log_tail(&self, i: usize, lines: usize) -> String {
+        let log = self.log(i);
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    pub fn db(&self) -> &TestDb {
+        self.db.as_ref().expect("database")
+    }
+
+    pub async fn request(&self, i: usize, method: Method, path: &str, token: &str, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.nodes[i].url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request to a node")
+    }
+
+    pub async fn get(&self, i: usize, path: &str, token: &str) -> Response {
+        self.request(i, Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, i: usize, path: &str, token: &str, body: Value) -> Response {
+        self.request(i, Method::POST, path, token, Some(body)).await
+    }
+
+    /// Registers `email` through node `i`.
+    pub async fn register(&self, i: usize, email: &str) -> TestUser {
+        let password = "correct horse battery".to_owned();
+        let resp = self
+            .client
+            .post(self.nodes[i].url("/api/v1/auth/register"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(resp.status(), 201, "register {email}");
+        let body: Value = resp.json().await.expect("json");
+        TestUser {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            email: email.to_owned(),
+            password,
+            token: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// The session as node `i` shows it (`None` if the node does not answer 200).
+    pub async fn session(&self, i: usize, user: &TestUser, id: &str) -> Option<Value> {
+        let r = self.client.get(self.nodes[i].url(&format!("/api/v1/sessions/{id}"))).bearer_auth(&user.token);
+        let r = r.send().await.ok()?;
+        if r.status() != 200 {
+            return None;
+        }
+        r.json().await.ok()
+    }
+
+    /// Creates a session through node `i`, starts it there and scans it with `phone`
+    /// (the sim phone lives in node `i`'s process); returns it once connected.
+    pub async fn connected_session(&self, i: usize, user: &TestUser, name: &str, phone: &str) -> Value {
+        let r = self.post(i, "/api/v1/sessions", &user.token, json!({ "name": name, "start": true })).await;
+        let s = super::json_of(r, 201).await;
+        let id = s["id"].as_str().expect("id").to_owned();
+        super::eventually(30, &format!("{name} offering a QR"), || async {
+            self.session(i, user, &id).await.filter(|s| s["status"] == "scan_qr")
+        })
+        .await;
+        let r = self
+            .post(
+                i,
+                &format!("/api/v1/sessions/{id}/sim/scan"),
+                &user.token,
+                json!({ "phone": phone, "push_name": name }),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "scan {name} on node {i}");
+        super::eventually(30, &format!("{name} connected"), || async {
+            self.session(i, user, &id).await.filter(|s| s["status"] == "connected")
+        })
+        .await
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let panicking = std::thread::panicking();
+        for i in 0..self.nodes.len() {
+            // A stopped process must run again to die of anything but SIGKILL; SIGKILL works anyway.
+            self.signal(i, libc::SIGKILL);
+            self.reap(i);
+            if panicking {
+                eprintln!("---- log of {} (last 40 lines) ----\n{}", self.nodes[i].id, self.log_tail(i, 40));
+            }
+        }
+        for node in &self.nodes {
+            let _ = std::fs::remove_dir_all(&node.data_dir);
+        }
+        if !panicking {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        // TestDb's own Drop drops the database.
+        self.db.take();
+    }
+}
+
+/// A random 32-byte encryption key, base64, shared by all nodes of one cluster.
+fn random_key() -> String {
+    use base64::Engine as _;
+    let bytes: Vec<u8> = (0..2).flat_map(|_| *uuid::Uuid::new_v4().as_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -14,7 +14,7 @@ const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connects to `nats_url`; `Ok(None)` outside cluster mode. Later losses of the
 /// connection are repaired by the client itself (it reconnects and resubscribes forever).
 pub async fn connect(settings: &Settings) -> anyhow::Result<Option<async_nats::Client>> {
-    let Some(url) = settings.cluster.nats_url.as_deref().filter(|_| settings.cluster_mode()) else {
+    let Some(url) = settings.cluster.nats_url.as_deref().filter(|_| settings.is_cluster()) else {
         return Ok(None);
     };
     let options = async_nats::ConnectOptions::new()

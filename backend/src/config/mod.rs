@@ -440,7 +440,7 @@ impl Settings {
     }
 
     /// PostgreSQL and NATS both configured: nodes share sessions and fan events out over NATS.
-    pub fn cluster_mode(&self) -> bool {
+    pub fn is_cluster(&self) -> bool {
         self.cluster.nats_url.is_some() && self.database_url().starts_with("postgres")
     }
 
