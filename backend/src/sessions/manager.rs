@@ -11,12 +11,20 @@ use uuid::Uuid;
 use super::context::SessionContext;
 use super::live::SharedLive;
 use super::machine::Input;
+use super::route::{RemoteCommand, RemoteReply};
 use super::task::{Command, SessionTask};
 use super::types::{PairCodeOut, QrOut, StatusChange};
 use crate::db::entities::session;
 use crate::domain::Phone;
 use crate::domain::{reason, Status};
 use crate::error::Problem;
+
+/// Where a command for a session runs.
+enum Target {
+    Here(mpsc::Sender<Command>),
+    /// Another node runs the session (cluster mode).
+    Owner(String),
+}
 
 struct Handle {
     tx: mpsc::Sender<Command>,
@@ -127,11 +135,47 @@ impl SessionManager {
         }
     }
 
+    /// Where a command for `row` runs: here, or (cluster mode) on the node owning it.
+    /// `routed`: the command came from another node, so it runs here or nowhere (no
+    /// forwarding twice).
+    async fn target(&self, row: &session::Model, routed: bool) -> Result<Target, Problem> {
+        match self.owner_elsewhere(row) {
+            Some(node) if routed => Err(super::route::owner_unavailable(&node, "it no longer runs the session")),
+            Some(node) => Ok(Target::Owner(node)),
+            None => Ok(Target::Here(self.sender(row)?)),
+        }
+    }
+
+    /// The other node running `row`, if any.
+    // TODO(lease): the session's lease names its owner; until it is merged every node
+    // runs what it is asked to.
+    fn owner_elsewhere(&self, _row: &session::Model) -> Option<String> {
+        None
+    }
+
+    /// Runs `cmd` on `owner` (cluster mode).
+    async fn forward(&self, owner: &str, cmd: RemoteCommand) -> Result<RemoteReply, Problem> {
+        match &self.ctx.router {
+            Some(router) => router.send(owner, &cmd).await,
+            None => Err(super::route::owner_unavailable(owner, "not in cluster mode")),
+        }
+    }
+
     /// Starts a session; answers once a QR is on offer or the session is past `starting`,
     /// or after a while with the start still under way.
     pub async fn start(&self, row: &session::Model, force_relink: bool) -> Result<(), Problem> {
+        self.start_at(row, force_relink, false).await
+    }
+
+    pub(super) async fn start_at(&self, row: &session::Model, force_relink: bool, routed: bool) -> Result<(), Problem> {
+        let tx = match self.target(row, routed).await? {
+            Target::Here(tx) => tx,
+            Target::Owner(node) => {
+                return self.forward(&node, RemoteCommand::Start { session_id: row.id, force_relink }).await.map(drop)
+            }
+        };
         let wait = self.call_timeout().min(START_WAIT);
-        match self.call(self.sender(row)?, |reply| Command::Start { force_relink, reply }, wait).await {
+        match self.call(tx, |reply| Command::Start { force_relink, reply }, wait).await {
             Ok(done) => done,
             // Still starting: the caller shows the session as it is now.
             Err(p) if p.code == "session_busy" => Ok(()),
@@ -140,11 +184,46 @@ impl SessionManager {
     }
 
     pub async fn apply(&self, row: &session::Model, input: Input) -> Result<(), Problem> {
-        self.call(self.sender(row)?, |reply| Command::Apply(input, Some(reply)), self.call_timeout()).await?
+        self.apply_at(row, input, false).await
+    }
+
+    pub(super) async fn apply_at(&self, row: &session::Model, input: Input, routed: bool) -> Result<(), Problem> {
+        let tx = match self.target(row, routed).await? {
+            Target::Here(tx) => tx,
+            Target::Owner(node) => {
+                let cmd = match input {
+                    Input::Stop => RemoteCommand::Stop { session_id: row.id },
+                    Input::Logout => RemoteCommand::Logout { session_id: row.id },
+                    // Other inputs come from this node's own machinery, never from a user.
+                    _ => return Err(super::route::owner_unavailable(&node, "not a routed command")),
+                };
+                return self.forward(&node, cmd).await.map(drop);
+            }
+        };
+        self.call(tx, |reply| Command::Apply(input, Some(reply)), self.call_timeout()).await?
     }
 
     pub async fn pair_code(&self, row: &session::Model, phone: Phone) -> Result<PairCodeOut, Problem> {
-        self.call(self.sender(row)?, |reply| Command::PairCode { phone, reply }, self.call_timeout()).await?
+        self.pair_code_at(row, phone, false).await
+    }
+
+    pub(super) async fn pair_code_at(
+        &self,
+        row: &session::Model,
+        phone: Phone,
+        routed: bool,
+    ) -> Result<PairCodeOut, Problem> {
+        let tx = match self.target(row, routed).await? {
+            Target::Here(tx) => tx,
+            Target::Owner(node) => {
+                let cmd = RemoteCommand::PairCode { session_id: row.id, phone: phone.as_str().to_owned() };
+                return match self.forward(&node, cmd).await? {
+                    RemoteReply::PairCode { code, expires_at } => Ok(PairCodeOut { code, expires_at }),
+                    other => Err(Problem::internal(format!("node {node} answered a pair-code with {other:?}"))),
+                };
+            }
+        };
+        self.call(tx, |reply| Command::PairCode { phone, reply }, self.call_timeout()).await?
     }
 
     /// Asks a running session to send its queued messages.

@@ -43,12 +43,12 @@ async fn run(db: &DatabaseConnection, sessions: &SessionManager, cmd: RemoteComm
         .await?
         .ok_or_else(|| Problem::not_found("No such session."))?;
     match cmd {
-        RemoteCommand::Start { force_relink, .. } => sessions.start(&row, force_relink).await?,
-        RemoteCommand::Stop { .. } => sessions.apply(&row, Input::Stop).await?,
-        RemoteCommand::Logout { .. } => sessions.apply(&row, Input::Logout).await?,
+        RemoteCommand::Start { force_relink, .. } => sessions.start_at(&row, force_relink, true).await?,
+        RemoteCommand::Stop { .. } => sessions.apply_at(&row, Input::Stop, true).await?,
+        RemoteCommand::Logout { .. } => sessions.apply_at(&row, Input::Logout, true).await?,
         RemoteCommand::PairCode { phone, .. } => {
             let phone = Phone::parse(&phone).map_err(|_| Problem::unprocessable("invalid_phone", "Invalid phone."))?;
-            let out = sessions.pair_code(&row, phone).await?;
+            let out = sessions.pair_code_at(&row, phone, true).await?;
             return Ok(RemoteReply::PairCode { code: out.code, expires_at: out.expires_at });
         }
         RemoteCommand::Flush { session_id } => sessions.flush(session_id).await,
