@@ -114,11 +114,17 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let (engine, sim) = build_engine(engine_kind, &settings)?;
     let nats = crate::cluster::connect_nats(&settings).await?;
     let outbox = WebhookOutbox::new();
-    let mut events = EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone()));
-    if let Some(client) = &nats {
-        events = events.with_remote(client.clone(), settings.cluster.nats_prefix.clone());
-    }
-    let events = Arc::new(events);
+    let hook = Arc::new(outbox.clone());
+    let events = Arc::new(match &nats {
+        Some(client) => EventHub::clustered(
+            db.clone(),
+            settings.ws.ws_buffer,
+            hook,
+            client.clone(),
+            settings.cluster.nats_prefix.clone(),
+        ),
+        None => EventHub::new(db.clone(), settings.ws.ws_buffer, hook),
+    });
     let media =
         Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
     let messages = MessageStore::new(db.clone(), events.clone(), media);

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_delivery_log_index;
 mod m0003_incoming_message_dedup;
+mod m0004_user_seq;
 mod m0005_admin;
 mod m0006_engine_keys_cascade;
 mod m0007_nodes;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_delivery_log_index::Migration),
             Box::new(m0003_incoming_message_dedup::Migration),
+            Box::new(m0004_user_seq::Migration),
             Box::new(m0005_admin::Migration),
             Box::new(m0006_engine_keys_cascade::Migration),
             Box::new(m0007_nodes::Migration),

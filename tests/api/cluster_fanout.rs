@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, Statement, TransactionTrait,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
 use wahub::db::entities::event;
@@ -85,16 +88,34 @@ async fn frames_nats_never_brought_are_filled_from_the_log() {
     let from = hello_seq(&mut ws).await;
 
     // An event committed whose frame never went out (as if its node died right after the commit)...
-    let lost = |seq: i64| event::ActiveModel {
-        user_id: Set(user_id),
-        seq: Set(seq),
-        event: Set("test.lost".into()),
-        session_id: Set(None),
-        data: Set(json!({ "n": seq }).to_string()),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
+    let lost = |seq: i64| {
+        let db = a.state.db.clone();
+        async move {
+            let txn = db.begin().await.expect("begin");
+            event::ActiveModel {
+                user_id: Set(user_id),
+                seq: Set(seq),
+                event: Set("test.lost".into()),
+                session_id: Set(None),
+                data: Set(json!({ "n": seq }).to_string()),
+                created_at: Set(chrono::Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .expect("insert a lost event");
+            txn.execute(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "INSERT INTO user_seq (user_id, last_seq) VALUES ($1, $2) \
+                 ON CONFLICT (user_id) DO UPDATE SET last_seq = EXCLUDED.last_seq",
+                [user_id.into(), seq.into()],
+            ))
+            .await
+            .expect("take its seq");
+            txn.commit().await.expect("commit");
+        }
     };
-    lost(from + 1).insert(&a.state.db).await.expect("insert a lost event");
+    lost(from + 1).await;
     // ...is revealed by the next frame's seq and read from the log before it.
     a.state.events.publish(user_id, "test.after", None, json!({})).await.expect("publish");
     let frames = read_in_order(&mut ws, from, from + 2).await;
@@ -102,7 +123,7 @@ async fn frames_nats_never_brought_are_filled_from_the_log() {
     assert_eq!(frames[1]["event"], "test.after");
 
     // With no later frame at all, the sweep finds it.
-    lost(from + 3).insert(&a.state.db).await.expect("insert another lost event");
+    lost(from + 3).await;
     let frames = read_in_order(&mut ws, from + 2, from + 3).await;
     assert_eq!(frames[0]["event"], "test.lost");
     assert!(ws.try_next_json(Duration::from_millis(1_500)).await.is_ok_and(|f| f.is_none()), "no duplicates");

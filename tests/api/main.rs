@@ -7,6 +7,7 @@ mod cluster;
 mod cluster_fanout;
 mod cluster_procs;
 mod errors;
+mod event_log;
 mod incoming_dedupe;
 mod lifecycle;
 mod messages;

@@ -10,23 +10,28 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use super::Event;
 
 pub(super) struct UserChannel {
-    /// Last sequence number handed out; `None` until loaded from the database. In cluster
-    /// mode: the last one broadcast here (other nodes hand numbers out too).
-    pub(super) seq: tokio::sync::Mutex<Option<i64>>,
     tx: Mutex<Option<broadcast::Sender<Arc<Event>>>>,
     capacity: usize,
-    /// Cluster mode: the task feeding this channel from the user's NATS subject, alive
-    /// exactly while someone here listens (stopped with the last subscription).
-    remote: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Cluster mode: the last seq broadcast here; `None` until the feed is set up.
+    pub(super) delivered: tokio::sync::Mutex<Option<i64>>,
+    /// Cluster mode: the task putting this user's events in order (from NATS and from
+    /// this node), alive exactly while someone here listens.
+    feed: Mutex<Option<Feed>>,
+}
+
+/// The ordering task of a channel and its input for this node's own events.
+pub(super) struct Feed {
+    pub task: tokio::task::AbortHandle,
+    pub local: tokio::sync::mpsc::UnboundedSender<Arc<Event>>,
 }
 
 impl UserChannel {
     pub(super) fn new(capacity: usize) -> Self {
         Self {
-            seq: tokio::sync::Mutex::new(None),
             tx: Mutex::new(None),
             capacity: capacity.max(1),
-            remote: Mutex::new(None),
+            delivered: tokio::sync::Mutex::new(None),
+            feed: Mutex::new(None),
         }
     }
 
@@ -47,18 +52,25 @@ impl UserChannel {
         Subscription { rx, channel: self.clone() }
     }
 
-    fn remote_slot(&self) -> std::sync::MutexGuard<'_, Option<tokio::task::AbortHandle>> {
-        self.remote.lock().unwrap_or_else(|p| p.into_inner())
+    fn feed(&self) -> std::sync::MutexGuard<'_, Option<Feed>> {
+        self.feed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether a task feeds this channel from NATS.
-    pub(super) fn has_remote(&self) -> bool {
-        self.remote_slot().as_ref().is_some_and(|h| !h.is_finished())
+    /// Whether a live task orders this channel's events.
+    pub(super) fn has_feed(&self) -> bool {
+        self.feed().as_ref().is_some_and(|f| !f.task.is_finished())
     }
 
-    pub(super) fn set_remote(&self, task: tokio::task::AbortHandle) {
-        if let Some(old) = self.remote_slot().replace(task) {
-            old.abort();
+    pub(super) fn set_feed(&self, feed: Feed) {
+        if let Some(old) = self.feed().replace(feed) {
+            old.task.abort();
+        }
+    }
+
+    /// Hands one of this node's events to the ordering task, if there is one.
+    pub(super) fn feed_local(&self, ev: Arc<Event>) {
+        if let Some(feed) = self.feed().as_ref() {
+            let _ = feed.local.send(ev);
         }
     }
 
@@ -92,8 +104,8 @@ impl Drop for Subscription {
         if tx.as_ref().is_some_and(|tx| tx.receiver_count() <= 1) {
             *tx = None;
             // Unsubscribes from the user's subject: nobody here listens any more.
-            if let Some(task) = self.channel.remote_slot().take() {
-                task.abort();
+            if let Some(feed) = self.channel.feed().take() {
+                feed.task.abort();
             }
         }
     }

@@ -1,13 +1,12 @@
 //! The per-user event log and its live fan-out.
 //!
-//! `publish` gives each event the user's next sequence number, stores it, hands it to
-//! the append hook (the webhook outbox) in the same transaction, and only then broadcasts it to the
-//! user's sockets. The per-user sequence lock is held until the broadcast is done, so
-//! broadcast order is sequence order and a subscriber that reads `last_seq` after
-//! subscribing sees every later event live.
+//! `publish` stores each event under the user's next sequence number (taken from the
+//! database in the same transaction), runs the append hook (the webhook outbox) in that
+//! transaction, and only after the commit hands the event to the `Fanout`. The commit and
+//! the delivery run in a task of their own: a caller that stops waiting changes nothing.
 //!
-//! In cluster mode (`with_remote`) the frame also goes to NATS after commit, and each
-//! node's channels are fed from their users' subjects, in order (`order.rs`).
+//! In cluster mode (`clustered`) the fanout is `ClusterFanout`: events travel between
+//! nodes over NATS and each node puts its users' events back in order (`order.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,11 +17,12 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
 };
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::channel::{Subscription, UserChannel};
-use super::remote::Remote;
-use super::{order, AppendHook, Event};
+use super::channel::Subscription;
+use super::local::LocalChannels;
+use super::{seq, AppendHook, ClusterFanout, Event, Fanout};
 use crate::db::entities::event;
 
 /// Work done inside the transaction that stores an event.
@@ -35,44 +35,77 @@ pub type TxnChange = Box<
 
 pub struct EventHub {
     db: DatabaseConnection,
-    buffer: usize,
-    users: Mutex<HashMap<Uuid, Arc<UserChannel>>>,
+    local: Arc<LocalChannels>,
+    fanout: Arc<dyn Fanout>,
     hook: Arc<dyn AppendHook>,
+    /// One lock per user, held from the transaction to the delivery, so each user's
+    /// events are delivered in sequence order.
+    order: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
     sockets: AtomicUsize,
-    remote: Option<Arc<Remote>>,
+    /// Cluster mode: the same fanout as `fanout`, for subscribing and sweeping.
+    cluster: Option<Arc<ClusterFanout>>,
+}
+
+/// What one publish asks for.
+struct Publish {
+    user_id: Uuid,
+    name: String,
+    session_id: Option<Uuid>,
+    data: serde_json::Value,
+    change: Option<TxnChange>,
 }
 
 impl EventHub {
+    /// A hub delivering to this process's subscribers only.
     pub fn new(db: DatabaseConnection, buffer: usize, hook: Arc<dyn AppendHook>) -> Self {
-        Self {
-            db,
-            buffer: buffer.max(1),
-            users: Mutex::new(HashMap::new()),
-            hook,
-            sockets: AtomicUsize::new(0),
-            remote: None,
+        Self::with_fanout(db, buffer, hook, |local| local)
+    }
+
+    /// A hub whose committed events go to the fanout `make` builds around the local channels.
+    pub fn with_fanout(
+        db: DatabaseConnection,
+        buffer: usize,
+        hook: Arc<dyn AppendHook>,
+        make: impl FnOnce(Arc<LocalChannels>) -> Arc<dyn Fanout>,
+    ) -> Self {
+        let local = Arc::new(LocalChannels::new(buffer));
+        let fanout = make(local.clone());
+        Self { db, local, fanout, hook, order: Mutex::new(HashMap::new()), sockets: AtomicUsize::new(0), cluster: None }
+    }
+
+    /// Cluster mode: events also travel between nodes over NATS subjects under `prefix`.
+    pub fn clustered(
+        db: DatabaseConnection,
+        buffer: usize,
+        hook: Arc<dyn AppendHook>,
+        client: async_nats::Client,
+        prefix: String,
+    ) -> Self {
+        let mut cluster = None;
+        let mut hub = Self::with_fanout(db.clone(), buffer, hook, |local| {
+            let fanout = Arc::new(ClusterFanout::new(local, client, prefix, db));
+            cluster = Some(fanout.clone());
+            fanout
+        });
+        hub.cluster = cluster;
+        hub
+    }
+
+    pub fn is_clustered(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Cluster mode: catches sockets up on events NATS lost (see `ClusterFanout::sweep`).
+    pub async fn sweep(&self) -> Result<(), DbErr> {
+        match &self.cluster {
+            Some(cluster) => cluster.sweep().await,
+            None => Ok(()),
         }
     }
 
-    /// Cluster mode: events also travel between nodes over NATS.
-    pub fn with_remote(mut self, client: async_nats::Client, prefix: String) -> Self {
-        self.remote = Some(Arc::new(Remote::new(client, prefix)));
-        self
-    }
-
-    fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.entry(user_id).or_insert_with(|| Arc::new(UserChannel::new(self.buffer))).clone()
-    }
-
-    async fn max_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
-        let last = event::Entity::find()
-            .filter(event::Column::UserId.eq(user_id))
-            .order_by_desc(event::Column::Seq)
-            .limit(1)
-            .one(&self.db)
-            .await?;
-        Ok(last.map(|e| e.seq).unwrap_or(0))
+    fn order_lock(&self, user_id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        order.entry(user_id).or_default().clone()
     }
 
     /// Appends an event to the user's log and pushes it to their live subscribers.
@@ -88,6 +121,7 @@ impl EventHub {
 
     /// Like `publish`, and runs `change` in the same transaction, so that a state change
     /// (a session row) and the event announcing it are stored together or not at all.
+    /// Dropping the returned future does not stop the publish.
     pub async fn publish_with(
         &self,
         user_id: Uuid,
@@ -96,142 +130,35 @@ impl EventHub {
         data: serde_json::Value,
         change: Option<TxnChange>,
     ) -> Result<Arc<Event>, DbErr> {
-        let channel = self.channel(user_id);
-        if let Some(remote) = &self.remote {
-            let ev = self.append_shared(user_id, name, session_id, data, change).await?;
-            remote.publish(&ev);
-            order::deliver(&self.db, &channel, ev.clone()).await;
-            crate::metrics::EVENTS_PUBLISHED.inc();
-            return Ok(ev);
-        }
-        let mut seq_guard = channel.seq.lock().await;
-        let last = match *seq_guard {
-            Some(s) => s,
-            None => self.max_seq(user_id).await?,
-        };
-        let ev = Arc::new(Event::new(user_id, last + 1, name.to_owned(), session_id, Utc::now(), data));
-        if let Err(e) = self.store(&ev, change).await {
-            // The commit may have landed anyway; reload the sequence from the log next time.
-            *seq_guard = None;
-            return Err(e);
-        }
-        *seq_guard = Some(ev.seq);
-        channel.send(ev.clone());
-        drop(seq_guard);
-        crate::metrics::EVENTS_PUBLISHED.inc();
-        Ok(ev)
-    }
-
-    /// Cluster mode: the next seq is read from the log in the event's own transaction.
-    /// TODO(events): replace with the per-user counter row (m0004) so nodes never race.
-    async fn append_shared(
-        &self,
-        user_id: Uuid,
-        name: &str,
-        session_id: Option<Uuid>,
-        data: serde_json::Value,
-        change: Option<TxnChange>,
-    ) -> Result<Arc<Event>, DbErr> {
-        let last = self.max_seq(user_id).await?;
-        let ev = Arc::new(Event::new(user_id, last + 1, name.to_owned(), session_id, Utc::now(), data));
-        self.store(&ev, change).await?;
-        Ok(ev)
-    }
-
-    async fn store(&self, ev: &Event, change: Option<TxnChange>) -> Result<(), DbErr> {
-        let txn = self.db.begin().await?;
-        if let Some(change) = change {
-            change(&txn).await?;
-        }
-        event::ActiveModel {
-            user_id: Set(ev.user_id),
-            seq: Set(ev.seq),
-            event: Set(ev.event.clone()),
-            session_id: Set(ev.session_id),
-            data: Set(ev.data.to_string()),
-            created_at: Set(ev.at),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        self.hook.appended(&txn, ev).await?;
-        txn.commit().await
+        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change };
+        let (db, hook, fanout) = (self.db.clone(), self.hook.clone(), self.fanout.clone());
+        let order = self.order_lock(user_id);
+        let (done, result) = oneshot::channel();
+        tokio::spawn(async move {
+            let _order = order.lock().await;
+            let stored = store(&db, hook.as_ref(), publish).await;
+            if let Ok(ev) = &stored {
+                fanout.deliver(ev);
+                crate::metrics::EVENTS_PUBLISHED.inc();
+            }
+            let _ = done.send(stored);
+        });
+        result.await.unwrap_or_else(|_| Err(DbErr::Custom("the publish task ended without an answer".into())))
     }
 
     /// Live events of one user from now on. In cluster mode the first subscription of a
     /// user on this node subscribes to the user's NATS subject (the last one unsubscribes).
     pub async fn subscribe(&self, user_id: Uuid) -> anyhow::Result<Subscription> {
-        let channel = self.channel(user_id);
-        let sub = channel.subscribe();
-        let Some(remote) = &self.remote else { return Ok(sub) };
-        let mut seq = channel.seq.lock().await;
-        if channel.has_remote() {
-            return Ok(sub);
+        match &self.cluster {
+            Some(cluster) => cluster.subscribe(user_id).await,
+            None => Ok(self.local.subscribe(user_id)),
         }
-        let mut frames = remote.subscribe(user_id).await?;
-        // Read after the subject is registered: every later event arrives or leaves a hole.
-        *seq = Some(self.max_seq(user_id).await?);
-        let (db, fed) = (self.db.clone(), channel.clone());
-        let task = tokio::spawn(async move {
-            while let Some(frame) = super::remote::next(&mut frames, user_id).await {
-                if let Some(ev) = frame {
-                    order::deliver(&db, &fed, Arc::new(ev)).await;
-                }
-            }
-        });
-        channel.set_remote(task.abort_handle());
-        Ok(sub)
     }
 
-    /// Cluster mode: brings every channel with listeners up to its user's log, for
-    /// frames NATS lost with no later frame to reveal the hole (a NATS restart).
-    pub async fn sweep(&self) -> Result<(), DbErr> {
-        let live: Vec<(Uuid, Arc<UserChannel>)> = {
-            let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-            users.iter().filter(|(_, c)| c.receivers() > 0).map(|(u, c)| (*u, c.clone())).collect()
-        };
-        for chunk in live.chunks(500) {
-            let newest: HashMap<Uuid, i64> = event::Entity::find()
-                .select_only()
-                .column(event::Column::UserId)
-                .column_as(event::Column::Seq.max(), "seq")
-                .filter(event::Column::UserId.is_in(chunk.iter().map(|(u, _)| *u)))
-                .group_by(event::Column::UserId)
-                .into_tuple::<(Uuid, i64)>()
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .collect();
-            for (user_id, channel) in chunk {
-                let behind = match (newest.get(user_id), *channel.seq.lock().await) {
-                    (Some(n), Some(done)) => *n > done,
-                    _ => false,
-                };
-                if behind {
-                    order::catch_up(&self.db, channel, *user_id).await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub fn is_clustered(&self) -> bool {
-        self.remote.is_some()
-    }
-
-    /// Highest sequence number of the user's log. Waits for a publish in flight, so
-    /// called after `subscribe` every event above it reaches the subscription.
+    /// Highest sequence number of the user's log. Called after `subscribe`, every event
+    /// above it reaches the subscription (delivery follows the commit).
     pub async fn last_seq(&self, user_id: Uuid) -> Result<i64, DbErr> {
-        let channel = self.channel(user_id);
-        let mut seq = channel.seq.lock().await;
-        match *seq {
-            Some(s) => Ok(s),
-            None => {
-                let s = self.max_seq(user_id).await?;
-                *seq = Some(s);
-                Ok(s)
-            }
-        }
+        seq::last(&self.db, user_id).await
     }
 
     /// Stored events after `since`, oldest first, at most `limit`.
@@ -261,6 +188,8 @@ impl EventHub {
 
     /// Drops events beyond the newest `keep` of each user.
     pub async fn purge(&self, keep: u64) -> Result<u64, DbErr> {
+        // Settings refuse 0 at load; the newest event stays even if a caller passes it.
+        let keep = keep.max(1);
         let sql = format!(
             "DELETE FROM events WHERE seq <= (SELECT MAX(e2.seq) FROM events e2 WHERE e2.user_id = events.user_id) - {keep}"
         );
@@ -270,14 +199,12 @@ impl EventHub {
 
     /// Number of users with a live channel (for metrics).
     pub fn channels(&self) -> usize {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.values().filter(|c| c.receivers() > 0).count()
+        self.local.channels()
     }
 
     /// Live subscriptions of one user.
     pub fn receiver_count(&self, user_id: Uuid) -> usize {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.get(&user_id).map_or(0, |c| c.receivers())
+        self.local.receiver_count(user_id)
     }
 
     /// Counts an open socket until the guard drops.
@@ -291,6 +218,30 @@ impl EventHub {
     pub fn sockets(&self) -> usize {
         self.sockets.load(Ordering::Relaxed)
     }
+}
+
+/// One transaction: the change, the next sequence number, the event row, the hook.
+async fn store(db: &DatabaseConnection, hook: &dyn AppendHook, p: Publish) -> Result<Arc<Event>, DbErr> {
+    let txn = db.begin().await?;
+    if let Some(change) = p.change {
+        change(&txn).await?;
+    }
+    let seq = seq::reserve(&txn, p.user_id, 1).await?;
+    let ev = Event::new(p.user_id, seq, p.name, p.session_id, Utc::now(), p.data);
+    event::ActiveModel {
+        user_id: Set(ev.user_id),
+        seq: Set(ev.seq),
+        event: Set(ev.event.clone()),
+        session_id: Set(ev.session_id),
+        data: Set(ev.data.to_string()),
+        created_at: Set(ev.at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    hook.appended(&txn, &ev).await?;
+    txn.commit().await?;
+    Ok(Arc::new(ev))
 }
 
 pub struct SocketGuard(Arc<EventHub>);

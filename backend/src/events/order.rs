@@ -19,7 +19,7 @@ pub(super) async fn deliver(db: &DatabaseConnection, channel: &UserChannel, ev: 
     if channel.receivers() == 0 {
         return;
     }
-    let mut last = channel.seq.lock().await;
+    let mut last = channel.delivered.lock().await;
     // Not set up (yet): setup reads the log after subscribing, so nothing is missed.
     let Some(mut done) = *last else { return };
     if ev.seq <= done {
@@ -48,7 +48,7 @@ pub(super) async fn catch_up(db: &DatabaseConnection, channel: &UserChannel, use
     if channel.receivers() == 0 {
         return Ok(());
     }
-    let mut last = channel.seq.lock().await;
+    let mut last = channel.delivered.lock().await;
     let Some(done) = *last else { return Ok(()) };
     *last = Some(fill(db, channel, user_id, done, i64::MAX).await?);
     Ok(())

@@ -10,5 +10,6 @@ pub mod node;
 pub mod refresh_token;
 pub mod session;
 pub mod user;
+pub mod user_seq;
 pub mod webhook;
 pub mod webhook_delivery;

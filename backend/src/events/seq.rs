@@ -1,0 +1,35 @@
+//! Sequence numbers come from the user's counter row, taken inside the transaction that
+//! stores the events: no process caches them, and purging events never lowers them.
+
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use uuid::Uuid;
+
+use crate::db::entities::user_seq;
+
+/// Reserves the next `n` sequence numbers of `user_id` and returns the first. The row
+/// stays locked until `txn` ends, so concurrent writers for one user queue behind it.
+pub(super) async fn reserve(txn: &impl ConnectionTrait, user_id: Uuid, n: i64) -> Result<i64, DbErr> {
+    let stmt = Query::insert()
+        .into_table(user_seq::Entity)
+        .columns([user_seq::Column::UserId, user_seq::Column::LastSeq])
+        .values_panic([user_id.into(), n.into()])
+        .on_conflict(
+            OnConflict::column(user_seq::Column::UserId)
+                .value(user_seq::Column::LastSeq, Expr::col((user_seq::Entity, user_seq::Column::LastSeq)).add(n))
+                .to_owned(),
+        )
+        .returning_col(user_seq::Column::LastSeq)
+        .to_owned();
+    let row = txn
+        .query_one(txn.get_database_backend().build(&stmt))
+        .await?
+        .ok_or_else(|| DbErr::Custom("sequence upsert returned no row".into()))?;
+    let last: i64 = row.try_get("", "last_seq")?;
+    Ok(last - n + 1)
+}
+
+/// The user's last sequence number (0 before their first event).
+pub(super) async fn last(db: &impl ConnectionTrait, user_id: Uuid) -> Result<i64, DbErr> {
+    Ok(user_seq::Entity::find_by_id(user_id).one(db).await?.map_or(0, |r| r.last_seq))
+}
