@@ -4,6 +4,8 @@
 mod admin;
 mod auth;
 mod cluster;
+mod cluster_fanout;
+mod cluster_procs;
 mod errors;
 mod event_batches;
 mod event_log;

@@ -154,6 +154,8 @@ impl Cluster {
         ];
         if opts.nats {
             env.push(("WAHUB_NATS_URL".into(), nats_url()));
+            // Subjects of their own, so parallel clusters (node-0 in each) never cross.
+            env.push(("WAHUB_NATS_PREFIX".into(), format!("t{}", uuid::Uuid::new_v4().simple())));
         }
         for (k, v) in opts.env {
             env.retain(|(e, _)| *e != k);

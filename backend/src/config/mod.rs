@@ -191,11 +191,23 @@ pub struct ClusterSettings {
     pub nats_url: Option<String>,
     /// Sessions one node runs at most; placement leaves the rest to other nodes.
     pub node_max_sessions: u64,
+    /// First token of every NATS subject (`<prefix>.u.<user_id>`); clusters sharing one
+    /// NATS server keep apart by prefix.
+    pub nats_prefix: String,
+    /// How long a command routed to a session's owning node may take before 503.
+    pub route_timeout_ms: u64,
 }
 
 impl Default for ClusterSettings {
     fn default() -> Self {
-        Self { node_id: None, lease_ttl_secs: 15, nats_url: None, node_max_sessions: 10_000 }
+        Self {
+            node_id: None,
+            lease_ttl_secs: 15,
+            nats_url: None,
+            node_max_sessions: 10_000,
+            nats_prefix: "wahub".into(),
+            route_timeout_ms: 5_000,
+        }
     }
 }
 
@@ -408,6 +420,7 @@ impl Settings {
             ("ws_ping_secs", self.ws.ws_ping_secs),
             ("lease_ttl_secs", self.cluster.lease_ttl_secs),
             ("node_max_sessions", self.cluster.node_max_sessions),
+            ("route_timeout_ms", self.cluster.route_timeout_ms),
         ];
         if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
@@ -442,6 +455,12 @@ impl Settings {
                  (set database_url to postgres://...) or unset nats_url for a single node"
                     .into(),
             ));
+        }
+        if !is_subject_prefix(&self.cluster.nats_prefix) {
+            return Err(ConfigError::Invalid(format!(
+                "nats_prefix must be dot-separated tokens of letters, digits, '-' and '_', not {:?}",
+                self.cluster.nats_prefix
+            )));
         }
         if let Some(v) = &self.sessions.whatsapp_app_version {
             if parse_app_version(v).is_none() {
@@ -506,6 +525,11 @@ fn check_url(key: &str, value: Option<&str>, schemes: &[&str]) -> Result<(), Con
     }
     let schemes = schemes.iter().map(|s| format!("{s}://")).collect::<Vec<_>>().join(" or ");
     Err(ConfigError::Invalid(format!("{key} must be a {schemes} URL, not {url:?}")))
+}
+
+/// `wahub` or `test.a1`: NATS subject tokens without wildcards or spaces.
+fn is_subject_prefix(prefix: &str) -> bool {
+    prefix.split('.').all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// `2.3000.1023` → `(2, 3000, 1023)`.

@@ -4,6 +4,7 @@ pub mod constraint;
 pub mod crypto;
 pub mod entities;
 pub mod fence;
+pub mod exclusive;
 pub mod files;
 pub mod meta;
 

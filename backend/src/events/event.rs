@@ -49,6 +49,19 @@ impl Event {
         Self { user_id, seq, event, session_id, at, data, frame }
     }
 
+    /// An event received as its frame (from another node): the text is kept as is.
+    pub(super) fn with_frame(
+        user_id: Uuid,
+        seq: i64,
+        event: String,
+        session_id: Option<Uuid>,
+        at: DateTime<Utc>,
+        data: serde_json::Value,
+        frame: Arc<str>,
+    ) -> Self {
+        Self { user_id, seq, event, session_id, at, data, frame }
+    }
+
     pub(super) fn from_row(row: event::Model) -> Self {
         let data = serde_json::from_str(&row.data).unwrap_or(serde_json::Value::Null);
         Self::new(row.user_id, row.seq, row.event, row.session_id, row.created_at, data)
