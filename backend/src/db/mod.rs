@@ -3,8 +3,8 @@
 pub mod constraint;
 pub mod crypto;
 pub mod entities;
-pub mod fence;
 pub mod exclusive;
+pub mod fence;
 pub mod files;
 pub mod meta;
 
