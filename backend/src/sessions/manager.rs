@@ -263,7 +263,9 @@ impl SessionManager {
             Target::Owner(node) => {
                 let cmd = RemoteCommand::PairCode { session_id: row.id, phone: phone.as_str().to_owned() };
                 return match self.forward(&node, cmd).await? {
-                    RemoteReply::PairCode { code, expires_at } => Ok(PairCodeOut { code, expires_at }),
+                    RemoteReply::PairCode { code, expires_at } => {
+                        Ok(PairCodeOut { code, expires_at: expires_at.into() })
+                    }
                     other => Err(Problem::internal(format!("node {node} answered a pair-code with {other:?}"))),
                 };
             }

@@ -49,7 +49,7 @@ async fn run(db: &DatabaseConnection, sessions: &SessionManager, cmd: RemoteComm
         RemoteCommand::PairCode { phone, .. } => {
             let phone = Phone::parse(&phone).map_err(|_| Problem::unprocessable("invalid_phone", "Invalid phone."))?;
             let out = sessions.pair_code_at(&row, phone, true).await?;
-            return Ok(RemoteReply::PairCode { code: out.code, expires_at: out.expires_at });
+            return Ok(RemoteReply::PairCode { code: out.code, expires_at: out.expires_at.0 });
         }
         RemoteCommand::Flush { session_id } => sessions.flush(session_id).await,
     }
