@@ -27,7 +27,10 @@ pub async fn serve_commands(router: CommandRouter, db: DatabaseConnection, sessi
         tokio::spawn(async move {
             let reply = match serde_json::from_slice::<RemoteCommand>(&msg.payload) {
                 Ok(cmd) => run(&db, &sessions, cmd).await.unwrap_or_else(|p| RemoteReply::problem(&p)),
-                Err(e) => RemoteReply::problem(&Problem::bad_request("bad_command", e.to_string())),
+                // Only a node of another version sends what this one cannot read: a server fault.
+                Err(e) => {
+                    RemoteReply::problem(&Problem::internal(format!("unreadable command from another node: {e}")))
+                }
             };
             let body = serde_json::to_vec(&reply).unwrap_or_default();
             if let Err(e) = client.publish(reply_to, body.into()).await {
