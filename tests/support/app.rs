@@ -200,23 +200,7 @@ impl TestApp {
 
     /// Registers `email` with a fixed password and returns the tokens.
     pub async fn register(&self, email: &str) -> TestUser {
-        let password = "correct horse battery".to_owned();
-        let resp = self
-            .client
-            .post(self.url("/api/v1/auth/register"))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .expect("register");
-        assert_eq!(resp.status(), 201, "register {email}");
-        let body: Value = resp.json().await.expect("json");
-        TestUser {
-            id: body["user"]["id"].as_str().expect("id").to_owned(),
-            email: email.to_owned(),
-            password,
-            token: body["access_token"].as_str().expect("access").to_owned(),
-            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
-        }
+        register_at(&self.client, &self.url("/api/v1/auth/register"), email).await
     }
 
     /// Creates a session (not started) and returns its JSON.
@@ -300,4 +284,19 @@ pub async fn start_error(settings: Settings) -> Option<anyhow::Error> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the server neither failed nor served within 60 s");
+}
+
+/// Registers `email` with a fixed password at `url` (a register endpoint) and returns the tokens.
+pub async fn register_at(client: &reqwest::Client, url: &str, email: &str) -> TestUser {
+    let password = "correct horse battery".to_owned();
+    let resp = client.post(url).json(&json!({ "email": email, "password": password })).send().await.expect("register");
+    assert_eq!(resp.status(), 201, "register {email}");
+    let body: Value = resp.json().await.expect("json");
+    TestUser {
+        id: body["user"]["id"].as_str().expect("id").to_owned(),
+        email: email.to_owned(),
+        password,
+        token: body["access_token"].as_str().expect("access").to_owned(),
+        refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+    }
 }

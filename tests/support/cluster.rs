@@ -326,23 +326,7 @@ impl Cluster {
 
     /// Registers `email` through node `i`.
     pub async fn register(&self, i: usize, email: &str) -> TestUser {
-        let password = "correct horse battery".to_owned();
-        let resp = self
-            .client
-            .post(self.nodes[i].url("/api/v1/auth/register"))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .expect("register");
-        assert_eq!(resp.status(), 201, "register {email}");
-        let body: Value = resp.json().await.expect("json");
-        TestUser {
-            id: body["user"]["id"].as_str().expect("id").to_owned(),
-            email: email.to_owned(),
-            password,
-            token: body["access_token"].as_str().expect("access").to_owned(),
-            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
-        }
+        crate::app::register_at(&self.client, &self.nodes[i].url("/api/v1/auth/register"), email).await
     }
 
     /// The session as node `i` shows it (`None` if the node does not answer 200).

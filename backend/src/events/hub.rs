@@ -135,7 +135,8 @@ impl EventHub {
         let started = std::time::Instant::now();
         let mut span = self.tracer.span("event.publish", crate::otel::Kind::Producer, None);
         span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
-        let result = self.enqueue(user_id, name, session_id, data, change).await;
+        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
+        let result = self.enqueue(publish).await;
         match &result {
             Ok(ev) => {
                 crate::metrics::EVENT_PUBLISH_DURATION.observe("", started.elapsed());
@@ -148,15 +149,8 @@ impl EventHub {
     }
 
     /// Hands the publish to its user's writer and waits for the writer's answer.
-    async fn enqueue(
-        &self,
-        user_id: Uuid,
-        name: &str,
-        session_id: Option<Uuid>,
-        data: serde_json::Value,
-        change: Option<TxnChange>,
-    ) -> Result<Arc<Event>, DbErr> {
-        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
+    async fn enqueue(&self, publish: Publish) -> Result<Arc<Event>, DbErr> {
+        let user_id = publish.user_id;
         let (reply, answer) = oneshot::channel();
         let request = Request { publish, reply };
         // Queued at once when there is room (the common case), so a publish polled once is in.
