@@ -160,10 +160,7 @@ impl NodeRegistry {
 /// Milliseconds since the Unix epoch by the database's clock, the one clock all nodes share.
 async fn db_now_ms<C: ConnectionTrait>(conn: &C) -> Result<i64, DbErr> {
     let backend = conn.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now",
-        _ => "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) AS now",
-    };
+    let sql = format!("SELECT {} AS now", crate::db::fence::now_ms_sql(backend));
     let row = conn
         .query_one(Statement::from_string(backend, sql))
         .await?

@@ -436,7 +436,7 @@ impl Settings {
         check_url("outbound_proxy", self.webhooks.outbound_proxy.as_deref(), &["http", "https"])?;
         check_url("otel_endpoint", self.server.otel_endpoint.as_deref(), &["http", "https"])?;
         check_url("nats_url", self.cluster.nats_url.as_deref(), &["nats", "tls"])?;
-        if self.cluster.nats_url.is_some() && !self.database_url().starts_with("postgres") {
+        if self.cluster.nats_url.is_some() && !self.is_cluster() {
             return Err(ConfigError::Invalid(
                 "nats_url is set but the database is SQLite: cluster mode needs PostgreSQL \
                  (set database_url to postgres://...) or unset nats_url for a single node"
