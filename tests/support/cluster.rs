@@ -35,8 +35,8 @@ impl Default for ClusterOptions {
 
 pub struct Node {
     pub id: String,
+    /// Where the node listens; known once `wait_ready` has read it from the node's log.
     pub addr: std::net::SocketAddr,
-    pub base: String,
     pub log: PathBuf,
     data_dir: PathBuf,
     child: Option<Child>,
@@ -44,7 +44,7 @@ pub struct Node {
 
 impl Node {
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        format!("http://{}{}", self.addr, path)
     }
 
     pub fn ws_url(&self, query: &str) -> String {
@@ -117,9 +117,31 @@ fn forget_old_copies(dir: &Path) {
     }
 }
 
-fn free_port() -> std::net::SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    l.local_addr().expect("local addr")
+/// Nodes bind port 0 and say where they listen in their log ("wahub listening addr=…"):
+/// a port picked here and released would race other tests for it.
+fn listening_addr(log: &str) -> Option<std::net::SocketAddr> {
+    let line = log.lines().find(|l| l.contains("wahub listening"))?;
+    let plain = strip_ansi(line);
+    let rest = &plain[plain.find("addr=")? + "addr=".len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC '[' parameters, ended by a letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Cluster {
@@ -176,7 +198,6 @@ impl Cluster {
     }
 
     fn spawn(&self, bin: &Path, id: &str) -> Node {
-        let addr = free_port();
         let data_dir = self.dir.join(id);
         std::fs::create_dir_all(&data_dir).expect("node data dir");
         let log = self.dir.join(format!("{id}.log"));
@@ -193,24 +214,28 @@ impl Cluster {
             "RUST_LOG",
             std::env::var("WAHUB_TEST_NODE_LOG").unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
         )
-        .env("WAHUB_BIND", addr.to_string())
+        .env("WAHUB_BIND", "127.0.0.1:0")
         .env("WAHUB_DATA_DIR", &data_dir)
         .env("WAHUB_NODE_ID", id);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("spawn wahub serve");
-        Node { id: id.to_owned(), addr, base: format!("http://{addr}"), log, data_dir, child: Some(child) }
+        let unknown = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        Node { id: id.to_owned(), addr: unknown, log, data_dir, child: Some(child) }
     }
 
     /// Waits until node `i` answers `/healthz` (panics with its log when it exits or takes too long).
     pub async fn wait_ready(&mut self, i: usize) {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            if let Ok(r) = self.client.get(self.nodes[i].url("/healthz")).send().await {
-                if r.status().is_success() {
-                    return;
+            if self.nodes[i].addr.port() == 0 {
+                if let Some(addr) = listening_addr(&self.log(i)) {
+                    self.nodes[i].addr = addr;
                 }
+            }
+            if self.nodes[i].addr.port() != 0 && self.healthy(i).await {
+                return;
             }
             if !self.nodes[i].is_running() || Instant::now() > deadline {
                 panic!("node {} did not become ready; log:\n{}", self.nodes[i].id, self.log_tail(i, 60));
@@ -219,7 +244,12 @@ impl Cluster {
         }
     }
 
-    /// Starts node `i` again (same id, data dir and a fresh port) after it exited.
+    async fn healthy(&self, i: usize) -> bool {
+        let answer = self.client.get(self.nodes[i].url("/healthz")).send().await;
+        answer.is_ok_and(|r| r.status().is_success())
+    }
+
+    /// Starts node `i` again (same id and data dir, a new port) after it exited.
     pub async fn restart(&mut self, i: usize) {
         let id = self.nodes[i].id.clone();
         self.reap(i);
