@@ -39,6 +39,9 @@ pub static HTTP_REQUESTS: Counter = Counter::new();
 pub static WEBHOOK_DELIVERIES: Counter = Counter::new();
 pub static WEBHOOK_FAILURES: Counter = Counter::new();
 pub static SESSION_PERSIST_FAILURES: Counter = Counter::new();
+pub static FANOUT_DROPPED: Counter = Counter::new();
+pub static FANOUT_GAP_FILLS: Counter = Counter::new();
+
 pub static FENCED_WRITES: Counter = Counter::new();
 
 pub static HTTP_REQUEST_DURATION: Histogram = Histogram::new(LATENCY_BUCKETS);
@@ -66,7 +69,7 @@ pub struct Snapshot<'a> {
 }
 
 pub fn render(now: &Snapshot<'_>) -> String {
-    let rows: [(&str, &str, &str, i64); 11] = [
+    let rows: [(&str, &str, &str, i64); 13] = [
         ("wahub_http_requests_total", "counter", "HTTP requests served", HTTP_REQUESTS.get()),
         ("wahub_events_published_total", "counter", "Events appended to user logs", EVENTS_PUBLISHED.get()),
         ("wahub_event_batches_total", "counter", "Transactions that stored a batch of events", EVENT_BATCHES.get()),
@@ -81,6 +84,18 @@ pub fn render(now: &Snapshot<'_>) -> String {
             "counter",
             "Session transitions that could not be recorded",
             SESSION_PERSIST_FAILURES.get(),
+        ),
+        (
+            "wahub_fanout_dropped_total",
+            "counter",
+            "Event frames not published to NATS (queue full); receivers fill them from the log",
+            FANOUT_DROPPED.get(),
+        ),
+        (
+            "wahub_fanout_gap_fills_total",
+            "counter",
+            "Events a node read from the log because NATS did not bring them in order",
+            FANOUT_GAP_FILLS.get(),
         ),
         (
             "wahub_fenced_writes_total",

@@ -27,6 +27,9 @@ use crate::sessions::leases::Leases;
 use crate::sessions::{PhoneClaims, SessionContext, SessionManager};
 use crate::webhooks::{WebhookOutbox, WebhookService};
 
+/// How often a cluster node compares its live channels with the log: the longest a lost
+/// NATS frame with no successor stays undelivered.
+const FANOUT_SWEEP: Duration = Duration::from_secs(1);
 const KEY_CHECK: &str = "encryption_key_check";
 const KEY_CHECK_PLAIN: &[u8] = b"wahub encryption key check";
 
@@ -84,6 +87,7 @@ fn build_engine(kind: EngineKind, settings: &Settings) -> anyhow::Result<(Shared
                 pair_code_timeout: Duration::from_millis(settings.sessions.pair_code_timeout_ms),
                 connect_delay: Duration::from_millis(settings.sim.sim_connect_delay_ms),
                 close_delay: Duration::from_millis(settings.sim.sim_close_delay_ms),
+                stream_check: Some(settings.sim.sim_stream_check_ms).filter(|ms| *ms > 0).map(Duration::from_millis),
             }));
             Ok((sim.clone(), Some(sim)))
         }
@@ -125,32 +129,49 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         Some(endpoint) => crate::otel::Tracer::start(endpoint, otel_resource(&node_id)).map_err(anyhow::Error::msg)?,
         None => crate::otel::Tracer::off(),
     };
+    let nats = crate::cluster::connect_nats(&settings).await?;
     let outbox = WebhookOutbox::new();
+    let hook = Arc::new(outbox.clone());
+    let hub = match &nats {
+        Some(client) => EventHub::clustered(
+            db.clone(),
+            settings.ws.ws_buffer,
+            hook,
+            client.clone(),
+            settings.cluster.nats_prefix.clone(),
+        ),
+        None => EventHub::new(db.clone(), settings.ws.ws_buffer, hook),
+    };
     let batching = Batching {
         max: settings.database.event_batch_max,
         wait: Duration::from_millis(settings.database.event_batch_wait_ms),
         writers: settings.database.event_writers,
     };
-    let events = Arc::new(
-        EventHub::new(db.clone(), settings.ws.ws_buffer, Arc::new(outbox.clone()))
-            .with_batching(batching)
-            .with_tracer(tracer),
-    );
+    let events = Arc::new(hub.with_batching(batching).with_tracer(tracer));
     let media =
         Arc::new(crate::messages::media::MediaFetcher::new(&settings).context("cannot build the media client")?);
     let messages = MessageStore::new(db.clone(), events.clone(), media);
     let webhooks = WebhookService { db: db.clone(), cipher: cipher.clone(), outbox, settings: settings.clone() };
     let ttl = Duration::from_secs(settings.cluster.lease_ttl_secs);
+    let router = nats.as_ref().map(|client| {
+        crate::sessions::route::CommandRouter::new(
+            client.clone(),
+            settings.cluster.nats_prefix.clone(),
+            node_id.clone(),
+            Duration::from_millis(settings.cluster.route_timeout_ms),
+        )
+    });
     let ctx = Arc::new(SessionContext {
         db: db.clone(),
         hub: events.clone(),
         engine,
         settings: settings.clone(),
         cipher,
-        claims: PhoneClaims::default(),
+        claims: PhoneClaims,
         messages: messages.clone(),
         leases: Leases::new(db.clone(), node_id.clone(), ttl),
         cluster: settings.is_cluster(),
+        router,
     });
     let nodes = Arc::new(NodeRegistry::new(db.clone(), node_id, ttl, settings.is_cluster()));
     let auth = AuthService {
@@ -185,6 +206,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     }))
 }
 
+/// PostgreSQL advisory lock key of the database-wide purges ("wahub" + 1).
+const HOUSEKEEPING_LOCK: i64 = 0x7761_6875_6201;
+
 /// Periodic housekeeping: idle sessions, old events, expired refresh tokens.
 async fn housekeeping(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(state.settings.server.housekeeping_secs.max(1)));
@@ -193,11 +217,30 @@ async fn housekeeping(state: Arc<AppState>) {
         if let Err(e) = state.sessions.stop_idle().await {
             tracing::warn!(error = %e, "idle sweep failed");
         }
-        if let Err(e) = state.events.purge(state.settings.database.event_retention).await {
-            tracing::warn!(error = %e, "event purge failed");
+        // Purges are for the whole database: one node of a cluster at a time.
+        let purged = crate::db::exclusive::run_exclusive(&state.db, HOUSEKEEPING_LOCK, async {
+            if let Err(e) = state.events.purge(state.settings.database.event_retention).await {
+                tracing::warn!(error = %e, "event purge failed");
+            }
+            if let Err(e) = crate::auth::refresh::purge_expired(&state.auth).await {
+                tracing::warn!(error = %e, "refresh token purge failed");
+            }
+        })
+        .await;
+        if let Err(e) = purged {
+            tracing::warn!(error = %e, "cannot take the housekeeping lock");
         }
-        if let Err(e) = crate::auth::refresh::purge_expired(&state.auth).await {
-            tracing::warn!(error = %e, "refresh token purge failed");
+    }
+}
+
+/// Cluster mode: catches up sockets on frames NATS lost (see `EventHub::sweep`).
+async fn fanout_sweep(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(FANOUT_SWEEP);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.events.sweep().await {
+            tracing::warn!(error = %e, "fan-out sweep failed");
         }
     }
 }
@@ -227,13 +270,23 @@ pub async fn run(
     if restored > 0 {
         tracing::info!(restored, "restoring paired sessions");
     }
-    let background = vec![
+    let mut background = vec![
         tokio::spawn(housekeeping(state.clone())),
         tokio::spawn(crate::webhooks::run_dispatcher(state.webhooks.clone())),
         tokio::spawn(heartbeat(state.clone())),
         tokio::spawn(state.sessions.clone().keep_leases()),
         tokio::spawn(state.sessions.clone().place()),
     ];
+    if state.events.is_clustered() {
+        background.push(tokio::spawn(fanout_sweep(state.clone())));
+    }
+    if let Some(router) = state.sessions.router() {
+        background.push(tokio::spawn(crate::sessions::route::serve_commands(
+            router,
+            state.db.clone(),
+            state.sessions.clone(),
+        )));
+    }
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");
     let app = crate::http::build(state.clone());
     let server = &state.settings.server;

@@ -10,6 +10,8 @@ mod m0005_admin;
 mod m0006_engine_keys_cascade;
 mod m0007_nodes;
 mod m0008_session_leases;
+mod m0009_phone_claims;
+mod m0010_webhooks_gen;
 
 pub struct Migrator;
 
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_engine_keys_cascade::Migration),
             Box::new(m0007_nodes::Migration),
             Box::new(m0008_session_leases::Migration),
+            Box::new(m0009_phone_claims::Migration),
+            Box::new(m0010_webhooks_gen::Migration),
         ]
     }
 }

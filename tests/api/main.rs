@@ -4,6 +4,10 @@
 mod admin;
 mod auth;
 mod cluster;
+mod cluster_claims;
+mod cluster_fanout;
+mod cluster_procs;
+mod cluster_webhooks;
 mod errors;
 mod event_batches;
 mod event_log;

@@ -13,13 +13,14 @@ async fn a_database_error_refuses_the_claim_and_is_not_reported_free() {
     // Closing the pool makes every later query on any clone of it fail.
     let broken = conn.clone();
     conn.close().await.expect("close the pool");
-    let claims = PhoneClaims::default();
+    let claims = PhoneClaims;
     assert!(!claims.claim(&broken, &phone, session).await, "a claim must not be granted blind");
     assert!(claims.in_use(&broken, &phone).await.is_err(), "in_use must not answer 'free' blind");
-    // Nothing was remembered: with a working database the same claim succeeds.
+    // Nothing was recorded: with a working database the phone is free.
     let working = db.conn().await;
-    assert!(claims.claim(&working, &phone, session).await);
-    assert!(claims.in_use(&working, &phone).await.expect("in_use"));
+    assert!(!claims.in_use(&working, &phone).await.expect("in_use"));
+    // And no claim is granted for a session that does not exist.
+    assert!(!claims.claim(&working, &phone, session).await, "a claim for no session");
     working.close().await.ok();
     db.drop_db().await;
 }

@@ -630,3 +630,16 @@ async fn idle_sessions_are_stopped() {
     assert_eq!(s["auth_paired"], true);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_newer_link_of_the_same_device_replaces_the_older_one() {
+    let app = spawn_app_with(|s| s.sim.sim_stream_check_ms = 50).await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.connected_session(&user, "a", "6281111111111").await);
+    // Another link (as another node would) logs the device in: the server replaces this one.
+    let keys = app.state.sessions.keys(sid.parse().unwrap());
+    keys.put("sim", "stream", b"a-newer-link").await.unwrap();
+    let s = app.wait_status(&user, &sid, "failed").await;
+    assert_eq!(s["status_reason"], "stream_replaced");
+    app.stop().await;
+}

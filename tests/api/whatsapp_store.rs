@@ -619,6 +619,7 @@ async fn measure_rss_of_sim_links() {
         pair_code_timeout: Duration::from_secs(180),
         connect_delay: Duration::from_millis(5),
         close_delay: Duration::ZERO,
+        stream_check: None,
     });
     measure(&engine, "sim (offering QR)").await;
 }

@@ -173,9 +173,13 @@ impl Cluster {
             ("WAHUB_ALLOW_PRIVATE_TARGETS".into(), "true".into()),
             ("WAHUB_WEBHOOK_POLL_MS".into(), "50".into()),
             ("WAHUB_WEBHOOK_RETRY_BASE_MS".into(), "100".into()),
+            // The simulated server notices two live links of one device (stream_replaced).
+            ("WAHUB_SIM_STREAM_CHECK_MS".into(), "100".into()),
         ];
         if opts.nats {
             env.push(("WAHUB_NATS_URL".into(), nats_url()));
+            // Subjects of their own, so parallel clusters (node-0 in each) never cross.
+            env.push(("WAHUB_NATS_PREFIX".into(), format!("t{}", uuid::Uuid::new_v4().simple())));
         }
         for (k, v) in opts.env {
             env.retain(|(e, _)| *e != k);
@@ -369,25 +373,27 @@ impl Cluster {
         r.json().await.ok()
     }
 
-    /// Creates a session through node `i`, starts it there and scans it with `phone`
-    /// (the sim phone lives in node `i`'s process); returns it once connected.
+    /// Creates a session through node `i` (which runs it, unless placement puts it elsewhere)
+    /// and scans it with `phone` on the node running it; returns it once connected.
     pub async fn connected_session(&self, i: usize, user: &TestUser, name: &str, phone: &str) -> Value {
         let r = self.post(i, "/api/v1/sessions", &user.token, json!({ "name": name, "start": true })).await;
         let s = super::json_of(r, 201).await;
         let id = s["id"].as_str().expect("id").to_owned();
-        super::eventually(30, &format!("{name} offering a QR"), || async {
+        let offering = super::eventually(30, &format!("{name} offering a QR"), || async {
             self.session(i, user, &id).await.filter(|s| s["status"] == "scan_qr")
         })
         .await;
+        // The simulated phone is in the process of the node running the session.
+        let runs_on = offering["node"].as_str().and_then(|n| self.nodes.iter().position(|x| x.id == n)).unwrap_or(i);
         let r = self
             .post(
-                i,
+                runs_on,
                 &format!("/api/v1/sessions/{id}/sim/scan"),
                 &user.token,
                 json!({ "phone": phone, "push_name": name }),
             )
             .await;
-        assert_eq!(r.status(), 200, "scan {name} on node {i}");
+        assert_eq!(r.status(), 200, "scan {name} on node {runs_on}");
         super::eventually(30, &format!("{name} connected"), || async {
             self.session(i, user, &id).await.filter(|s| s["status"] == "connected")
         })

@@ -36,6 +36,12 @@ impl TestDb {
         }
     }
 
+    /// The same database for another node of a cluster; dropping it leaves the database
+    /// to its owner.
+    pub fn shared(&self) -> TestDb {
+        Self { url: self.url.clone(), postgres: None, dir: None, dropped: true }
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

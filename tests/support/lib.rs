@@ -5,6 +5,7 @@
 mod app;
 mod cluster;
 mod db;
+mod inproc;
 mod log_capture;
 mod receiver;
 mod ws;
@@ -12,6 +13,7 @@ mod ws;
 pub use app::{json_of, spawn_app, spawn_app_with, start, start_error, TestApp, TestUser};
 pub use cluster::{nats_url, wahub_bin, Cluster, ClusterOptions, Node};
 pub use db::{insert_session_row, TestDb};
+pub use inproc::{cluster_available, clustered, spawn_cluster, stop_cluster};
 pub use log_capture::LogCapture;
 pub use receiver::{Received, Receiver};
 pub use ws::WsClient;

@@ -146,6 +146,10 @@ pub struct SimSettings {
     pub sim_connect_delay_ms: u64,
     /// How long a simulated link takes to close.
     pub sim_close_delay_ms: u64,
+    /// How often a connected simulated link asks "the server" (the session's key store,
+    /// shared by all nodes) whether a newer link logged in with its device, which then
+    /// replaces it (`stream_replaced`, as WhatsApp does). 0: never (a single node).
+    pub sim_stream_check_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,11 +195,23 @@ pub struct ClusterSettings {
     pub nats_url: Option<String>,
     /// Sessions one node runs at most; placement leaves the rest to other nodes.
     pub node_max_sessions: u64,
+    /// First token of every NATS subject (`<prefix>.u.<user_id>`); clusters sharing one
+    /// NATS server keep apart by prefix.
+    pub nats_prefix: String,
+    /// How long a command routed to a session's owning node may take before 503.
+    pub route_timeout_ms: u64,
 }
 
 impl Default for ClusterSettings {
     fn default() -> Self {
-        Self { node_id: None, lease_ttl_secs: 15, nats_url: None, node_max_sessions: 10_000 }
+        Self {
+            node_id: None,
+            lease_ttl_secs: 15,
+            nats_url: None,
+            node_max_sessions: 10_000,
+            nats_prefix: "wahub".into(),
+            route_timeout_ms: 5_000,
+        }
     }
 }
 
@@ -275,7 +291,7 @@ impl Default for SessionSettings {
 
 impl Default for SimSettings {
     fn default() -> Self {
-        Self { sim_pair_delay_ms: 1_500, sim_connect_delay_ms: 5, sim_close_delay_ms: 0 }
+        Self { sim_pair_delay_ms: 1_500, sim_connect_delay_ms: 5, sim_close_delay_ms: 0, sim_stream_check_ms: 0 }
     }
 }
 
@@ -408,6 +424,7 @@ impl Settings {
             ("ws_ping_secs", self.ws.ws_ping_secs),
             ("lease_ttl_secs", self.cluster.lease_ttl_secs),
             ("node_max_sessions", self.cluster.node_max_sessions),
+            ("route_timeout_ms", self.cluster.route_timeout_ms),
         ];
         if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
@@ -442,6 +459,12 @@ impl Settings {
                  (set database_url to postgres://...) or unset nats_url for a single node"
                     .into(),
             ));
+        }
+        if !is_subject_prefix(&self.cluster.nats_prefix) {
+            return Err(ConfigError::Invalid(format!(
+                "nats_prefix must be dot-separated tokens of letters, digits, '-' and '_', not {:?}",
+                self.cluster.nats_prefix
+            )));
         }
         if let Some(v) = &self.sessions.whatsapp_app_version {
             if parse_app_version(v).is_none() {
@@ -506,6 +529,11 @@ fn check_url(key: &str, value: Option<&str>, schemes: &[&str]) -> Result<(), Con
     }
     let schemes = schemes.iter().map(|s| format!("{s}://")).collect::<Vec<_>>().join(" or ");
     Err(ConfigError::Invalid(format!("{key} must be a {schemes} URL, not {url:?}")))
+}
+
+/// `wahub` or `test.a1`: NATS subject tokens without wildcards or spaces.
+fn is_subject_prefix(prefix: &str) -> bool {
+    prefix.split('.').all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// `2.3000.1023` → `(2, 3000, 1023)`.

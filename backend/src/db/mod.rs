@@ -3,6 +3,7 @@
 pub mod constraint;
 pub mod crypto;
 pub mod entities;
+pub mod exclusive;
 pub mod fence;
 pub mod files;
 pub mod meta;

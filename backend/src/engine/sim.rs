@@ -31,6 +31,8 @@ use crate::domain::Phone;
 const NS: &str = "sim";
 const CREDS: &str = "creds";
 const REVOKED: &str = "revoked";
+/// "The server's" record of the device's current stream: the newest link to log in.
+const STREAM: &str = "stream";
 
 #[derive(Debug, Clone, Copy)]
 pub struct SimTimings {
@@ -43,6 +45,8 @@ pub struct SimTimings {
     pub connect_delay: Duration,
     /// How long a link takes to close (a graceful close handshake).
     pub close_delay: Duration,
+    /// How often a connected link checks whether a newer link replaced it; `None`: never.
+    pub stream_check: Option<Duration>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -303,7 +307,13 @@ impl Link for SimLink {
 enum Phase {
     Offering { attempt: u32, deadline: Instant, pair_code: Option<Phone> },
     Pairing { phone: Phone, push_name: Option<String>, done_at: Instant },
-    Connected { phone: Phone },
+    Connected { phone: Phone, stream: Option<Stream> },
+}
+
+/// A connected link's stream as "the server" knows it, when streams are checked.
+struct Stream {
+    token: String,
+    check_at: Instant,
 }
 
 struct SimLinkTask {
@@ -341,6 +351,20 @@ fn pair_code() -> String {
 }
 
 impl SimLinkTask {
+    /// Logs the device in: with stream checks on, this link becomes the device's current
+    /// stream (replacing any older one). `None` when that cannot be recorded (the link
+    /// fails, as a login the server refused).
+    async fn log_in(&self) -> Option<Option<Stream>> {
+        let Some(every) = self.timings.stream_check else { return Some(None) };
+        let token = Uuid::new_v4().simple().to_string();
+        if let Err(e) = self.keys.put(NS, STREAM, token.as_bytes()).await {
+            self.emit(EngineEvent::ConnectFailure { reason: format!("login not recorded: {e}"), permanent: false })
+                .await;
+            return None;
+        }
+        Some(Some(Stream { token, check_at: Instant::now() + every }))
+    }
+
     async fn emit(&self, ev: EngineEvent) -> bool {
         if self.is_silent() {
             return true;
@@ -420,9 +444,10 @@ impl SimLinkTask {
         };
         let mut phase = match creds.and_then(|c| Phone::parse(&c.phone).ok().map(|p| (p, c.push_name))) {
             Some((phone, push_name)) => {
+                let Some(stream) = self.log_in().await else { return };
                 self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
                 self.redeliver_unacked().await;
-                Phase::Connected { phone }
+                Phase::Connected { phone, stream }
             }
             None => {
                 self.emit(EngineEvent::PairingQrCode { code: qr_value(), timeout: self.timings.qr_first }).await;
@@ -434,7 +459,7 @@ impl SimLinkTask {
             let deadline = match &phase {
                 Phase::Offering { deadline, .. } => Some(*deadline),
                 Phase::Pairing { done_at, .. } => Some(*done_at),
-                Phase::Connected { .. } => None,
+                Phase::Connected { stream, .. } => stream.as_ref().map(|s| s.check_at),
             };
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
@@ -474,12 +499,28 @@ impl SimLinkTask {
                     self.emit(EngineEvent::PairError { reason: format!("could not store credentials: {e}") }).await;
                     return None;
                 }
+                let stream = self.log_in().await?;
                 self.emit(EngineEvent::PairSuccess { phone: phone.clone(), push_name: push_name.clone() }).await;
                 self.emit(EngineEvent::Connected { phone: Some(phone.clone()), push_name }).await;
                 self.redeliver_unacked().await;
-                Some(Phase::Connected { phone })
+                Some(Phase::Connected { phone, stream })
             }
-            Phase::Connected { phone } => Some(Phase::Connected { phone }),
+            Phase::Connected { phone, stream: Some(stream) } => {
+                let every = self.timings.stream_check?;
+                match self.keys.get(NS, STREAM).await {
+                    Ok(Some(current)) if current != stream.token.as_bytes() => {
+                        tracing::info!(session_id = %self.session, "sim: a newer link logged in with this device; replaced");
+                        self.emit(EngineEvent::StreamReplaced).await;
+                        None
+                    }
+                    // Unreadable now: ask again next time, as a server would keep the stream.
+                    _ => Some(Phase::Connected {
+                        phone,
+                        stream: Some(Stream { token: stream.token, check_at: Instant::now() + every }),
+                    }),
+                }
+            }
+            Phase::Connected { phone, stream: None } => Some(Phase::Connected { phone, stream: None }),
         }
     }
 

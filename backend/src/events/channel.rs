@@ -12,11 +12,27 @@ use super::Event;
 pub(super) struct UserChannel {
     tx: Mutex<Option<broadcast::Sender<Arc<Event>>>>,
     capacity: usize,
+    /// Cluster mode: the last seq broadcast here; `None` until the feed is set up.
+    pub(super) delivered: tokio::sync::Mutex<Option<i64>>,
+    /// Cluster mode: the task putting this user's events in order (from NATS and from
+    /// this node), alive exactly while someone here listens.
+    feed: Mutex<Option<Feed>>,
+}
+
+/// The ordering task of a channel and its input for this node's own events.
+pub(super) struct Feed {
+    pub task: tokio::task::AbortHandle,
+    pub local: tokio::sync::mpsc::UnboundedSender<Arc<Event>>,
 }
 
 impl UserChannel {
     pub(super) fn new(capacity: usize) -> Self {
-        Self { tx: Mutex::new(None), capacity: capacity.max(1) }
+        Self {
+            tx: Mutex::new(None),
+            capacity: capacity.max(1),
+            delivered: tokio::sync::Mutex::new(None),
+            feed: Mutex::new(None),
+        }
     }
 
     fn sender(&self) -> std::sync::MutexGuard<'_, Option<broadcast::Sender<Arc<Event>>>> {
@@ -34,6 +50,28 @@ impl UserChannel {
         let mut tx = self.sender();
         let rx = tx.get_or_insert_with(|| broadcast::channel(self.capacity).0).subscribe();
         Subscription { rx, channel: self.clone() }
+    }
+
+    fn feed(&self) -> std::sync::MutexGuard<'_, Option<Feed>> {
+        self.feed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a live task orders this channel's events.
+    pub(super) fn has_feed(&self) -> bool {
+        self.feed().as_ref().is_some_and(|f| !f.task.is_finished())
+    }
+
+    pub(super) fn set_feed(&self, feed: Feed) {
+        if let Some(old) = self.feed().replace(feed) {
+            old.task.abort();
+        }
+    }
+
+    /// Hands one of this node's events to the ordering task, if there is one.
+    pub(super) fn feed_local(&self, ev: Arc<Event>) {
+        if let Some(feed) = self.feed().as_ref() {
+            let _ = feed.local.send(ev);
+        }
     }
 
     pub(super) fn receivers(&self) -> usize {
@@ -65,6 +103,10 @@ impl Drop for Subscription {
         // Our own receiver is still counted here; subscribing takes the same lock.
         if tx.as_ref().is_some_and(|tx| tx.receiver_count() <= 1) {
             *tx = None;
+            // Unsubscribes from the user's subject: nobody here listens any more.
+            if let Some(feed) = self.channel.feed().take() {
+                feed.task.abort();
+            }
         }
     }
 }

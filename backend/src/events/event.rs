@@ -21,6 +21,9 @@ pub struct Event {
     /// The `{"type":"event",...}` text frame; built once and shared by every socket.
     #[serde(skip)]
     frame: Arc<str>,
+    /// The generation of the user's webhooks when the event was stored (0 when unknown).
+    #[serde(skip)]
+    pub webhooks_gen: i64,
 }
 
 #[derive(Serialize)]
@@ -46,7 +49,25 @@ impl Event {
         let frame = Frame { kind: "event", seq, event: &event, session_id, at: at.into(), data: &data };
         // Serializing plain JSON values and strings cannot fail.
         let frame: Arc<str> = serde_json::to_string(&frame).unwrap_or_default().into();
-        Self { user_id, seq, event, session_id, at, data, frame }
+        Self { user_id, seq, event, session_id, at, data, frame, webhooks_gen: 0 }
+    }
+
+    pub(super) fn under_webhooks_gen(mut self, webhooks_gen: i64) -> Self {
+        self.webhooks_gen = webhooks_gen;
+        self
+    }
+
+    /// An event received as its frame (from another node): the text is kept as is.
+    pub(super) fn with_frame(
+        user_id: Uuid,
+        seq: i64,
+        event: String,
+        session_id: Option<Uuid>,
+        at: DateTime<Utc>,
+        data: serde_json::Value,
+        frame: Arc<str>,
+    ) -> Self {
+        Self { user_id, seq, event, session_id, at, data, frame, webhooks_gen: 0 }
     }
 
     pub(super) fn from_row(row: event::Model) -> Self {

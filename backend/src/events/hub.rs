@@ -5,6 +5,9 @@
 //! taking sequence numbers from the database in it, and only after the commit hands each
 //! event to the `Fanout`. The caller just awaits its answer: dropping a publish that was
 //! queued changes nothing.
+//!
+//! In cluster mode (`clustered`) the fanout is `ClusterFanout`: events travel between
+//! nodes over NATS and each node puts its users' events back in order (`order.rs`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,7 +23,7 @@ use uuid::Uuid;
 use super::channel::Subscription;
 use super::local::LocalChannels;
 use super::writer::{Batching, Publish, Request, Writer};
-use super::{seq, AppendHook, Event, Fanout};
+use super::{seq, AppendHook, ClusterFanout, Event, Fanout};
 use crate::db::entities::event;
 
 /// Work done inside the transaction that stores an event.
@@ -41,6 +44,8 @@ pub struct EventHub {
     writers: OnceLock<Vec<mpsc::Sender<Request>>>,
     sockets: AtomicUsize,
     tracer: crate::otel::Tracer,
+    /// Cluster mode: the same fanout as `fanout`, for subscribing and sweeping.
+    cluster: Option<Arc<ClusterFanout>>,
 }
 
 impl EventHub {
@@ -67,6 +72,37 @@ impl EventHub {
             writers: OnceLock::new(),
             sockets: AtomicUsize::new(0),
             tracer: crate::otel::Tracer::off(),
+            cluster: None,
+        }
+    }
+
+    /// Cluster mode: events also travel between nodes over NATS subjects under `prefix`.
+    pub fn clustered(
+        db: DatabaseConnection,
+        buffer: usize,
+        hook: Arc<dyn AppendHook>,
+        client: async_nats::Client,
+        prefix: String,
+    ) -> Self {
+        let mut cluster = None;
+        let mut hub = Self::with_fanout(db.clone(), buffer, hook, |local| {
+            let fanout = Arc::new(ClusterFanout::new(local, client, prefix, db));
+            cluster = Some(fanout.clone());
+            fanout
+        });
+        hub.cluster = cluster;
+        hub
+    }
+
+    pub fn is_clustered(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Cluster mode: catches sockets up on events NATS lost (see `ClusterFanout::sweep`).
+    pub async fn sweep(&self) -> Result<(), DbErr> {
+        match &self.cluster {
+            Some(cluster) => cluster.sweep().await,
+            None => Ok(()),
         }
     }
 
@@ -166,9 +202,13 @@ impl EventHub {
         answer.await.unwrap_or_else(|_| Err(DbErr::Custom("the event writer dropped the publish".into())))
     }
 
-    /// Live events of one user from now on.
-    pub fn subscribe(&self, user_id: Uuid) -> Subscription {
-        self.local.subscribe(user_id)
+    /// Live events of one user from now on. In cluster mode the first subscription of a
+    /// user on this node subscribes to the user's NATS subject (the last one unsubscribes).
+    pub async fn subscribe(&self, user_id: Uuid) -> anyhow::Result<Subscription> {
+        match &self.cluster {
+            Some(cluster) => cluster.subscribe(user_id).await,
+            None => Ok(self.local.subscribe(user_id)),
+        }
     }
 
     /// Highest sequence number of the user's log. Called after `subscribe`, every event

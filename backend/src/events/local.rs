@@ -24,8 +24,20 @@ impl LocalChannels {
 
     /// Live events of one user from now on.
     pub fn subscribe(&self, user_id: Uuid) -> Subscription {
-        let channel = self.users().entry(user_id).or_insert_with(|| Arc::new(UserChannel::new(self.buffer))).clone();
-        channel.subscribe()
+        self.channel(user_id).subscribe()
+    }
+
+    pub(super) fn channel(&self, user_id: Uuid) -> Arc<UserChannel> {
+        self.users().entry(user_id).or_insert_with(|| Arc::new(UserChannel::new(self.buffer))).clone()
+    }
+
+    pub(super) fn get(&self, user_id: Uuid) -> Option<Arc<UserChannel>> {
+        self.users().get(&user_id).cloned()
+    }
+
+    /// Users with someone listening, and their channels.
+    pub(super) fn live(&self) -> Vec<(Uuid, Arc<UserChannel>)> {
+        self.users().iter().filter(|(_, c)| c.receivers() > 0).map(|(u, c)| (*u, c.clone())).collect()
     }
 
     /// Number of users with a live subscription.

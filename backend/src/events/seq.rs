@@ -7,9 +7,17 @@ use uuid::Uuid;
 
 use crate::db::entities::user_seq;
 
-/// Reserves the next `n` sequence numbers of `user_id` and returns the first. The row
-/// stays locked until `txn` ends, so concurrent writers for one user queue behind it.
-pub(super) async fn reserve(txn: &impl ConnectionTrait, user_id: Uuid, n: i64) -> Result<i64, DbErr> {
+/// What reserving numbers for a user's events read from the user's counter row.
+pub(super) struct Reserved {
+    /// The first of the reserved sequence numbers.
+    pub first: i64,
+    /// The generation of the user's webhooks the events are stored under.
+    pub webhooks_gen: i64,
+}
+
+/// Reserves the next `n` sequence numbers of `user_id`. The row stays locked until `txn`
+/// ends, so concurrent writers for one user (and webhook changes) queue behind it.
+pub(super) async fn reserve(txn: &impl ConnectionTrait, user_id: Uuid, n: i64) -> Result<Reserved, DbErr> {
     let stmt = Query::insert()
         .into_table(user_seq::Entity)
         .columns([user_seq::Column::UserId, user_seq::Column::LastSeq])
@@ -19,14 +27,34 @@ pub(super) async fn reserve(txn: &impl ConnectionTrait, user_id: Uuid, n: i64) -
                 .value(user_seq::Column::LastSeq, Expr::col((user_seq::Entity, user_seq::Column::LastSeq)).add(n))
                 .to_owned(),
         )
-        .returning_col(user_seq::Column::LastSeq)
+        .returning(Query::returning().columns([user_seq::Column::LastSeq, user_seq::Column::WebhooksGen]))
         .to_owned();
     let row = txn
         .query_one(txn.get_database_backend().build(&stmt))
         .await?
         .ok_or_else(|| DbErr::Custom("sequence upsert returned no row".into()))?;
     let last: i64 = row.try_get("", "last_seq")?;
-    Ok(last - n + 1)
+    Ok(Reserved { first: last - n + 1, webhooks_gen: row.try_get("", "webhooks_gen")? })
+}
+
+/// Marks the user's webhooks changed, inside the transaction of the change: events stored
+/// after it commits carry the new generation, and every node reloads its cached endpoints.
+pub async fn bump_webhooks_gen(txn: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
+    let stmt = Query::insert()
+        .into_table(user_seq::Entity)
+        .columns([user_seq::Column::UserId, user_seq::Column::LastSeq, user_seq::Column::WebhooksGen])
+        .values_panic([user_id.into(), 0i64.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::column(user_seq::Column::UserId)
+                .value(
+                    user_seq::Column::WebhooksGen,
+                    Expr::col((user_seq::Entity, user_seq::Column::WebhooksGen)).add(1),
+                )
+                .to_owned(),
+        )
+        .to_owned();
+    txn.execute(txn.get_database_backend().build(&stmt)).await?;
+    Ok(())
 }
 
 /// The user's last sequence number (0 before their first event).

@@ -173,16 +173,16 @@ impl Writer {
         for p in &kept {
             *per_user.entry(p.user_id).or_default() += 1;
         }
-        let mut next: HashMap<Uuid, i64> = HashMap::with_capacity(per_user.len());
+        let mut next: HashMap<Uuid, seq::Reserved> = HashMap::with_capacity(per_user.len());
         for (user_id, n) in per_user {
             next.insert(user_id, seq::reserve(txn, user_id, n).await?);
         }
         let mut events = Vec::with_capacity(kept.len());
         for p in kept {
-            let slot = next.entry(p.user_id).or_default();
-            let ev = Arc::new(Event::new(p.user_id, *slot, p.name, p.session_id, p.at, p.data));
-            *slot += 1;
-            events.push(ev);
+            let slot = next.entry(p.user_id).or_insert(seq::Reserved { first: 0, webhooks_gen: 0 });
+            let ev = Event::new(p.user_id, slot.first, p.name, p.session_id, p.at, p.data);
+            events.push(Arc::new(ev.under_webhooks_gen(slot.webhooks_gen)));
+            slot.first += 1;
         }
         for chunk in events.chunks(ROWS_PER_INSERT) {
             event::Entity::insert_many(chunk.iter().map(|ev| event::ActiveModel {

@@ -25,6 +25,8 @@ pub struct SessionContext {
     pub leases: Leases,
     /// Cluster mode: other nodes run sessions too (placement moves sessions between nodes).
     pub cluster: bool,
+    /// Cluster mode: forwards commands to the node owning a session.
+    pub router: Option<super::route::CommandRouter>,
 }
 
 impl SessionContext {

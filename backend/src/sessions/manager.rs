@@ -12,6 +12,7 @@ use super::context::SessionContext;
 use super::leases::Acquired;
 use super::live::SharedLive;
 use super::machine::Input;
+use super::route::{RemoteCommand, RemoteReply};
 use super::task::{Command, SessionTask};
 use super::types::{PairCodeOut, QrOut, SessionOut, StatusChange};
 use crate::db::entities::session;
@@ -19,6 +20,13 @@ use crate::db::fence::Fence;
 use crate::domain::Phone;
 use crate::domain::{reason, Status};
 use crate::error::Problem;
+
+/// Where a command for a session runs.
+enum Target {
+    Here(mpsc::Sender<Command>),
+    /// Another node runs the session (cluster mode).
+    Owner(String),
+}
 
 pub(super) struct Handle {
     pub(super) tx: mpsc::Sender<Command>,
@@ -58,6 +66,11 @@ impl SessionManager {
         Ok(self.ctx.claims.in_use(&self.ctx.db, phone).await?)
     }
 
+    /// Cluster mode: the way to the nodes owning other sessions.
+    pub fn router(&self) -> Option<super::route::CommandRouter> {
+        self.ctx.router.clone()
+    }
+
     /// The encrypted credential store of one session.
     pub fn keys(&self, session_id: Uuid) -> crate::engine::KeyStore {
         self.ctx.keys(session_id)
@@ -68,16 +81,31 @@ impl SessionManager {
     }
 
     /// The one place deciding where a command for a session runs: this node's task
-    /// (taking the session's lease first if it has none), or, while another live node
-    /// holds the lease, nowhere: 503 `session_owner_unavailable`, nothing changed.
-    /// Command routing to the owner replaces that answer.
-    async fn sender(&self, row: &session::Model) -> Result<mpsc::Sender<Command>, Problem> {
+    /// (taking the session's lease first if it has none), or the node holding its lease
+    /// (cluster mode, over NATS). `routed`: the command came from another node, so it runs
+    /// here or nowhere (no forwarding twice); without a router a session leased elsewhere
+    /// answers 503 `session_owner_unavailable` and nothing changes.
+    async fn target(&self, row: &session::Model, routed: bool) -> Result<Target, Problem> {
         if let Some(tx) = self.local(row.id)? {
-            return Ok(tx);
+            return Ok(Target::Here(tx));
         }
         match self.ctx.leases.acquire(row.id).await? {
-            Acquired::Mine { epoch, .. } => self.spawn(row, epoch),
-            Acquired::Elsewhere { node } => Err(owner_unavailable(&node)),
+            Acquired::Mine { epoch, .. } => Ok(Target::Here(self.spawn(row, epoch)?)),
+            Acquired::Elsewhere { node } if routed => {
+                Err(super::route::owner_unavailable(&node, "it no longer runs the session"))
+            }
+            Acquired::Elsewhere { node } if self.ctx.router.is_none() => {
+                Err(super::route::owner_unavailable(&node, "not in cluster mode"))
+            }
+            Acquired::Elsewhere { node } => Ok(Target::Owner(node)),
+        }
+    }
+
+    /// Runs `cmd` on `owner` (cluster mode).
+    async fn forward(&self, owner: &str, cmd: RemoteCommand) -> Result<RemoteReply, Problem> {
+        match &self.ctx.router {
+            Some(router) => router.send(owner, &cmd).await,
+            None => Err(super::route::owner_unavailable(owner, "not in cluster mode")),
         }
     }
 
@@ -181,8 +209,22 @@ impl SessionManager {
     /// Starts a session; answers once a QR is on offer or the session is past `starting`,
     /// or after a while with the start still under way.
     pub async fn start(&self, row: &session::Model, force_relink: bool) -> Result<(), Problem> {
+        self.start_at(row, force_relink, false).await
+    }
+
+    pub(super) async fn start_at(&self, row: &session::Model, force_relink: bool, routed: bool) -> Result<(), Problem> {
+        following(routed, || self.start_once(row, force_relink, routed)).await
+    }
+
+    async fn start_once(&self, row: &session::Model, force_relink: bool, routed: bool) -> Result<(), Problem> {
+        let tx = match self.target(row, routed).await? {
+            Target::Here(tx) => tx,
+            Target::Owner(node) => {
+                return self.forward(&node, RemoteCommand::Start { session_id: row.id, force_relink }).await.map(drop)
+            }
+        };
         let wait = self.call_timeout().min(START_WAIT);
-        match self.call(self.sender(row).await?, |reply| Command::Start { force_relink, reply }, wait).await {
+        match self.call(tx, |reply| Command::Start { force_relink, reply }, wait).await {
             Ok(done) => done,
             // Still starting: the caller shows the session as it is now.
             Err(p) if p.code == "session_busy" => Ok(()),
@@ -191,17 +233,94 @@ impl SessionManager {
     }
 
     pub async fn apply(&self, row: &session::Model, input: Input) -> Result<(), Problem> {
-        self.call(self.sender(row).await?, |reply| Command::Apply(input, Some(reply)), self.call_timeout()).await?
+        self.apply_at(row, input, false).await
+    }
+
+    pub(super) async fn apply_at(&self, row: &session::Model, input: Input, routed: bool) -> Result<(), Problem> {
+        following(routed, || self.apply_once(row, input.clone(), routed)).await
+    }
+
+    async fn apply_once(&self, row: &session::Model, input: Input, routed: bool) -> Result<(), Problem> {
+        let tx = match self.target(row, routed).await? {
+            Target::Here(tx) => tx,
+            Target::Owner(node) => {
+                let cmd = match input {
+                    Input::Stop => RemoteCommand::Stop { session_id: row.id },
+                    Input::Logout => RemoteCommand::Logout { session_id: row.id },
+                    // Other inputs come from this node's own machinery, never from a user.
+                    _ => return Err(super::route::owner_unavailable(&node, "not a routed command")),
+                };
+                return self.forward(&node, cmd).await.map(drop);
+            }
+        };
+        self.call(tx, |reply| Command::Apply(input, Some(reply)), self.call_timeout()).await?
     }
 
     pub async fn pair_code(&self, row: &session::Model, phone: Phone) -> Result<PairCodeOut, Problem> {
-        self.call(self.sender(row).await?, |reply| Command::PairCode { phone, reply }, self.call_timeout()).await?
+        self.pair_code_at(row, phone, false).await
     }
 
-    /// Asks a running session to send its queued messages.
+    pub(super) async fn pair_code_at(
+        &self,
+        row: &session::Model,
+        phone: Phone,
+        routed: bool,
+    ) -> Result<PairCodeOut, Problem> {
+        following(routed, || self.pair_code_once(row, phone.clone(), routed)).await
+    }
+
+    async fn pair_code_once(&self, row: &session::Model, phone: Phone, routed: bool) -> Result<PairCodeOut, Problem> {
+        let tx = match self.target(row, routed).await? {
+            Target::Here(tx) => tx,
+            Target::Owner(node) => {
+                let cmd = RemoteCommand::PairCode { session_id: row.id, phone: phone.as_str().to_owned() };
+                return match self.forward(&node, cmd).await? {
+                    RemoteReply::PairCode { code, expires_at } => {
+                        Ok(PairCodeOut { code, expires_at: expires_at.into() })
+                    }
+                    other => Err(Problem::internal(format!("node {node} answered a pair-code with {other:?}"))),
+                };
+            }
+        };
+        self.call(tx, |reply| Command::PairCode { phone, reply }, self.call_timeout()).await?
+    }
+
+    /// In cluster mode, the other node running this session (`None` when it runs here,
+    /// nowhere, or on a single node).
+    pub async fn runs_elsewhere(&self, id: Uuid) -> Result<Option<String>, Problem> {
+        let Some(router) = &self.ctx.router else { return Ok(None) };
+        if self.existing(id).is_some() {
+            return Ok(None);
+        }
+        Ok(self.ctx.leases.owner(id).await?.filter(|owner| owner != router.node_id()))
+    }
+
+    /// Asks a running session to send its queued messages, on whichever node runs it.
     pub async fn flush(&self, id: Uuid) {
-        if let Some(tx) = self.existing(id) {
-            let _ = tx.send(Command::Flush).await;
+        if self.flush_here(id).await {
+            return;
+        }
+        let Some(router) = &self.ctx.router else { return };
+        let owner = match self.ctx.leases.owners(&[id]).await {
+            Ok(mut owners) => owners.remove(&id),
+            Err(e) => {
+                tracing::warn!(session_id = %id, error = %e, "cannot tell which node sends this session's messages");
+                return;
+            }
+        };
+        if let Some(owner) = owner.filter(|owner| owner != router.node_id()) {
+            // Not reached now, the owner still sends them on its next nudge or reconnect.
+            if let Err(p) = router.send(&owner, &RemoteCommand::Flush { session_id: id }).await {
+                tracing::warn!(session_id = %id, owner, problem = %p.detail, "could not ask the owner to send now");
+            }
+        }
+    }
+
+    /// Asks this node's task of the session (if any) to send its queued messages.
+    pub(super) async fn flush_here(&self, id: Uuid) -> bool {
+        match self.existing(id) {
+            Some(tx) => tx.send(Command::Flush).await.is_ok(),
+            None => false,
         }
     }
 
@@ -232,10 +351,27 @@ impl SessionManager {
         self.lock().running.get(&id).and_then(|h| h.live.qr())
     }
 
-    /// QR codes on offer for these sessions.
+    /// QR codes on offer for these sessions on this node.
     pub fn qrs(&self, ids: impl IntoIterator<Item = Uuid>) -> HashMap<Uuid, QrOut> {
         let tasks = self.lock();
         ids.into_iter().filter_map(|id| tasks.running.get(&id).and_then(|h| h.live.qr()).map(|qr| (id, qr))).collect()
+    }
+
+    /// QR codes on offer for these sessions wherever they run: in cluster mode the nodes
+    /// owning the others are asked (a node that does not answer shows no QR).
+    pub async fn qrs_anywhere(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, QrOut>, Problem> {
+        let mut found = self.qrs(ids.iter().copied());
+        let Some(router) = &self.ctx.router else { return Ok(found) };
+        let elsewhere: Vec<Uuid> = ids.iter().copied().filter(|id| !found.contains_key(id)).collect();
+        let owners = self.ctx.leases.owners(&elsewhere).await?;
+        let asks = owners.into_iter().filter(|(_, owner)| owner != router.node_id()).map(|(id, owner)| async move {
+            match router.send(&owner, &RemoteCommand::Qr { session_id: id }).await {
+                Ok(RemoteReply::Qr { qr }) => qr.map(|qr| (id, qr)),
+                _ => None,
+            }
+        });
+        found.extend(futures_util::future::join_all(asks).await.into_iter().flatten());
+        Ok(found)
     }
 
     /// Sessions that have a task right now.
@@ -394,9 +530,34 @@ impl SessionManager {
     }
 }
 
-fn owner_unavailable(node: &str) -> Problem {
-    Problem::unavailable(format!("The session runs on node {node}, which cannot take this command here; try again."))
-        .with_code("session_owner_unavailable")
+/// Pauses before asking again where a session runs, while its lease changes hands.
+const HANDOVER_PAUSES: [Duration; 3] =
+    [Duration::from_millis(50), Duration::from_millis(200), Duration::from_millis(600)];
+
+/// A command racing a lease hand-over (drain, rebalancing, failover) follows the session
+/// to its new owner: a task that lost its lease, or one that ended meanwhile, answers
+/// before changing anything, so asking again where the session runs now is safe. A routed
+/// command is the origin's to retry (it runs here or nowhere).
+async fn following<T, F, Fut>(routed: bool, mut attempt: F) -> Result<T, Problem>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Problem>>,
+{
+    let mut pauses = HANDOVER_PAUSES.iter();
+    loop {
+        match attempt().await {
+            Err(p) if !routed && moved(&p) => match pauses.next() {
+                Some(pause) => tokio::time::sleep(*pause).await,
+                None => return Err(p),
+            },
+            done => return done,
+        }
+    }
+}
+
+/// The session's task lost its lease or ended while the command was on its way.
+fn moved(p: &Problem) -> bool {
+    p.code == "session_owner_unavailable" || p.code == gone().code
 }
 
 fn busy() -> Problem {

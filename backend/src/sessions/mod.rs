@@ -11,6 +11,7 @@ mod manager;
 mod phone_claims;
 mod placement;
 pub mod qr_render;
+pub mod route;
 pub mod service;
 mod task;
 pub mod types;

@@ -213,10 +213,9 @@ impl SessionTask {
                 }
             }
         }
+        // The phone claim stays: it lapses with the lease this task gives back, and the
+        // session may already run (and hold its phone) on another node.
         self.sender.stop();
-        if let Some(phone) = &self.machine.phone {
-            self.ctx.claims.release(phone, self.id);
-        }
     }
 
     async fn command(&mut self, cmd: Command) {
@@ -419,7 +418,7 @@ impl SessionTask {
         if let Some(old) = &before.phone {
             let still_held = self.machine.status.holds_phone() && self.machine.phone.as_ref() == Some(old);
             if !still_held {
-                self.ctx.claims.release(old, self.id);
+                self.ctx.claims.release(&self.ctx.db, old, self.id).await;
             }
         }
         Ok(())

@@ -74,7 +74,7 @@ impl StatusChange<'_> {
 }
 
 /// The QR code on offer.
-#[derive(Debug, Clone, Object, Serialize, PartialEq)]
+#[derive(Debug, Clone, Object, Serialize, serde::Deserialize, PartialEq)]
 #[oai(rename = "Qr")]
 pub struct QrOut {
     pub value: String,

@@ -5,6 +5,10 @@
 //! once and no transaction is held across the HTTP call. A crash mid-request leaves
 //! the lease to run out and the row is sent again: at-least-once, never lost.
 //!
+//! On PostgreSQL the due rows are read `FOR UPDATE SKIP LOCKED` in the claiming
+//! transaction, so the nodes of a cluster share the work instead of racing for the same
+//! rows (the attempts check still decides who owns a row).
+//!
 //! Each endpoint has at most one delivery in flight, and only its oldest pending
 //! delivery is ever sent: a later event never overtakes an earlier one (a retry holds
 //! back what came after it), and a slow endpoint holds one of the slots, not all.
@@ -14,8 +18,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use sea_orm::sea_query::LockBehavior;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -133,33 +141,45 @@ impl Dispatcher {
         }
         let batch = BATCH.min(free as u64);
         let busy: Vec<Uuid> = self.busy().iter().copied().collect();
-        let due = webhook_delivery::Entity::find()
+        let txn = self.db().begin().await?;
+        let mut due = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::Status.eq("pending"))
             .filter(webhook_delivery::Column::NextAttemptAt.lte(Utc::now()))
             .filter(webhook_delivery::Column::WebhookId.is_not_in(busy))
             .filter(Expr::exists(older_pending()).not())
             .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-            .limit(batch)
-            .all(self.db())
-            .await?;
+            .limit(batch);
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            due = due.lock_with_behavior(sea_orm::sea_query::LockType::Update, LockBehavior::SkipLocked);
+        }
+        let due = due.all(&txn).await?;
         let full = due.len() as u64 == batch;
+        let mut claimed = Vec::with_capacity(due.len());
         for row in due {
-            if let Some(row) = self.claim(row).await? {
-                // Marked before the task starts, so the next round cannot pick the endpoint again.
-                self.busy().insert(row.webhook_id);
-                let busy = Busy { d: self.clone(), webhook_id: row.webhook_id };
-                let me = self.clone();
-                in_flight.spawn(async move {
-                    let _busy = busy;
-                    me.deliver(row).await
-                });
+            if let Some(row) = self.claim(&txn, row).await? {
+                claimed.push(row);
             }
+        }
+        txn.commit().await?;
+        for row in claimed {
+            // Marked before the task starts, so the next round cannot pick the endpoint again.
+            self.busy().insert(row.webhook_id);
+            let busy = Busy { d: self.clone(), webhook_id: row.webhook_id };
+            let me = self.clone();
+            in_flight.spawn(async move {
+                let _busy = busy;
+                me.deliver(row).await
+            });
         }
         Ok(full)
     }
 
     /// Takes the row unless someone else did since it was read.
-    async fn claim(&self, mut row: webhook_delivery::Model) -> Result<Option<webhook_delivery::Model>, DbErr> {
+    async fn claim<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        mut row: webhook_delivery::Model,
+    ) -> Result<Option<webhook_delivery::Model>, DbErr> {
         let lease_until = Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
         let res = webhook_delivery::Entity::update_many()
             .col_expr(webhook_delivery::Column::Attempts, Expr::value(row.attempts + 1))
@@ -167,7 +187,7 @@ impl Dispatcher {
             .filter(webhook_delivery::Column::Id.eq(row.id))
             .filter(webhook_delivery::Column::Status.eq("pending"))
             .filter(webhook_delivery::Column::Attempts.eq(row.attempts))
-            .exec(self.db())
+            .exec(conn)
             .await?;
         if res.rows_affected != 1 {
             return Ok(None);

@@ -36,14 +36,20 @@ pub struct WebhookOutbox {
     cache: Arc<Mutex<Cache>>,
 }
 
-/// The endpoints per user, and how many invalidations there have been. A fill records the
-/// generation before it reads the database and is kept only if no invalidation happened
-/// since: on PostgreSQL a read can see the old rows, then the change commits and
-/// invalidates, and only then the fill would land — stale until the next change.
+/// The endpoints per user, with the webhooks generation they were read under, and how
+/// many local invalidations there have been.
+///
+/// Across nodes the generation decides: every webhook change bumps the user's
+/// `webhooks_gen` in its transaction, the event transaction reads it with the user's
+/// sequence numbers, and an entry read under another generation is read again (in the
+/// event's transaction, so it sees exactly the endpoints that exist when the event does).
+/// Locally, a fill records the invalidation count before it reads the database and is kept
+/// only if no invalidation happened since: on PostgreSQL a read can see the old rows, then
+/// the change commits and invalidates, and only then the fill would land.
 #[derive(Default)]
 struct Cache {
     generation: u64,
-    users: HashMap<Uuid, Arc<Vec<Target>>>,
+    users: HashMap<Uuid, (i64, Arc<Vec<Target>>)>,
 }
 
 impl WebhookOutbox {
@@ -62,22 +68,30 @@ impl WebhookOutbox {
         cache.users.remove(&user_id);
     }
 
-    /// The cached endpoints, or the generation a fill must start from.
-    fn lookup(&self, user_id: Uuid) -> Result<Arc<Vec<Target>>, u64> {
+    /// The cached endpoints read under `webhooks_gen`, or the local count a fill must start from.
+    fn lookup(&self, user_id: Uuid, webhooks_gen: i64) -> Result<Arc<Vec<Target>>, u64> {
         let cache = self.cache();
-        cache.users.get(&user_id).cloned().ok_or(cache.generation)
-    }
-
-    /// Keeps what a fill read unless an invalidation happened since it started.
-    fn fill(&self, user_id: Uuid, started: u64, targets: Arc<Vec<Target>>) {
-        let mut cache = self.cache();
-        if cache.generation == started {
-            cache.users.insert(user_id, targets);
+        match cache.users.get(&user_id) {
+            Some((read_under, targets)) if *read_under == webhooks_gen => Ok(targets.clone()),
+            _ => Err(cache.generation),
         }
     }
 
-    async fn targets<C: ConnectionTrait>(&self, conn: &C, user_id: Uuid) -> Result<Arc<Vec<Target>>, DbErr> {
-        let started = match self.lookup(user_id) {
+    /// Keeps what a fill read unless an invalidation happened since it started.
+    fn fill(&self, user_id: Uuid, started: u64, webhooks_gen: i64, targets: Arc<Vec<Target>>) {
+        let mut cache = self.cache();
+        if cache.generation == started {
+            cache.users.insert(user_id, (webhooks_gen, targets));
+        }
+    }
+
+    async fn targets<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user_id: Uuid,
+        webhooks_gen: i64,
+    ) -> Result<Arc<Vec<Target>>, DbErr> {
+        let started = match self.lookup(user_id, webhooks_gen) {
             Ok(hit) => return Ok(hit),
             Err(generation) => generation,
         };
@@ -87,13 +101,13 @@ impl WebhookOutbox {
             .all(conn)
             .await?;
         let targets: Arc<Vec<Target>> = Arc::new(rows.into_iter().map(target_of).collect());
-        self.fill(user_id, started, targets.clone());
+        self.fill(user_id, started, webhooks_gen, targets.clone());
         Ok(targets)
     }
 
     /// Queues `event` for every endpoint of its user that subscribed to it.
     pub async fn enqueue<C: ConnectionTrait>(&self, conn: &C, event: &Event) -> Result<(), DbErr> {
-        let targets = self.targets(conn, event.user_id).await?;
+        let targets = self.targets(conn, event.user_id, event.webhooks_gen).await?;
         if targets.is_empty() {
             return Ok(());
         }
@@ -178,20 +192,31 @@ mod tests {
         let outbox = WebhookOutbox::new();
         let user = Uuid::new_v4();
         // The fill reads the old rows; the change commits and invalidates; the fill lands.
-        let started = outbox.lookup(user).expect_err("empty cache");
+        let started = outbox.lookup(user, 0).expect_err("empty cache");
         outbox.invalidate(user);
-        outbox.fill(user, started, one_target());
-        assert!(outbox.lookup(user).is_err(), "the stale fill must not be cached");
+        outbox.fill(user, started, 0, one_target());
+        assert!(outbox.lookup(user, 0).is_err(), "the stale fill must not be cached");
         // A fill with no change in between is kept.
-        let started = outbox.lookup(user).expect_err("still empty");
-        outbox.fill(user, started, one_target());
-        assert!(outbox.lookup(user).is_ok());
+        let started = outbox.lookup(user, 0).expect_err("still empty");
+        outbox.fill(user, started, 0, one_target());
+        assert!(outbox.lookup(user, 0).is_ok());
         // Another user's change also discards a fill in flight (the generation is shared).
-        let started = outbox.lookup(Uuid::new_v4()).expect_err("empty");
+        let started = outbox.lookup(Uuid::new_v4(), 0).expect_err("empty");
         outbox.invalidate(user);
         let other = Uuid::new_v4();
-        outbox.fill(other, started, one_target());
-        assert!(outbox.lookup(other).is_err());
+        outbox.fill(other, started, 0, one_target());
+        assert!(outbox.lookup(other, 0).is_err());
+    }
+
+    #[test]
+    fn an_entry_read_under_another_webhooks_generation_is_read_again() {
+        let outbox = WebhookOutbox::new();
+        let user = Uuid::new_v4();
+        let started = outbox.lookup(user, 3).expect_err("empty cache");
+        outbox.fill(user, started, 3, one_target());
+        assert!(outbox.lookup(user, 3).is_ok());
+        // Another node changed the user's webhooks: events now carry generation 4.
+        assert!(outbox.lookup(user, 4).is_err(), "a stale entry must not serve a newer event");
     }
 
     #[test]

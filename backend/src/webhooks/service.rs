@@ -6,7 +6,7 @@ use base64::Engine as _;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -68,6 +68,7 @@ pub async fn create(
         ));
     }
     let id = Uuid::new_v4();
+    let txn = svc.db.begin().await?;
     let row = webhook::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),
@@ -77,8 +78,10 @@ pub async fn create(
         active: Set(true),
         created_at: Set(Utc::now()),
     }
-    .insert(&svc.db)
+    .insert(&txn)
     .await?;
+    crate::events::bump_webhooks_gen(&txn, user_id).await?;
+    txn.commit().await?;
     svc.outbox.invalidate(user_id);
     Ok((row, secret))
 }
@@ -127,7 +130,10 @@ pub async fn update(
     if let Some(on) = req.active {
         active.active = Set(on);
     }
-    let row = active.update(&svc.db).await?;
+    let txn = svc.db.begin().await?;
+    let row = active.update(&txn).await?;
+    crate::events::bump_webhooks_gen(&txn, user_id).await?;
+    txn.commit().await?;
     svc.outbox.invalidate(user_id);
     Ok(row)
 }
@@ -135,8 +141,11 @@ pub async fn update(
 /// Deletes the endpoint; its deliveries go with it (foreign key cascade).
 pub async fn delete(svc: &WebhookService, user_id: Uuid, id: Uuid) -> Result<(), Problem> {
     find_owned(svc, user_id, id).await?;
-    webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::WebhookId.eq(id)).exec(&svc.db).await?;
-    webhook::Entity::delete_by_id(id).exec(&svc.db).await?;
+    let txn = svc.db.begin().await?;
+    webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::WebhookId.eq(id)).exec(&txn).await?;
+    webhook::Entity::delete_by_id(id).exec(&txn).await?;
+    crate::events::bump_webhooks_gen(&txn, user_id).await?;
+    txn.commit().await?;
     svc.outbox.invalidate(user_id);
     Ok(())
 }

@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: Uuid,
     pub last_seq: i64,
+    /// Bumped with every change to the user's webhooks (see `webhooks::outbox`).
+    pub webhooks_gen: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

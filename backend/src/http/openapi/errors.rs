@@ -73,14 +73,14 @@ const BY_OPERATION: &[(&str, &[&str])] = &[
     ("createWebhook", &["target_not_allowed", "webhook_limit_reached"]),
     ("updateWebhook", &["target_not_allowed"]),
     ("adminUpdateUser", &["last_admin"]),
-    ("simScan", &["invalid_phone", "no_qr:409"]),
-    ("simIncoming", &["invalid_phone", "session_not_connected"]),
-    ("simDelivered", &["invalid_phone", "session_not_connected"]),
-    ("simRead", &["invalid_phone", "session_not_connected"]),
-    ("simFailScan", &["no_qr:409"]),
-    ("simDrop", &["session_not_connected"]),
-    ("simUnlink", &["session_not_connected"]),
-    ("simSilence", &["session_not_connected"]),
+    ("simScan", &["invalid_phone", "no_qr:409", "session_owner_unavailable"]),
+    ("simIncoming", &["invalid_phone", "session_not_connected", "session_owner_unavailable"]),
+    ("simDelivered", &["invalid_phone", "session_not_connected", "session_owner_unavailable"]),
+    ("simRead", &["invalid_phone", "session_not_connected", "session_owner_unavailable"]),
+    ("simFailScan", &["no_qr:409", "session_owner_unavailable"]),
+    ("simDrop", &["session_not_connected", "session_owner_unavailable"]),
+    ("simUnlink", &["session_not_connected", "session_owner_unavailable"]),
+    ("simSilence", &["session_not_connected", "session_owner_unavailable"]),
 ];
 
 /// Operations that go through a session's task, which may be busy or fail to save.

@@ -199,7 +199,9 @@ impl SessionsApi {
         let qr = self
             .state
             .sessions
-            .qr(row.id)
+            .qrs_anywhere(&[row.id])
+            .await?
+            .remove(&row.id)
             .ok_or_else(|| Problem::not_found("No QR code is on offer for this session.").with_code("no_qr"))?;
         Ok(match format.0.unwrap_or(QrFormat::Json) {
             QrFormat::Json => QrResponse::Json(Json(qr)),

@@ -97,11 +97,19 @@ impl SimApi {
         Ok(OK)
     }
 
-    /// The simulator and the caller's session id, or 404.
+    /// The simulator and the caller's session id, or 404. The simulated phone lives in the
+    /// process of the node running the session: elsewhere in a cluster this says which node.
     async fn owned(&self, auth: &Auth<impl scope::Needs>, id: Uuid) -> Result<(&SimEngine, Uuid), Problem> {
         let sim =
             self.sim.as_deref().ok_or_else(|| Problem::not_found("The simulator exists only with the sim engine."))?;
-        Ok((sim, service::find_owned(&self.state.db, auth.id(), id).await?.id))
+        let id = service::find_owned(&self.state.db, auth.id(), id).await?.id;
+        if let Some(owner) = self.state.sessions.runs_elsewhere(id).await? {
+            return Err(Problem::unavailable(format!(
+                "This session runs on node {owner}; its simulated phone is there: send simulator actions to that node."
+            ))
+            .with_code("session_owner_unavailable"));
+        }
+        Ok((sim, id))
     }
 }
 

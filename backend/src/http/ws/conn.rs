@@ -150,7 +150,13 @@ where
     S: Sink<Message> + Unpin,
 {
     // Subscribe first: the hello's `seq` is read after, so nothing falls in between.
-    let mut live = state.events.subscribe(conn.user_id);
+    let mut live = match state.events.subscribe(conn.user_id).await {
+        Ok(live) => live,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot subscribe to the user's events");
+            return End::Close(1011, "internal error");
+        }
+    };
     let mut revoked = state.auth.revocations.subscribe();
     let hello = match hello::build(state, conn.user_id, conn.since).await {
         Ok(h) => h,
