@@ -7,6 +7,7 @@ mod cluster;
 mod cluster_claims;
 mod cluster_fanout;
 mod cluster_procs;
+mod cluster_qr;
 mod cluster_webhooks;
 mod errors;
 mod event_batches;

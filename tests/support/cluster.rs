@@ -84,6 +84,13 @@ pub fn wahub_bin() -> PathBuf {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
+        // The variables cargo sets for a running test (CARGO_MANIFEST_DIR, CARGO_PKG_*, ...)
+        // would make build scripts rerun and rebuild half the tree on every run.
+        for (k, _) in std::env::vars() {
+            if k.starts_with("CARGO_") && k != "CARGO_HOME" {
+                cmd.env_remove(k);
+            }
+        }
         cmd.current_dir(&workspace).env("CARGO_TARGET_DIR", &target).args(["build", "-p", "wahub", "--bin", "wahub"]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
