@@ -368,3 +368,20 @@ async fn kill_9_under_send_and_incoming_load_loses_and_repeats_nothing_acknowled
         receiver.requests().len()
     );
 }
+
+#[tokio::test]
+async fn three_nodes_started_at_once_on_a_fresh_database_all_come_up() {
+    let test = "three_nodes_started_at_once_on_a_fresh_database_all_come_up";
+    let Some(mut c) = Cluster::start(test, ClusterOptions { nodes: 0, ..Default::default() }).await else { return };
+    // Each migrates the empty database; they must take turns, not fail on each other's tables.
+    for i in 0..3 {
+        c.spawn_unready(&format!("node{i}"));
+    }
+    for i in 0..3 {
+        c.wait_ready(i).await;
+    }
+    let admin = c.register(2, "admin@example.com").await;
+    let nodes = json_of(c.get(1, "/api/v1/admin/nodes", &admin.token).await, 200).await;
+    let alive = nodes.as_array().map_or(0, |n| n.iter().filter(|n| n["alive"] == true).count());
+    assert_eq!(alive, 3, "{nodes}");
+}

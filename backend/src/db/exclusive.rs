@@ -1,6 +1,7 @@
-//! Work that one node at a time does for the whole database (purges): on PostgreSQL it
-//! runs while this node holds a transaction-scoped advisory lock, and a node that finds
-//! the lock taken skips its turn. SQLite has one node, which always runs it.
+//! Work that one node at a time does for the whole database: on PostgreSQL it runs while
+//! this node holds a transaction-scoped advisory lock. Purges skip their turn when another
+//! node holds it (`run_exclusive`); migrations wait for it (`run_serialized`). SQLite has
+//! one node, which always runs the work.
 
 use std::future::Future;
 
@@ -31,4 +32,21 @@ where
     let out = work.await;
     txn.commit().await?;
     Ok(Some(out))
+}
+
+/// Runs `work` while holding `key`, waiting for any other node holding it first (nodes
+/// starting together on a fresh database migrate one after the other).
+pub async fn run_serialized<T, F>(db: &DatabaseConnection, key: i64, work: F) -> Result<T, DbErr>
+where
+    F: Future<Output = T>,
+{
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(work.await);
+    }
+    let txn = db.begin().await?;
+    txn.execute(Statement::from_string(DatabaseBackend::Postgres, format!("SELECT pg_advisory_xact_lock({key})")))
+        .await?;
+    let out = work.await;
+    txn.commit().await?;
+    Ok(out)
 }

@@ -13,10 +13,13 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
-/// Connects and applies pending migrations.
+/// Advisory lock key of migrations (PostgreSQL); other keys: housekeeping, node join.
+const MIGRATION_LOCK: i64 = 0x7761_6875_6202;
+
+/// Connects and applies pending migrations (one node at a time on a shared database).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let conn = connect_without_migrating(url).await?;
-    Migrator::up(&conn, None).await?;
+    exclusive::run_serialized(&conn, MIGRATION_LOCK, Migrator::up(&conn, None)).await??;
     Ok(conn)
 }
 
