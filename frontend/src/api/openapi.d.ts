@@ -36,7 +36,7 @@ export interface components {
              */
             last_disconnected_at?: string | null;
             name: string;
-            /** @description The node running the session in cluster mode; `null` on a single node. */
+            /** @description The node running the session in cluster mode; `null` on a single node or when no node runs it. */
             node?: string | null;
             owner_email: string;
             /** Format: uuid */
@@ -169,7 +169,10 @@ export interface components {
         CreateWebhookRequest: {
             /** @description Event names (`message.received`), prefixes (`session.*`) or `*`. Default `["*"]`. */
             events?: ("*" | "session.*" | "message.*" | "session.created" | "session.updated" | "session.deleted" | "session.status" | "session.qr" | "session.pair_code" | "session.primary" | "message.received" | "message.updated")[] | null;
-            /** @description The HMAC key for `X-Wahub-Signature` (16 to 256 characters). Generated when omitted. */
+            /**
+             * @description The signing secret (16 to 256 characters); generated as `whsec_<base64>` when omitted.
+             *     Keys `webhook-signature` (Standard Webhooks) and `X-Wahub-Signature`.
+             */
             secret?: string | null;
             /**
              * Format: uri
@@ -412,6 +415,8 @@ export interface components {
             /** @description Stable machine-readable code, e.g. `name_taken`. */
             code: string;
             detail: string;
+            /** @description The request's `X-Request-Id` (as sent by the client, or generated), for support. */
+            request_id?: string | null;
             /** Format: uint16 */
             status: number;
             title: string;
@@ -554,6 +559,8 @@ export interface components {
              */
             last_disconnected_at?: string | null;
             name: string;
+            /** @description The node running the session in cluster mode; `null` on a single node or when no node runs it. */
+            node?: string | null;
             /** @example 15551234567 */
             phone?: string | null;
             push_name?: string | null;
@@ -582,7 +589,7 @@ export interface components {
         /** @enum {string} */
         Status: "stopped" | "starting" | "scan_qr" | "pairing" | "connected" | "reconnecting" | "failed" | "logged_out";
         /** @enum {string} */
-        StatusReason: "qr_timeout" | "scan_failed" | "auth_failed" | "duplicate_phone" | "max_retries" | "stream_replaced" | "temporary_ban" | "network" | "user_stop" | "inactive" | "user_logout" | "device_removed" | "server_restart" | "start_timeout" | "storage_error";
+        StatusReason: "qr_timeout" | "scan_failed" | "auth_failed" | "duplicate_phone" | "max_retries" | "stream_replaced" | "temporary_ban" | "network" | "user_stop" | "inactive" | "user_logout" | "device_removed" | "server_restart" | "start_timeout" | "storage_error" | "node_lost";
         /** TokenResponse */
         TokenResponse: {
             access_token: string;
