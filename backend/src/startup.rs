@@ -285,6 +285,7 @@ pub async fn run(
             router,
             state.db.clone(),
             state.sessions.clone(),
+            state.sim.clone(),
         )));
     }
     tracing::info!(%addr, engine = state.engine_kind.as_str(), "wahub listening");

@@ -81,3 +81,17 @@ mod tests {
         }
     }
 }
+
+/// On the wire (between nodes) a phone is its digits; reading one validates it again.
+impl serde::Serialize for Phone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Phone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Phone::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}

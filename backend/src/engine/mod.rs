@@ -6,6 +6,7 @@
 pub mod keystore;
 mod sanitize;
 pub mod sim;
+pub mod sim_phone;
 #[cfg(feature = "whatsapp")]
 pub mod whatsapp;
 

@@ -56,7 +56,7 @@ struct Creds {
 }
 
 /// A message the simulated account sent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimSent {
     pub id: String,
     pub to: String,

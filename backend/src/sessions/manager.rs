@@ -19,6 +19,8 @@ use crate::db::entities::session;
 use crate::db::fence::Fence;
 use crate::domain::Phone;
 use crate::domain::{reason, Status};
+use crate::engine::sim::{PhoneError as SimPhoneError, SimEngine};
+use crate::engine::sim_phone::{PhoneAction, PhoneAnswer};
 use crate::error::Problem;
 
 /// Where a command for a session runs.
@@ -293,6 +295,28 @@ impl SessionManager {
             return Ok(None);
         }
         Ok(self.ctx.leases.owner(id).await?.filter(|owner| owner != router.node_id()))
+    }
+
+    /// Runs an action of the session's simulated phone where the phone is: in the process
+    /// running the session's link (this one, or its owner's in a cluster).
+    pub async fn phone(&self, sim: &SimEngine, id: Uuid, action: PhoneAction) -> Result<PhoneAnswer, Problem> {
+        let Some(owner) = self.runs_elsewhere(id).await? else { return self.phone_here(sim, id, action).await };
+        match self.forward(&owner, RemoteCommand::Phone { session_id: id, action }).await? {
+            RemoteReply::Phone { answer } => Ok(answer),
+            other => Err(Problem::internal(format!("node {owner} answered a phone action with {other:?}"))),
+        }
+    }
+
+    pub(super) async fn phone_here(
+        &self,
+        sim: &SimEngine,
+        id: Uuid,
+        action: PhoneAction,
+    ) -> Result<PhoneAnswer, Problem> {
+        sim.act(id, &self.keys(id), action).await.map_err(|e| match e {
+            SimPhoneError::NoQr => Problem::conflict("no_qr", e.to_string()),
+            SimPhoneError::NotConnected => Problem::conflict("session_not_connected", e.to_string()),
+        })
     }
 
     /// Asks a running session to send its queued messages, on whichever node runs it.

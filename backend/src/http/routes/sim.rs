@@ -1,15 +1,14 @@
 //! /api/v1/sessions/{id}/sim/*: the simulated phone. Mounted only with the sim engine.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use crate::engine::sim::{PhoneError, PhoneMessage, SimEngine, SimSent};
-use crate::engine::ReceiptKind;
+use crate::engine::sim::{SimEngine, SimSent};
+use crate::engine::sim_phone::{PhoneAction, PhoneAnswer};
 use crate::error::Problem;
 use crate::http::parse_phone;
 use crate::http::ApiTags;
@@ -74,42 +73,21 @@ impl From<SimSent> for SentOut {
     }
 }
 
-fn phone_problem(e: PhoneError) -> Problem {
-    match e {
-        PhoneError::NoQr => Problem::conflict("no_qr", e.to_string()),
-        PhoneError::NotConnected => Problem::conflict("session_not_connected", e.to_string()),
-    }
-}
-
 const OK: Json<Done> = Json(Done { ok: true });
 
 impl SimApi {
-    async fn receipts(
-        &self,
-        auth: Auth<scope::Control>,
-        id: Uuid,
-        body: ReceiptRequest,
-        kind: ReceiptKind,
-    ) -> Result<Json<Done>, Problem> {
-        let (sim, id) = self.owned(&auth, id).await?;
-        let from = parse_phone(&body.from)?;
-        sim.receipts(id, from, kind).await.map_err(phone_problem)?;
-        Ok(OK)
-    }
-
-    /// The simulator and the caller's session id, or 404. The simulated phone lives in the
-    /// process of the node running the session: elsewhere in a cluster this says which node.
-    async fn owned(&self, auth: &Auth<impl scope::Needs>, id: Uuid) -> Result<(&SimEngine, Uuid), Problem> {
+    /// Runs `action` on the caller's session's simulated phone, wherever it is (404 without
+    /// the sim engine or for another user's session).
+    async fn act(&self, auth: &Auth<impl scope::Needs>, id: Uuid, action: PhoneAction) -> Result<PhoneAnswer, Problem> {
         let sim =
             self.sim.as_deref().ok_or_else(|| Problem::not_found("The simulator exists only with the sim engine."))?;
         let id = service::find_owned(&self.state.db, auth.id(), id).await?.id;
-        if let Some(owner) = self.state.sessions.runs_elsewhere(id).await? {
-            return Err(Problem::unavailable(format!(
-                "This session runs on node {owner}; its simulated phone is there: send simulator actions to that node."
-            ))
-            .with_code("session_owner_unavailable"));
-        }
-        Ok((sim, id))
+        self.state.sessions.phone(sim, id, action).await
+    }
+
+    async fn done(&self, auth: &Auth<impl scope::Needs>, id: Uuid, action: PhoneAction) -> Result<Json<Done>, Problem> {
+        self.act(auth, id, action).await?;
+        Ok(OK)
     }
 }
 
@@ -125,11 +103,10 @@ impl SimApi {
         id: Path<Uuid>,
         body: Json<ScanRequest>,
     ) -> Result<Json<Done>, Problem> {
-        let (sim, id) = self.owned(&auth, id.0).await?;
         let phone = parse_phone(&body.phone)?;
-        let push = body.0.push_name.map(|p| p.trim().chars().take(64).collect::<String>()).filter(|p| !p.is_empty());
-        sim.scan(id, phone, push).await.map_err(phone_problem)?;
-        Ok(OK)
+        let push_name =
+            body.0.push_name.map(|p| p.trim().chars().take(64).collect::<String>()).filter(|p| !p.is_empty());
+        self.done(&auth, id.0, PhoneAction::Scan { phone, push_name }).await
     }
 
     /// Sim: fail the scan
@@ -137,9 +114,7 @@ impl SimApi {
     /// The simulated phone fails to complete the scan. Sim engine only.
     #[oai(path = "/sessions/:id/sim/fail-scan", method = "post", operation_id = "simFailScan")]
     async fn fail_scan(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
-        let (sim, id) = self.owned(&auth, id.0).await?;
-        sim.fail_scan(id).await.map_err(phone_problem)?;
-        Ok(OK)
+        self.done(&auth, id.0, PhoneAction::FailScan).await
     }
 
     /// Sim: drop the network
@@ -152,11 +127,9 @@ impl SimApi {
         id: Path<Uuid>,
         body: poem::Body,
     ) -> Result<Json<Done>, Problem> {
-        let (sim, id) = self.owned(&auth, id.0).await?;
-        let down =
+        let down_for_ms =
             crate::http::optional_json::<DropRequest>(body, 1024).await?.down_for_ms.unwrap_or(0).min(86_400_000);
-        sim.drop_link(id, Duration::from_millis(down)).await.map_err(phone_problem)?;
-        Ok(OK)
+        self.done(&auth, id.0, PhoneAction::Drop { down_for_ms }).await
     }
 
     /// Sim: unlink the device
@@ -164,10 +137,7 @@ impl SimApi {
     /// The simulated phone removes this linked device. Sim engine only.
     #[oai(path = "/sessions/:id/sim/unlink", method = "post", operation_id = "simUnlink")]
     async fn unlink(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
-        let (sim, id) = self.owned(&auth, id.0).await?;
-        let keys = self.state.sessions.keys(id);
-        sim.unlink(id, &keys).await.map_err(phone_problem)?;
-        Ok(OK)
+        self.done(&auth, id.0, PhoneAction::Unlink).await
     }
 
     /// Sim: receive a message
@@ -180,7 +150,6 @@ impl SimApi {
         id: Path<Uuid>,
         body: Json<IncomingRequest>,
     ) -> Result<Json<Done>, Problem> {
-        let (sim, id) = self.owned(&auth, id.0).await?;
         let from = parse_phone(&body.from)?;
         if body.text.is_empty() || body.text.chars().count() > 65_536 {
             return Err(Problem::validation("text must be 1 to 65536 characters."));
@@ -192,9 +161,7 @@ impl SimApi {
         if external_id.as_deref().is_some_and(|id| !valid_id(id)) {
             return Err(Problem::validation("external_id must be 1 to 128 letters, digits, '-' or '_'."));
         }
-        let message = PhoneMessage { from, text: body.0.text.0, external_id };
-        sim.incoming(id, message).await.map_err(phone_problem)?;
-        Ok(OK)
+        self.done(&auth, id.0, PhoneAction::Incoming { from, text: body.0.text.0, external_id }).await
     }
 
     /// Sim: go silent
@@ -203,9 +170,7 @@ impl SimApi {
     /// connection; liveness probing reconnects it). Sim engine only.
     #[oai(path = "/sessions/:id/sim/silence", method = "post", operation_id = "simSilence")]
     async fn silence(&self, auth: Auth<scope::Control>, id: Path<Uuid>) -> Result<Json<Done>, Problem> {
-        let (sim, id) = self.owned(&auth, id.0).await?;
-        sim.silence(id).await.map_err(phone_problem)?;
-        Ok(OK)
+        self.done(&auth, id.0, PhoneAction::Silence).await
     }
 
     /// Sim: delivery receipts
@@ -218,7 +183,8 @@ impl SimApi {
         id: Path<Uuid>,
         body: Json<ReceiptRequest>,
     ) -> Result<Json<Done>, Problem> {
-        self.receipts(auth, id.0, body.0, ReceiptKind::Delivered).await
+        let from = parse_phone(&body.0.from)?;
+        self.done(&auth, id.0, PhoneAction::Delivered { from }).await
     }
 
     /// Sim: read receipts
@@ -231,7 +197,8 @@ impl SimApi {
         id: Path<Uuid>,
         body: Json<ReceiptRequest>,
     ) -> Result<Json<Done>, Problem> {
-        self.receipts(auth, id.0, body.0, ReceiptKind::Read).await
+        let from = parse_phone(&body.0.from)?;
+        self.done(&auth, id.0, PhoneAction::Read { from }).await
     }
 
     /// Sim: sent messages
@@ -239,7 +206,9 @@ impl SimApi {
     /// What the simulated account has sent, oldest first. Sim engine only.
     #[oai(path = "/sessions/:id/sim/sent", method = "get", operation_id = "simListSent")]
     async fn sent(&self, auth: Auth<scope::Read>, id: Path<Uuid>) -> Result<Json<Vec<SentOut>>, Problem> {
-        let (sim, id) = self.owned(&auth, id.0).await?;
-        Ok(Json(sim.sent(id).into_iter().map(Into::into).collect()))
+        match self.act(&auth, id.0, PhoneAction::ListSent).await? {
+            PhoneAnswer::Sent { sent } => Ok(Json(sent.into_iter().map(Into::into).collect())),
+            PhoneAnswer::Done => Ok(Json(Vec::new())),
+        }
     }
 }

@@ -5,6 +5,7 @@ use poem::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::engine::sim_phone::{PhoneAction, PhoneAnswer};
 use crate::error::Problem;
 use crate::sessions::types::QrOut;
 
@@ -33,6 +34,11 @@ pub enum RemoteCommand {
     Qr {
         session_id: Uuid,
     },
+    /// An action of the session's simulated phone, which lives in the owner's process.
+    Phone {
+        session_id: Uuid,
+        action: PhoneAction,
+    },
 }
 
 impl RemoteCommand {
@@ -43,7 +49,8 @@ impl RemoteCommand {
             | Self::Logout { session_id }
             | Self::PairCode { session_id, .. }
             | Self::Flush { session_id }
-            | Self::Qr { session_id } => *session_id,
+            | Self::Qr { session_id }
+            | Self::Phone { session_id, .. } => *session_id,
         }
     }
 }
@@ -55,6 +62,7 @@ pub enum RemoteReply {
     Done,
     PairCode { code: String, expires_at: DateTime<Utc> },
     Qr { qr: Option<QrOut> },
+    Phone { answer: PhoneAnswer },
     Problem { status: u16, code: String, detail: String },
 }
 
@@ -73,7 +81,7 @@ impl RemoteReply {
 /// Problem codes are `&'static str`: a code from another node maps to the same one here
 /// (nodes run the same version), anything unknown to a generic one.
 fn known_code(code: &str) -> &'static str {
-    const KNOWN: [&str; 15] = [
+    const KNOWN: [&str; 16] = [
         "not_found",
         "session_busy",
         "unavailable",
@@ -89,6 +97,7 @@ fn known_code(code: &str) -> &'static str {
         "instance_limit_reached",
         "session_owner_unavailable",
         "name_taken",
+        "session_not_connected",
     ];
     KNOWN.into_iter().find(|k| *k == code).unwrap_or("owner_error")
 }
