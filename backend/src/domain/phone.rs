@@ -55,6 +55,20 @@ impl fmt::Display for Phone {
     }
 }
 
+/// On the wire (between nodes) a phone is its digits; reading one validates it again.
+impl serde::Serialize for Phone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Phone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Phone::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,19 +93,5 @@ mod tests {
         for input in ["", "1234567", "1234567890123456", "62812abc4567", "6281+234567", "123@g.us", "++6281234567"] {
             assert!(Phone::parse(input).is_err(), "{input}");
         }
-    }
-}
-
-/// On the wire (between nodes) a phone is its digits; reading one validates it again.
-impl serde::Serialize for Phone {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Phone {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Phone::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
