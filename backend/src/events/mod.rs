@@ -13,6 +13,6 @@ pub use channel::Subscription;
 pub use event::Event;
 pub use fanout::Fanout;
 pub use hook::{AppendHook, NoHook};
-pub use hub::{EventHub, SocketGuard, TxnChange};
+pub use hub::{Change, EventHub, RowChange, SocketGuard, TxnChange};
 pub use local::LocalChannels;
-pub use writer::Batching;
+pub use writer::{Answer, Batching};
