@@ -3,8 +3,10 @@
 //! `publish` queues the event (and the state change travelling with it) to the writer that
 //! serves its user (`writer.rs`): the writer stores a batch of publishes in one transaction,
 //! taking sequence numbers from the database in it, and only after the commit hands each
-//! event to the `Fanout`. The caller just awaits its answer: dropping a publish that was
-//! queued changes nothing.
+//! event to the `Fanout`. The caller either awaits its answer (`publish`, `publish_with`):
+//! dropping a publish that was queued changes nothing; or hands over a completion that the
+//! writer runs with the answer (`submit`), so a task with many events to store need not
+//! wait for each commit before queueing the next.
 //!
 //! In cluster mode (`clustered`) the fanout is `ClusterFanout`: events travel between
 //! nodes over NATS and each node puts its users' events back in order (`order.rs`).
@@ -22,7 +24,7 @@ use uuid::Uuid;
 
 use super::channel::Subscription;
 use super::local::LocalChannels;
-use super::writer::{Batching, Publish, Request, Writer};
+use super::writer::{Answer, Batching, Publish, Reply, Request, Then, Writer};
 use super::{seq, AppendHook, ClusterFanout, Event, Fanout};
 use crate::db::entities::event;
 
@@ -33,6 +35,36 @@ pub type TxnChange = Box<
         ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DbErr>> + Send + 't>>
         + Send,
 >;
+
+/// Stores a row that cannot fail on its own (any error is the database's, e.g. a plain
+/// insert with `ON CONFLICT DO NOTHING`) and says whether it stored one. It may run twice:
+/// if it fails, its batch is rolled back and run again with a savepoint per upsert.
+pub type RowChange = Box<
+    dyn for<'t> Fn(
+            &'t sea_orm::DatabaseTransaction,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, DbErr>> + Send + 't>>
+        + Send
+        + Sync,
+>;
+
+/// The state change that travels with an event, committed in the event's transaction.
+#[derive(Default)]
+pub struct Change {
+    /// Stored first, without a savepoint (see `RowChange`). When it stores nothing (the row
+    /// was there already) there is no event, and the publish answers `DbErr::RecordNotInserted`.
+    pub upsert: Option<RowChange>,
+    /// Runs once, under its own savepoint when the batch holds other publishes: if it fails,
+    /// only its publish fails (with its error).
+    pub run: Option<TxnChange>,
+    /// A session whose `last_activity_at` is set: one statement for all sessions of the batch.
+    pub touch_session: Option<Uuid>,
+}
+
+impl Change {
+    pub fn run(change: TxnChange) -> Self {
+        Self { run: Some(change), ..Self::default() }
+    }
+}
 
 pub struct EventHub {
     db: DatabaseConnection,
@@ -168,26 +200,63 @@ impl EventHub {
         data: serde_json::Value,
         change: Option<TxnChange>,
     ) -> Result<Arc<Event>, DbErr> {
+        self.publish_change(user_id, name, session_id, data, change.map(Change::run).unwrap_or_default()).await
+    }
+
+    /// Like `publish_with`, with any kind of `Change`.
+    pub async fn publish_change(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        session_id: Option<Uuid>,
+        data: serde_json::Value,
+        change: Change,
+    ) -> Result<Arc<Event>, DbErr> {
         let started = std::time::Instant::now();
         let mut span = self.tracer.span("event.publish", crate::otel::Kind::Producer, None);
         span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
         let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
-        let result = self.enqueue(publish).await;
-        match &result {
-            Ok(ev) => {
-                crate::metrics::EVENT_PUBLISH_DURATION.observe("", started.elapsed());
-                span.attr("wahub.seq", crate::otel::Value::Int(ev.seq));
+        let (reply, answer) = oneshot::channel();
+        let result = match self.enqueue(publish, Reply::Wait(reply)).await {
+            Ok(()) => {
+                answer.await.unwrap_or_else(|_| Err(DbErr::Custom("the event writer dropped the publish".into())))
             }
-            Err(e) => span.error(e.to_string()),
-        }
+            Err(e) => Err(e),
+        };
+        finish(&mut span, started, &result);
         span.end();
         result
     }
 
-    /// Hands the publish to its user's writer and waits for the writer's answer.
-    async fn enqueue(&self, publish: Publish) -> Result<Arc<Event>, DbErr> {
+    /// Queues a publish and returns once it is queued, without waiting for its commit:
+    /// `then` runs in the writer with the answer, after the batch committed (or failed) and
+    /// after its event was delivered. It must be quick and must not block. Publishes queued
+    /// one after the other by one task are stored and delivered in that order. An error
+    /// here means it was not queued (and `then` does not run).
+    pub async fn submit(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        session_id: Option<Uuid>,
+        data: serde_json::Value,
+        change: Change,
+        then: impl FnOnce(Answer) + Send + 'static,
+    ) -> Result<(), DbErr> {
+        let started = std::time::Instant::now();
+        let mut span = self.tracer.span("event.publish", crate::otel::Kind::Producer, None);
+        span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
+        let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
+        let then: Then = Box::new(move |answer: Answer| {
+            finish(&mut span, started, &answer);
+            span.end();
+            then(answer);
+        });
+        self.enqueue(publish, Reply::Then(then)).await
+    }
+
+    /// Hands the publish to its user's writer (waiting for room in its queue if need be).
+    async fn enqueue(&self, publish: Publish, reply: Reply) -> Result<(), DbErr> {
         let user_id = publish.user_id;
-        let (reply, answer) = oneshot::channel();
         let request = Request { publish, reply };
         // Queued at once when there is room (the common case), so a publish polled once is in.
         let queue = self.queue(user_id);
@@ -196,10 +265,7 @@ impl EventHub {
             Err(mpsc::error::TrySendError::Full(request)) => queue.send(request).await.map_err(|_| ()),
             Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
         };
-        if queued.is_err() {
-            return Err(DbErr::Custom("the event writer has stopped".into()));
-        }
-        answer.await.unwrap_or_else(|_| Err(DbErr::Custom("the event writer dropped the publish".into())))
+        queued.map_err(|()| DbErr::Custom("the event writer has stopped".into()))
     }
 
     /// Live events of one user from now on. In cluster mode the first subscription of a
@@ -273,6 +339,19 @@ impl EventHub {
     /// Open WebSockets on this hub.
     pub fn sockets(&self) -> usize {
         self.sockets.load(Ordering::Relaxed)
+    }
+}
+
+/// Records a publish's outcome on its span and in the publish-duration metric.
+fn finish(span: &mut crate::otel::ActiveSpan, started: std::time::Instant, answer: &Answer) {
+    match answer {
+        Ok(ev) => {
+            crate::metrics::EVENT_PUBLISH_DURATION.observe("", started.elapsed());
+            span.attr("wahub.seq", crate::otel::Value::Int(ev.seq));
+        }
+        // Nothing to announce (the row was there already) is not a failure.
+        Err(DbErr::RecordNotInserted) => {}
+        Err(e) => span.error(e.to_string()),
     }
 }
 

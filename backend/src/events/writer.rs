@@ -2,12 +2,17 @@
 //! transaction, then delivers each committed event.
 //!
 //! A batch is what waited in the queue when the writer got to it (plus what arrives
-//! within `batch_wait`), at most `batch_max`. Inside the batch transaction each publish's
-//! state change runs under a savepoint, so a change that fails fails only its own publish;
-//! then each user's sequence numbers are reserved at once, the events inserted, the append
-//! hook run, and the batch committed. Only then are its events delivered, in order. One
-//! writer serves a user for the life of the process, so each user's events are committed
-//! and delivered in sequence order.
+//! within `batch_wait`), at most `batch_max`. Inside the batch transaction the row
+//! inserts that cannot fail on their own (`Change::upsert`, e.g. an incoming message with
+//! `ON CONFLICT DO NOTHING`) run first without a savepoint; then each other change runs
+//! under a savepoint, so a change that fails fails only its own publish; then one
+//! statement sets the activity time of every session the batch touched, each user's
+//! sequence numbers are reserved at once, the events inserted, the append hook run, and
+//! the batch committed. Should an upsert fail after all, the transaction is rolled back
+//! before any other change ran and the batch runs again with a savepoint per upsert, so
+//! again only the failing publish fails. Only after the commit are the events delivered,
+//! in order. One writer serves a user for the life of the process, so each user's events
+//! are committed and delivered in sequence order.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,12 +20,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Set, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{seq, AppendHook, Event, Fanout, TxnChange};
-use crate::db::entities::event;
+use super::{seq, AppendHook, Change, Event, Fanout, RowChange, TxnChange};
+use crate::db::entities::{event, session};
 
 /// What one publish asks for.
 pub(super) struct Publish {
@@ -28,12 +36,40 @@ pub(super) struct Publish {
     pub name: String,
     pub session_id: Option<Uuid>,
     pub data: serde_json::Value,
-    pub change: Option<TxnChange>,
+    pub change: Change,
     /// When it was asked for: the event's time, so queueing counts in its latency.
     pub at: DateTime<Utc>,
 }
 
-pub(super) type Reply = oneshot::Sender<Result<Arc<Event>, DbErr>>;
+/// The answer to a publish: its committed event, or why there is none.
+pub type Answer = Result<Arc<Event>, DbErr>;
+
+/// Runs in the writer with the answer, right after the batch committed (or failed).
+pub type Then = Box<dyn FnOnce(Answer) + Send>;
+
+/// Where a publish's answer goes.
+pub(super) enum Reply {
+    /// A caller awaits it.
+    Wait(oneshot::Sender<Answer>),
+    /// The writer runs it: the caller went on without waiting.
+    Then(Then),
+}
+
+impl Reply {
+    fn send(self, answer: Answer) {
+        match self {
+            Reply::Wait(tx) => {
+                let _ = tx.send(answer);
+            }
+            Reply::Then(then) => {
+                // A panicking callback must not cut short the delivery of the rest of the batch.
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| then(answer))).is_err() {
+                    tracing::error!("a publish's completion panicked");
+                }
+            }
+        }
+    }
+}
 
 pub(super) struct Request {
     pub publish: Publish,
@@ -103,84 +139,137 @@ impl Writer {
     }
 
     async fn commit(&self, batch: Vec<Request>) {
-        let mut replies = Vec::with_capacity(batch.len());
-        match self.store(batch, &mut replies).await {
+        let mut slots: Vec<Slot> = batch.into_iter().map(Slot::new).collect();
+        match self.store(&mut slots).await {
             Ok(events) => {
                 crate::metrics::EVENTS_PUBLISHED.add(events.len() as i64);
                 crate::metrics::EVENT_BATCHES.inc();
-                for (ev, reply) in events.into_iter().zip(replies) {
-                    self.fanout.deliver(&ev);
-                    let _ = reply.send(Ok(ev));
+                let mut events = events.into_iter();
+                for slot in slots {
+                    let answer = match slot.outcome {
+                        Outcome::Kept => match events.next() {
+                            Some(ev) => {
+                                self.fanout.deliver(&ev);
+                                Ok(ev)
+                            }
+                            None => Err(DbErr::Custom("the event batch lost an event".into())),
+                        },
+                        Outcome::Failed(e) => Err(e),
+                        Outcome::Nothing => Err(DbErr::RecordNotInserted),
+                    };
+                    slot.reply.send(answer);
                 }
             }
             Err(e) => {
                 let msg = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(DbErr::Custom(format!("the event batch was not stored: {msg}"))));
+                for slot in slots {
+                    let answer = match slot.outcome {
+                        // Its own change's error (e.g. a unique violation) tells the caller more.
+                        Outcome::Failed(e) => Err(e),
+                        _ => Err(DbErr::Custom(format!("the event batch was not stored: {msg}"))),
+                    };
+                    slot.reply.send(answer);
                 }
             }
         }
     }
 
-    /// Stores the batch in one transaction. Publishes whose change failed are answered
-    /// here; the others' replies are pushed to `replies`, in the order of the returned events.
-    async fn store(&self, batch: Vec<Request>, replies: &mut Vec<Reply>) -> Result<Vec<Arc<Event>>, DbErr> {
-        let txn = match self.db.begin().await {
-            Ok(txn) => txn,
-            Err(e) => {
-                replies.extend(batch.into_iter().map(|r| r.reply));
-                return Err(e);
-            }
-        };
+    /// Stores the batch in one transaction and returns the events of the publishes it
+    /// kept, in order; the outcome of each publish is left in its slot.
+    async fn store(&self, slots: &mut [Slot]) -> Result<Vec<Arc<Event>>, DbErr> {
         // A lone publish needs no savepoint: its change failing fails the whole batch, i.e. it.
-        let alone = batch.len() == 1;
-        let mut kept = Vec::with_capacity(batch.len());
-        let mut pending = batch.into_iter();
-        while let Some(Request { mut publish, reply }) = pending.next() {
-            let Some(change) = publish.change.take() else {
-                kept.push(publish);
-                replies.push(reply);
-                continue;
-            };
-            match run_change(&txn, change, alone).await {
-                Ok(()) => {
-                    kept.push(publish);
-                    replies.push(reply);
+        let alone = slots.len() == 1;
+        let mut careful = alone;
+        loop {
+            let txn = self.db.begin().await?;
+            match self.upserts(&txn, slots, careful).await {
+                Ok(()) => {}
+                Err(Failure::Change(e)) if !careful => {
+                    // Nothing else ran yet: roll back and run the upserts one savepoint each.
+                    tracing::warn!(error = %e, "an upsert failed its batch; running the batch again with savepoints");
+                    txn.rollback().await?;
+                    for slot in slots.iter_mut() {
+                        slot.outcome = Outcome::Kept;
+                    }
+                    careful = true;
+                    continue;
                 }
-                Err(Failure::Change(e)) if !alone => {
-                    let _ = reply.send(Err(e));
+                Err(Failure::Change(e)) | Err(Failure::Batch(e)) => return Err(e),
+            }
+            for slot in slots.iter_mut() {
+                let Some(change) = slot.run.take() else { continue };
+                if !matches!(slot.outcome, Outcome::Kept) {
+                    continue;
                 }
-                Err(Failure::Change(e)) => {
-                    // The caller gets the change's own error (e.g. a unique violation).
-                    let _ = reply.send(Err(e));
-                    return Err(DbErr::Custom("the publish's change failed".into()));
-                }
-                Err(Failure::Batch(e)) => {
-                    replies.push(reply);
-                    replies.extend(pending.map(|r| r.reply));
-                    return Err(e);
+                match run_change(&txn, change, alone).await {
+                    Ok(()) => {}
+                    Err(Failure::Change(e)) if !alone => slot.outcome = Outcome::Failed(e),
+                    Err(Failure::Change(e)) => {
+                        slot.outcome = Outcome::Failed(e);
+                        return Err(DbErr::Custom("the publish's change failed".into()));
+                    }
+                    Err(Failure::Batch(e)) => return Err(e),
                 }
             }
+            touch_sessions(&txn, touched(slots)).await?;
+            let events = self.append(&txn, slots).await?;
+            txn.commit().await?;
+            return Ok(events);
         }
-        let events = self.append(&txn, kept).await?;
-        txn.commit().await?;
-        Ok(events)
     }
 
-    /// Numbers, inserts and hooks the events of the batch, in order.
-    async fn append(&self, txn: &DatabaseTransaction, kept: Vec<Publish>) -> Result<Vec<Arc<Event>>, DbErr> {
+    /// Runs the upserts of the batch: `careful`, each under its own savepoint (or alone),
+    /// so one failing fails its publish; else straight, and the first failure is returned
+    /// as `Failure::Change` for the caller to roll back and retry carefully.
+    async fn upserts(&self, txn: &DatabaseTransaction, slots: &mut [Slot], careful: bool) -> Result<(), Failure> {
+        let alone = slots.len() == 1;
+        for slot in slots.iter_mut() {
+            let Some(upsert) = slot.upsert.as_ref() else { continue };
+            let stored = if careful && !alone {
+                let savepoint = txn.begin().await.map_err(Failure::Batch)?;
+                match upsert(&savepoint).await {
+                    Ok(stored) => {
+                        savepoint.commit().await.map_err(Failure::Batch)?;
+                        stored
+                    }
+                    Err(e) => {
+                        savepoint.rollback().await.map_err(Failure::Batch)?;
+                        slot.outcome = Outcome::Failed(e);
+                        continue;
+                    }
+                }
+            } else {
+                match upsert(txn).await {
+                    Ok(stored) => stored,
+                    Err(e) if alone => {
+                        slot.outcome = Outcome::Failed(e);
+                        return Err(Failure::Batch(DbErr::Custom("the publish's change failed".into())));
+                    }
+                    Err(e) => return Err(Failure::Change(e)),
+                }
+            };
+            if !stored {
+                slot.outcome = Outcome::Nothing;
+            }
+        }
+        Ok(())
+    }
+
+    /// Numbers, inserts and hooks the events of the kept publishes, in order.
+    async fn append(&self, txn: &DatabaseTransaction, slots: &mut [Slot]) -> Result<Vec<Arc<Event>>, DbErr> {
         let mut per_user: HashMap<Uuid, i64> = HashMap::new();
-        for p in &kept {
-            *per_user.entry(p.user_id).or_default() += 1;
+        for s in slots.iter().filter(|s| matches!(s.outcome, Outcome::Kept)) {
+            *per_user.entry(s.user_id).or_default() += 1;
         }
         let mut next: HashMap<Uuid, seq::Reserved> = HashMap::with_capacity(per_user.len());
         for (user_id, n) in per_user {
             next.insert(user_id, seq::reserve(txn, user_id, n).await?);
         }
-        let mut events = Vec::with_capacity(kept.len());
-        for p in kept {
-            let slot = next.entry(p.user_id).or_insert(seq::Reserved { first: 0, webhooks_gen: 0 });
-            let ev = Event::new(p.user_id, slot.first, p.name, p.session_id, p.at, p.data);
+        let mut events = Vec::with_capacity(slots.len());
+        for s in slots.iter_mut().filter(|s| matches!(s.outcome, Outcome::Kept)) {
+            let Some(p) = s.event.take() else { continue };
+            let slot = next.entry(s.user_id).or_insert(seq::Reserved { first: 0, webhooks_gen: 0 });
+            let ev = Event::new(s.user_id, slot.first, p.name, p.session_id, p.at, p.data);
             events.push(Arc::new(ev.under_webhooks_gen(slot.webhooks_gen)));
             slot.first += 1;
         }
@@ -204,11 +293,76 @@ impl Writer {
     }
 }
 
+/// What the event of a publish is made of.
+struct EventParts {
+    name: String,
+    session_id: Option<Uuid>,
+    data: serde_json::Value,
+    at: DateTime<Utc>,
+}
+
+/// One publish of a batch, taken apart, and what became of it.
+struct Slot {
+    user_id: Uuid,
+    event: Option<EventParts>,
+    upsert: Option<RowChange>,
+    run: Option<TxnChange>,
+    touch_session: Option<Uuid>,
+    outcome: Outcome,
+    reply: Reply,
+}
+
+impl Slot {
+    fn new(Request { publish, reply }: Request) -> Self {
+        let Publish { user_id, name, session_id, data, change, at } = publish;
+        Self {
+            user_id,
+            event: Some(EventParts { name, session_id, data, at }),
+            upsert: change.upsert,
+            run: change.run,
+            touch_session: change.touch_session,
+            outcome: Outcome::Kept,
+            reply,
+        }
+    }
+}
+
+enum Outcome {
+    /// Its event is (to be) stored.
+    Kept,
+    /// Its change failed: no event; the caller gets the change's error.
+    Failed(DbErr),
+    /// Its upsert found the row already there: no event; the caller gets `RecordNotInserted`.
+    Nothing,
+}
+
 enum Failure {
     /// The change itself failed; its savepoint is rolled back and the batch goes on.
     Change(DbErr),
     /// The transaction is unusable.
     Batch(DbErr),
+}
+
+/// The sessions whose activity time the kept publishes of the batch set.
+fn touched(slots: &[Slot]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> =
+        slots.iter().filter(|s| matches!(s.outcome, Outcome::Kept)).filter_map(|s| s.touch_session).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// One statement sets the activity time of all `sessions`.
+async fn touch_sessions(txn: &DatabaseTransaction, sessions: Vec<Uuid>) -> Result<(), DbErr> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    session::Entity::update_many()
+        .col_expr(session::Column::LastActivityAt, Expr::value(Utc::now()))
+        .filter(session::Column::Id.is_in(sessions))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 async fn run_change(txn: &DatabaseTransaction, change: TxnChange, alone: bool) -> Result<(), Failure> {

@@ -1,16 +1,15 @@
 //! Writing messages and announcing them.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::types::MessageOut;
 use crate::db::constraint::{violated, Unique};
 use crate::db::entities::{message, session};
 use crate::engine::Incoming;
-use crate::events::EventHub;
-use crate::events::TxnChange;
+use crate::events::{Change, EventHub, RowChange, TxnChange};
 
 /// Where messages are written and announced.
 #[derive(Clone)]
@@ -52,19 +51,49 @@ pub async fn store_incoming(
     msg: Incoming,
 ) -> Result<Stored, sea_orm::DbErr> {
     let ack = msg.ack.clone();
-    let stored = insert_incoming(store, session_id, user_id, msg).await?;
+    let (data, change) = incoming_change(session_id, user_id, msg);
+    let stored = stored(store.hub.publish_change(user_id, "message.received", Some(session_id), data, change).await)?;
     ack.fire();
     Ok(stored)
 }
 
-async fn insert_incoming(
+/// Like `store_incoming`, without waiting for the commit: returns once the message is
+/// queued to its writer. The writer acknowledges it to the network once it is committed
+/// (or found stored already) and logs a failure, which leaves it unacknowledged. Messages
+/// queued one after the other are stored and announced in that order.
+pub async fn submit_incoming(
     store: &MessageStore,
     session_id: Uuid,
     user_id: Uuid,
     msg: Incoming,
-) -> Result<Stored, sea_orm::DbErr> {
-    // No look-up first: the unique index refuses a copy inside the event's transaction (its
-    // savepoint fails alone), which saves a round trip per message on the hot path.
+) -> Result<(), sea_orm::DbErr> {
+    let ack = msg.ack.clone();
+    let (data, change) = incoming_change(session_id, user_id, msg);
+    let then = move |answer: crate::events::Answer| match stored(answer) {
+        Ok(_) => ack.fire(),
+        Err(e) => {
+            tracing::error!(session_id = %session_id, error = %e, "could not store incoming message; it stays unacknowledged")
+        }
+    };
+    store.hub.submit(user_id, "message.received", Some(session_id), data, change, then).await
+}
+
+/// What became of a `message.received` publish.
+fn stored<T>(answer: Result<T, sea_orm::DbErr>) -> Result<Stored, sea_orm::DbErr> {
+    match answer {
+        Ok(_) => Ok(Stored::New),
+        // The row was there already: the first copy and its event stand.
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(Stored::Duplicate),
+        // A concurrent copy won the unique index.
+        Err(e) if violated(&e) == Some(Unique::MessageExternalId) => Ok(Stored::Duplicate),
+        Err(e) => Err(e),
+    }
+}
+
+/// The event data and the change of an incoming message: one insert that skips a copy of
+/// a stored message (same network id on the same session) instead of failing, so it needs
+/// no savepoint, and the session's activity time, set once per batch.
+fn incoming_change(session_id: Uuid, user_id: Uuid, msg: Incoming) -> (serde_json::Value, Change) {
     let now = Utc::now();
     let row = message::Model {
         id: Uuid::new_v4(),
@@ -81,33 +110,15 @@ async fn insert_incoming(
         updated_at: now,
     };
     let data = serde_json::to_value(MessageOut::from(row.clone())).unwrap_or_default();
-    let insert = message::ActiveModel {
-        id: Set(row.id),
-        user_id: Set(row.user_id),
-        session_id: Set(row.session_id),
-        direction: Set(row.direction),
-        peer: Set(row.peer),
-        text: Set(row.text),
-        media: Set(row.media),
-        status: Set(row.status),
-        error: Set(row.error),
-        external_id: Set(row.external_id),
-        created_at: Set(row.created_at),
-        updated_at: Set(row.updated_at),
-    };
-    let change: TxnChange = Box::new(move |txn| {
-        Box::pin(async move {
-            insert.insert(txn).await?;
-            activity_update(session_id).exec(txn).await?;
-            Ok(())
-        })
+    let upsert: RowChange = Box::new(move |txn| {
+        let insert = message::Entity::insert(message::ActiveModel::from(row.clone())).on_conflict(
+            OnConflict::columns([message::Column::SessionId, message::Column::Direction, message::Column::ExternalId])
+                .do_nothing()
+                .to_owned(),
+        );
+        Box::pin(async move { Ok(insert.exec_without_returning(txn).await? > 0) })
     });
-    match store.hub.publish_with(user_id, "message.received", Some(session_id), data, Some(change)).await {
-        Ok(_) => Ok(Stored::New),
-        // A concurrent copy won the unique index: its transaction (and event) stands alone.
-        Err(e) if violated(&e) == Some(Unique::MessageExternalId) => Ok(Stored::Duplicate),
-        Err(e) => Err(e),
-    }
+    (data, Change { upsert: Some(upsert), run: None, touch_session: Some(session_id) })
 }
 
 fn activity_update(session_id: Uuid) -> sea_orm::UpdateMany<session::Entity> {

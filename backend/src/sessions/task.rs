@@ -541,10 +541,13 @@ impl SessionTask {
                 }
             }
             Effect::StoreIncoming(msg) => {
+                // Queued, not awaited: the next message can join the same batch. The writer
+                // acknowledges it to the network once committed; this session's later
+                // events queue behind it, so they are stored and announced after it.
                 if let Err(e) =
-                    crate::messages::store::store_incoming(&self.ctx.messages, self.id, self.user_id, msg).await
+                    crate::messages::store::submit_incoming(&self.ctx.messages, self.id, self.user_id, msg).await
                 {
-                    tracing::error!(session_id = %self.id, error = %e, "could not store incoming message");
+                    tracing::error!(session_id = %self.id, error = %e, "could not queue incoming message");
                 }
             }
             Effect::ApplyReceipt(receipt) => self.sender.receipt(receipt).await,
