@@ -643,3 +643,19 @@ async fn a_newer_link_of_the_same_device_replaces_the_older_one() {
     assert_eq!(s["status_reason"], "stream_replaced");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_retired_link_store_refuses_late_writes_so_a_wipe_stays_a_wipe() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    let sid = id(&app.connected_session(&user, "a", "6281111111111").await);
+    let session: uuid::Uuid = sid.parse().unwrap();
+    let link_store = app.state.sessions.keys(session);
+    let background_copy = link_store.clone();
+    link_store.retire().await;
+    app.state.sessions.keys(session).wipe().await.unwrap();
+    let late = background_copy.put("sim", "late", b"written after the wipe").await;
+    assert!(matches!(late, Err(wahub::engine::KeyStoreError::Retired)), "{late:?}");
+    assert_eq!(keys_of(&app, &sid).await, 0);
+    app.stop().await;
+}

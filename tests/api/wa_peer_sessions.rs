@@ -168,7 +168,9 @@ async fn unlink_from_the_phone_logs_out_and_wipes_the_keys() {
         engine_key::Entity::find().filter(engine_key::Column::SessionId.eq(session_id)).count(db).await.expect("count")
     };
     // The wipe runs once the closing link let go of the keys, just after the status.
+    let logged_out = std::time::Instant::now();
     eventually(20, "keys wiped", || async { (keys().await == 0).then_some(()) }).await;
+    println!("keys wiped {:?} after logged_out was seen", logged_out.elapsed());
     // ... and no late write of the library's background tasks brings them back.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(keys().await, 0, "keys stay wiped");

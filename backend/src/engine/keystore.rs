@@ -22,6 +22,8 @@ pub enum KeyStoreError {
     Db(#[from] sea_orm::DbErr),
     #[error("stored value does not decrypt with the configured key")]
     Decrypt,
+    #[error("this link's key store is retired: its credentials were wiped")]
+    Retired,
 }
 
 /// One session's slice of the engine key table.
@@ -33,11 +35,30 @@ pub struct KeyStore {
     /// Writes commit only while this lease holds (a link's store); `None` for the server's
     /// own wipes (delete, logout without a task).
     fence: Option<Fence>,
+    /// `true` (for this store and its clones) once retired: set before the session's
+    /// credentials are wiped, after the writes in flight finished, so a closed link's late
+    /// background write cannot bring keys back. Every write holds it for reading.
+    retired: Arc<tokio::sync::RwLock<bool>>,
 }
 
 impl KeyStore {
     pub fn new(db: DatabaseConnection, cipher: Arc<Cipher>, session_id: Uuid) -> Self {
-        Self { db, cipher, session_id, fence: None }
+        Self { db, cipher, session_id, fence: None, retired: Arc::default() }
+    }
+
+    /// Refuses every later write through this store and its clones (the link's copy);
+    /// returns once the writes in flight have ended.
+    pub async fn retire(&self) {
+        *self.retired.write().await = true;
+    }
+
+    /// Held for the whole of one write: the store is not retired meanwhile.
+    async fn open_for_writes(&self) -> Result<tokio::sync::OwnedRwLockReadGuard<bool>, KeyStoreError> {
+        let open = self.retired.clone().read_owned().await;
+        if *open {
+            return Err(KeyStoreError::Retired);
+        }
+        Ok(open)
     }
 
     /// This store with every write fenced by `fence`.
@@ -80,6 +101,7 @@ impl KeyStore {
 
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), KeyStoreError> {
         let sealed = self.cipher.encrypt(value, &self.aad(namespace, key));
+        let _open = self.open_for_writes().await?;
         let txn = self.write_txn().await?;
         let row = engine_key::ActiveModel {
             session_id: Set(self.session_id),
@@ -105,6 +127,7 @@ impl KeyStore {
     }
 
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), KeyStoreError> {
+        let _open = self.open_for_writes().await?;
         let txn = self.write_txn().await?;
         engine_key::Entity::delete_many()
             .filter(engine_key::Column::SessionId.eq(self.session_id))
@@ -137,6 +160,7 @@ impl KeyStore {
     }
 
     pub async fn delete_namespace(&self, namespace: &str) -> Result<(), KeyStoreError> {
+        let _open = self.open_for_writes().await?;
         let txn = self.write_txn().await?;
         engine_key::Entity::delete_many()
             .filter(engine_key::Column::SessionId.eq(self.session_id))
@@ -149,6 +173,7 @@ impl KeyStore {
 
     /// Removes every key of this session (logout, force relink, delete).
     pub async fn wipe(&self) -> Result<(), KeyStoreError> {
+        let _open = self.open_for_writes().await?;
         let txn = self.write_txn().await?;
         engine_key::Entity::delete_many().filter(engine_key::Column::SessionId.eq(self.session_id)).exec(&txn).await?;
         txn.commit().await?;

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-pub use keystore::KeyStore;
+pub use keystore::{KeyStore, KeyStoreError};
 
 pub use crate::domain::EngineKind;
 use crate::domain::Phone;

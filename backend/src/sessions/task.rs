@@ -101,6 +101,8 @@ pub struct SessionTask {
     fence: Fence,
     /// A write was refused by fencing: the task ends.
     fenced: bool,
+    /// The key stores handed to the links opened since the last wipe.
+    link_keys: Vec<crate::engine::KeyStore>,
 }
 
 impl SessionTask {
@@ -149,6 +151,7 @@ impl SessionTask {
             reports,
             fence,
             fenced: false,
+            link_keys: Vec::new(),
         }
     }
 
@@ -554,24 +557,28 @@ impl SessionTask {
         }
     }
 
-    /// Wipes stored credentials — after the closing link is done with them, if one is closing.
+    /// Wipes stored credentials — after the closing link is done with them, if one is closing;
+    /// the links' own stores are retired first, so none of their late writes survives the wipe.
     async fn wipe_keys(&mut self) {
         let keys = self.ctx.keys(self.id).fenced(self.fence.clone());
+        let retired = std::mem::take(&mut self.link_keys);
         let id = self.id;
+        let wipe = async move {
+            for store in retired {
+                store.retire().await;
+            }
+            if let Err(e) = keys.wipe().await {
+                tracing::error!(session_id = %id, error = %e, "could not wipe session keys");
+            }
+        };
         match self.closing.take() {
             Some(closing) => {
                 self.closing = Some(tokio::spawn(async move {
                     let _ = closing.await;
-                    if let Err(e) = keys.wipe().await {
-                        tracing::error!(session_id = %id, error = %e, "could not wipe session keys");
-                    }
+                    wipe.await;
                 }));
             }
-            None => {
-                if let Err(e) = keys.wipe().await {
-                    tracing::error!(session_id = %id, error = %e, "could not wipe session keys");
-                }
-            }
+            None => wipe.await,
         }
     }
 
@@ -592,6 +599,7 @@ impl SessionTask {
         }
         let (tx, rx) = mpsc::channel(256);
         let keys = self.ctx.keys(self.id).fenced(self.fence.clone());
+        self.link_keys.push(keys.clone());
         let spec = ConnectSpec { session_id: self.id, keys, events: tx };
         match self.ctx.engine.connect(spec).await {
             Ok(link) => {
