@@ -309,7 +309,7 @@ async fn kill_9_under_send_and_incoming_load_loses_and_repeats_nothing_acknowled
         accepted.refused,
         accepted.incoming.len()
     );
-    assert!((20..=500).contains(&accepted.sends.len()), "the load ran: {} sends", accepted.sends.len());
+    assert!((10..=500).contains(&accepted.sends.len()), "the load ran: {} sends", accepted.sends.len());
 
     // Every accepted send is sent, once.
     let messages = eventually(60, "every accepted send to be sent", || async {
