@@ -12,6 +12,7 @@
 mod args;
 mod frame;
 mod load;
+mod paced;
 mod pg;
 mod procfs;
 mod report;

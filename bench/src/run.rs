@@ -123,12 +123,8 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
     let window_s = t0.elapsed().as_secs_f64();
     let delivered_in_window = live.delivered.load(Ordering::Relaxed) - d0;
     let sockets_held = live.connected.load(Ordering::Relaxed);
-    let expected: u64 = counts
-        .per_user
-        .iter()
-        .enumerate()
-        .map(|(u, n)| n.load(Ordering::Relaxed) * sockets_of(u, args.sockets, args.users))
-        .sum();
+    let expected: u64 =
+        counts.per_user.iter().enumerate().map(|(u, n)| n * sockets_of(u, args.sockets, args.users)).sum();
     let drain_s = drain(&live, d0 + expected).await.as_secs_f64();
     let (cpu1, client_cpu1, switches1) =
         (server.cpu_seconds(), procfs::cpu_seconds(std::process::id()), server.context_switches());
@@ -163,8 +159,8 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
         rss_idle_kib,
         rss_loaded_kib,
         window_s,
-        published: counts.ok.load(Ordering::Relaxed),
-        failed_requests: counts.failed.load(Ordering::Relaxed),
+        published: counts.ok,
+        failed_requests: counts.failed,
         server_published: metric(&metrics, "wahub_events_published_total").unwrap_or(-1),
         server_slow_closes: metric(&metrics, "wahub_ws_slow_closes_total").unwrap_or(-1),
         delivered_in_window,

@@ -124,24 +124,12 @@ async fn a_failing_change_fails_only_its_own_publish() {
 async fn a_batch_that_fails_to_commit_delivers_nothing_and_fails_every_publish() {
     let db = TestDb::create().await;
     let conn = db.conn().await;
-    // Checked only at COMMIT: an insert that breaks it passes its statement (and savepoint).
-    conn.execute_unprepared(
-        "CREATE TABLE deferred_probe (id INTEGER PRIMARY KEY, parent INTEGER \
-         REFERENCES deferred_probe (id) DEFERRABLE INITIALLY DEFERRED)",
-    )
-    .await
-    .expect("probe table");
+    create_deferred_probe(&conn).await;
     let recorder = Arc::new(Recorder::default());
     let hub = gathering_hub(conn.clone(), recorder.clone());
     let user = Uuid::new_v4();
     let publishes = (0..6).map(|i| {
-        let change: Option<TxnChange> = (i == 3).then(|| -> TxnChange {
-            Box::new(|txn| {
-                Box::pin(async move {
-                    txn.execute_unprepared("INSERT INTO deferred_probe (id, parent) VALUES (1, 999)").await.map(|_| ())
-                })
-            })
-        });
+        let change: Option<TxnChange> = (i == 3).then(deferred_violation);
         hub.publish_with(user, "test.doomed", None, json!({ "i": i }), change)
     });
     let results = join_all(publishes).await;
@@ -237,6 +225,18 @@ async fn submit_all(
     answers
 }
 
+/// A table whose foreign key is checked only at COMMIT: an insert that breaks it passes
+/// its statement (and savepoint), and fails the whole batch's commit.
+async fn create_deferred_probe(conn: &sea_orm::DatabaseConnection) {
+    conn.execute_unprepared(
+        "CREATE TABLE deferred_probe (id INTEGER PRIMARY KEY, parent INTEGER \
+         REFERENCES deferred_probe (id) DEFERRABLE INITIALLY DEFERRED)",
+    )
+    .await
+    .expect("probe table");
+}
+
+/// Breaks `deferred_probe`'s foreign key, detected at COMMIT.
 fn deferred_violation() -> TxnChange {
     Box::new(|txn| {
         Box::pin(async move {
@@ -249,12 +249,7 @@ fn deferred_violation() -> TxnChange {
 async fn submitted_publishes_answer_in_order_after_delivery_and_a_failed_batch_fails_each() {
     let db = TestDb::create().await;
     let conn = db.conn().await;
-    conn.execute_unprepared(
-        "CREATE TABLE deferred_probe (id INTEGER PRIMARY KEY, parent INTEGER \
-         REFERENCES deferred_probe (id) DEFERRABLE INITIALLY DEFERRED)",
-    )
-    .await
-    .expect("probe table");
+    create_deferred_probe(&conn).await;
     let recorder = Arc::new(Recorder::default());
     let hub = gathering_hub(conn.clone(), recorder.clone());
     let user = Uuid::new_v4();

@@ -52,6 +52,11 @@ impl KeyStore {
         *self.retired.write().await = true;
     }
 
+    /// Whether a copy of this store is held anywhere else (a link that may still write).
+    pub fn shared(&self) -> bool {
+        Arc::strong_count(&self.retired) > 1
+    }
+
     /// Held for the whole of one write: the store is not retired meanwhile.
     async fn open_for_writes(&self) -> Result<tokio::sync::OwnedRwLockReadGuard<bool>, KeyStoreError> {
         let open = self.retired.clone().read_owned().await;

@@ -49,12 +49,7 @@ impl Event {
         let frame = Frame { kind: "event", seq, event: &event, session_id, at: at.into(), data: &data };
         // Serializing plain JSON values and strings cannot fail.
         let frame: Arc<str> = serde_json::to_string(&frame).unwrap_or_default().into();
-        Self { user_id, seq, event, session_id, at, data, frame, webhooks_gen: 0 }
-    }
-
-    pub(super) fn under_webhooks_gen(mut self, webhooks_gen: i64) -> Self {
-        self.webhooks_gen = webhooks_gen;
-        self
+        Self::with_frame(user_id, seq, event, session_id, at, data, frame)
     }
 
     /// An event received as its frame (from another node): the text is kept as is.

@@ -212,9 +212,7 @@ impl EventHub {
         data: serde_json::Value,
         change: Change,
     ) -> Result<Arc<Event>, DbErr> {
-        let started = std::time::Instant::now();
-        let mut span = self.tracer.span("event.publish", crate::otel::Kind::Producer, None);
-        span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
+        let timing = PublishTiming::start(&self.tracer, name);
         let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
         let (reply, answer) = oneshot::channel();
         let result = match self.enqueue(publish, Reply::Wait(reply)).await {
@@ -223,8 +221,7 @@ impl EventHub {
             }
             Err(e) => Err(e),
         };
-        finish(&mut span, started, &result);
-        span.end();
+        timing.finish(&result);
         result
     }
 
@@ -242,13 +239,10 @@ impl EventHub {
         change: Change,
         then: impl FnOnce(Answer) + Send + 'static,
     ) -> Result<(), DbErr> {
-        let started = std::time::Instant::now();
-        let mut span = self.tracer.span("event.publish", crate::otel::Kind::Producer, None);
-        span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
+        let timing = PublishTiming::start(&self.tracer, name);
         let publish = Publish { user_id, name: name.to_owned(), session_id, data, change, at: Utc::now() };
         let then: Then = Box::new(move |answer: Answer| {
-            finish(&mut span, started, &answer);
-            span.end();
+            timing.finish(&answer);
             then(answer);
         });
         self.enqueue(publish, Reply::Then(then)).await
@@ -342,16 +336,31 @@ impl EventHub {
     }
 }
 
-/// Records a publish's outcome on its span and in the publish-duration metric.
-fn finish(span: &mut crate::otel::ActiveSpan, started: std::time::Instant, answer: &Answer) {
-    match answer {
-        Ok(ev) => {
-            crate::metrics::EVENT_PUBLISH_DURATION.observe("", started.elapsed());
-            span.attr("wahub.seq", crate::otel::Value::Int(ev.seq));
+/// One publish's span and duration, from the call until its answer.
+struct PublishTiming {
+    started: std::time::Instant,
+    span: crate::otel::ActiveSpan,
+}
+
+impl PublishTiming {
+    fn start(tracer: &crate::otel::Tracer, name: &str) -> Self {
+        let mut span = tracer.span("event.publish", crate::otel::Kind::Producer, None);
+        span.attr("wahub.event", crate::otel::Value::Str(name.to_owned()));
+        Self { started: std::time::Instant::now(), span }
+    }
+
+    /// Records the outcome on the span (and ends it) and in the publish-duration metric.
+    fn finish(mut self, answer: &Answer) {
+        match answer {
+            Ok(ev) => {
+                crate::metrics::EVENT_PUBLISH_DURATION.observe("", self.started.elapsed());
+                self.span.attr("wahub.seq", crate::otel::Value::Int(ev.seq));
+            }
+            // Nothing to announce (the row was there already) is not a failure.
+            Err(DbErr::RecordNotInserted) => {}
+            Err(e) => self.span.error(e.to_string()),
         }
-        // Nothing to announce (the row was there already) is not a failure.
-        Err(DbErr::RecordNotInserted) => {}
-        Err(e) => span.error(e.to_string()),
+        self.span.end();
     }
 }
 

@@ -269,8 +269,9 @@ impl Writer {
         for s in slots.iter_mut().filter(|s| matches!(s.outcome, Outcome::Kept)) {
             let Some(p) = s.event.take() else { continue };
             let slot = next.entry(s.user_id).or_insert(seq::Reserved { first: 0, webhooks_gen: 0 });
-            let ev = Event::new(s.user_id, slot.first, p.name, p.session_id, p.at, p.data);
-            events.push(Arc::new(ev.under_webhooks_gen(slot.webhooks_gen)));
+            let mut ev = Event::new(s.user_id, slot.first, p.name, p.session_id, p.at, p.data);
+            ev.webhooks_gen = slot.webhooks_gen;
+            events.push(Arc::new(ev));
             slot.first += 1;
         }
         for chunk in events.chunks(ROWS_PER_INSERT) {

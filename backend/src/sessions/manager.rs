@@ -324,19 +324,17 @@ impl SessionManager {
         if self.flush_here(id).await {
             return;
         }
-        let Some(router) = &self.ctx.router else { return };
-        let owner = match self.ctx.leases.owners(&[id]).await {
-            Ok(mut owners) => owners.remove(&id),
-            Err(e) => {
-                tracing::warn!(session_id = %id, error = %e, "cannot tell which node sends this session's messages");
+        let owner = match self.runs_elsewhere(id).await {
+            Ok(Some(owner)) => owner,
+            Ok(None) => return,
+            Err(p) => {
+                tracing::warn!(session_id = %id, problem = %p.detail, "cannot tell which node sends this session's messages");
                 return;
             }
         };
-        if let Some(owner) = owner.filter(|owner| owner != router.node_id()) {
-            // Not reached now, the owner still sends them on its next nudge or reconnect.
-            if let Err(p) = router.send(&owner, &RemoteCommand::Flush { session_id: id }).await {
-                tracing::warn!(session_id = %id, owner, problem = %p.detail, "could not ask the owner to send now");
-            }
+        // Not reached now, the owner still sends them on its next nudge or reconnect.
+        if let Err(p) = self.forward(&owner, RemoteCommand::Flush { session_id: id }).await {
+            tracing::warn!(session_id = %id, owner, problem = %p.detail, "could not ask the owner to send now");
         }
     }
 
@@ -382,14 +380,19 @@ impl SessionManager {
     }
 
     /// QR codes on offer for these sessions wherever they run: in cluster mode the nodes
-    /// owning the others are asked (a node that does not answer shows no QR).
-    pub async fn qrs_anywhere(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, QrOut>, Problem> {
-        let mut found = self.qrs(ids.iter().copied());
+    /// owning the others are asked — only for sessions whose row says they offer one (a
+    /// node that does not answer shows no QR).
+    pub async fn qrs_anywhere(&self, rows: &[session::Model]) -> Result<HashMap<Uuid, QrOut>, Problem> {
+        let mut found = self.qrs(rows.iter().map(|r| r.id));
         let Some(router) = &self.ctx.router else { return Ok(found) };
-        let elsewhere: Vec<Uuid> = ids.iter().copied().filter(|id| !found.contains_key(id)).collect();
+        let offering = |r: &&session::Model| r.status == Status::ScanQr.as_str() && !found.contains_key(&r.id);
+        let elsewhere: Vec<Uuid> = rows.iter().filter(offering).map(|r| r.id).collect();
+        if elsewhere.is_empty() {
+            return Ok(found);
+        }
         let owners = self.ctx.leases.owners(&elsewhere).await?;
         let asks = owners.into_iter().filter(|(_, owner)| owner != router.node_id()).map(|(id, owner)| async move {
-            match router.send(&owner, &RemoteCommand::Qr { session_id: id }).await {
+            match self.forward(&owner, RemoteCommand::Qr { session_id: id }).await {
                 Ok(RemoteReply::Qr { qr }) => qr.map(|qr| (id, qr)),
                 _ => None,
             }

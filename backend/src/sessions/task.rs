@@ -101,7 +101,7 @@ pub struct SessionTask {
     fence: Fence,
     /// A write was refused by fencing: the task ends.
     fenced: bool,
-    /// The key stores handed to the links opened since the last wipe.
+    /// The key stores handed to the links opened since the last wipe that links still hold.
     link_keys: Vec<crate::engine::KeyStore>,
 }
 
@@ -599,6 +599,8 @@ impl SessionTask {
         }
         let (tx, rx) = mpsc::channel(256);
         let keys = self.ctx.keys(self.id).fenced(self.fence.clone());
+        // Stores no link holds any more cannot write: only the others need retiring later.
+        self.link_keys.retain(crate::engine::KeyStore::shared);
         self.link_keys.push(keys.clone());
         let spec = ConnectSpec { session_id: self.id, keys, events: tx };
         match self.ctx.engine.connect(spec).await {

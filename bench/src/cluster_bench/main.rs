@@ -12,6 +12,8 @@
 
 #[path = "../frame.rs"]
 mod frame;
+#[path = "../paced.rs"]
+mod paced;
 #[path = "../procfs.rs"]
 mod procfs;
 #[path = "../sockets.rs"]
@@ -79,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let rss: u64 = c.nodes.iter_mut().filter_map(|n| n.pid()).filter_map(|p| procfs::rss_kib(p as u32)).sum();
+    let rss: u64 = c.nodes.iter().filter_map(|n| n.pid()).filter_map(|p| procfs::rss_kib(p as u32)).sum();
     println!(
         "{} sockets open (a third on each node); RSS of the 3 nodes {} MiB; load average {}",
         args.sockets,

@@ -199,7 +199,7 @@ impl SessionsApi {
         let qr = self
             .state
             .sessions
-            .qrs_anywhere(&[row.id])
+            .qrs_anywhere(std::slice::from_ref(&row))
             .await?
             .remove(&row.id)
             .ok_or_else(|| Problem::not_found("No QR code is on offer for this session.").with_code("no_qr"))?;

@@ -22,10 +22,9 @@ pub(super) async fn build(state: &AppState, user_id: Uuid, since: Option<i64>) -
         _ => None,
     };
     let sessions = crate::sessions::service::list(&state.db, user_id).await?;
-    let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
     let qr: serde_json::Map<String, serde_json::Value> = state
         .sessions
-        .qrs_anywhere(&ids)
+        .qrs_anywhere(&sessions)
         .await?
         .into_iter()
         .map(|(id, qr)| (id.to_string(), serde_json::to_value(qr).unwrap_or_default()))
