@@ -311,26 +311,38 @@ async fn kill_9_under_send_and_incoming_load_loses_and_repeats_nothing_acknowled
     );
     assert!((10..=500).contains(&accepted.sends.len()), "the load ran: {} sends", accepted.sends.len());
 
-    // Every accepted send is sent, once.
-    let messages = eventually(60, "every accepted send to be sent", || async {
+    // Every accepted send is sent, once — except one node0 had already put on the wire when it
+    // died, before the server's ack was recorded: its fate is unknown, so the new owner reports
+    // it `failed` with "no ack" instead of sending it again (at most one per session: a session
+    // sends one message at a time).
+    let on_the_wire_when_killed =
+        |m: &Value| m["status"] == "failed" && m["error"] == "no ack" && m["external_id"].as_str().is_some();
+    let messages = eventually(60, "every accepted send to be settled", || async {
         let r = c.get(1, "/api/v1/messages?direction=out&limit=500", &user.token).await;
         let out = json_of(r, 200).await.as_array().cloned().unwrap_or_default();
-        let sent = |id: &String| {
-            out.iter().any(|m| m["id"] == id.as_str() && matches!(m["status"].as_str(), Some("sent" | "delivered")))
+        let settled = |id: &String| {
+            out.iter().any(|m| {
+                m["id"] == id.as_str()
+                    && (matches!(m["status"].as_str(), Some("sent" | "delivered")) || on_the_wire_when_killed(m))
+            })
         };
-        accepted.sends.iter().all(sent).then_some(out)
+        accepted.sends.iter().all(settled).then_some(out)
     })
     .await;
     for id in &accepted.sends {
         assert_eq!(messages.iter().filter(|m| m["id"] == id.as_str()).count(), 1, "send {id} stored once");
     }
+    let unknown: Vec<&Value> = messages.iter().filter(|m| on_the_wire_when_killed(m)).collect();
+    assert!(unknown.len() <= ids.len(), "at most one message per session was in flight: {unknown:?}");
+    println!("sends on the wire when node0 died, reported failed/no ack: {}", unknown.len());
     let events = events_of(&c, &user).await;
     assert_no_gap(&events);
     assert_never_replaced(&events);
     let sent_events: Vec<&Ev> = events.iter().filter(|e| e.1 == "message.updated" && e.3["status"] == "sent").collect();
     for id in &accepted.sends {
         let n = sent_events.iter().filter(|e| e.3["id"] == id.as_str()).count();
-        assert_eq!(n, 1, "send {id} reported sent exactly once (never sent twice)");
+        let expected = usize::from(!unknown.iter().any(|m| m["id"] == id.as_str()));
+        assert_eq!(n, expected, "send {id} reported sent exactly once, or not at all when its fate is unknown");
     }
 
     // Incoming messages the surviving nodes took are stored once; node0's may have died with it, never twice.
