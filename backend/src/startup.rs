@@ -189,6 +189,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
             Duration::from_secs(settings.auth.auth_ip_window_secs),
         ),
         hash_gate: crate::auth::ip_budget::HashGate::new(settings.auth.auth_ip_concurrent_hashes as usize),
+        cache: crate::auth::cache::CredentialCache::new(Duration::from_millis(settings.auth.auth_cache_ms)),
     };
     Ok(Arc::new(AppState {
         settings,

@@ -12,7 +12,7 @@ use sea_orm::DbErr;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 use uuid::Uuid;
-use wahub::events::{Answer, Batching, Change, Event, EventHub, Fanout, NoHook, RowChange, TxnChange};
+use wahub::events::{Answer, Batching, Change, Event, EventHub, Fanout, NoHook, RowChange, TxnChange, Upsert};
 use wahub_tests::{eventually, json_of, spawn_app, spawn_app_with, TestDb, WsClient};
 
 /// Records every delivered event.
@@ -169,9 +169,9 @@ async fn upserts_run_without_savepoints_yet_a_failing_one_fails_alone_and_a_pres
     let user = Uuid::new_v4();
     let change = |i: usize| -> Change {
         match i {
-            0 | 1 => Change { upsert: Some(probe_upsert(1)), ..Change::default() },
-            2 => Change { upsert: Some(failing_upsert()), ..Change::default() },
-            3 => Change { upsert: Some(probe_upsert(2)), ..Change::default() },
+            0 | 1 => Change { upsert: Some(Upsert::Row(probe_upsert(1))), ..Change::default() },
+            2 => Change { upsert: Some(Upsert::Row(failing_upsert())), ..Change::default() },
+            3 => Change { upsert: Some(Upsert::Row(probe_upsert(2))), ..Change::default() },
             _ => Change::default(),
         }
     };

@@ -102,3 +102,29 @@ async fn a_message_that_was_not_committed_is_not_acknowledged_and_comes_again() 
     assert_eq!(received_events(&app, &user).await.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn copies_arriving_together_are_stored_once_beside_the_rest_of_their_batch() {
+    let app = spawn_app().await;
+    let user = app.register("a@example.com").await;
+    let s = id(&app.connected_session(&user, "main", PHONE).await);
+    // Answered once stored: the copies and the others reach the writer together.
+    let posts = (0..12).map(|i| {
+        let body = if i % 2 == 0 {
+            json!({"from": PEER, "text": "copy", "external_id": "SAME"})
+        } else {
+            json!({"from": PEER, "text": format!("m{i}"), "external_id": format!("M{i}")})
+        };
+        incoming(&app, &user, &s, body)
+    });
+    futures_util::future::join_all(posts).await;
+    let texts: Vec<String> =
+        inbox(&app, &user).await.iter().map(|m| m["text"].as_str().expect("text").into()).collect();
+    assert_eq!(texts.len(), 7, "one row per network id: {texts:?}");
+    assert_eq!(texts.iter().filter(|t| *t == "copy").count(), 1, "{texts:?}");
+    let events = received_events(&app, &user).await;
+    assert_eq!(events.len(), 7, "one message.received per stored message");
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "gap-free: {seqs:?}");
+    app.stop().await;
+}

@@ -89,6 +89,7 @@ pub async fn update(auth: &AuthService, id: Uuid, change: UserChange) -> Result<
         row.daily_message_limit = Set(limit.map(|n| n as i32));
     }
     let updated = row.update(&auth.db).await?;
+    auth.credentials_changed(id);
     if done.disabled == Some(true) {
         // Refresh tokens die for good; keys and access tokens fail while disabled.
         super::refresh::revoke_all(auth, id).await?;

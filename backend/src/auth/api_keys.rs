@@ -60,13 +60,18 @@ pub async fn delete(auth: &AuthService, user_id: Uuid, id: Uuid) -> Result<(), P
     if res.rows_affected == 0 {
         return Err(Problem::not_found("No such API key."));
     }
-    auth.revocations.announce(user_id);
+    auth.credentials_changed(user_id);
     Ok(())
 }
 
 /// The owner and scopes of a valid, unexpired key.
 pub async fn resolve(auth: &AuthService, key: &str) -> Result<Option<(Uuid, Scopes)>, Problem> {
-    let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(token_hash(key))).one(&auth.db).await?;
+    let hash = token_hash(key);
+    if let Some(known) = auth.cache.key(&hash) {
+        return Ok(Some(known));
+    }
+    let generation = auth.cache.generation();
+    let found = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(hash.clone())).one(&auth.db).await?;
     let Some(found) = found else { return Ok(None) };
     if found.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Ok(None);
@@ -79,5 +84,7 @@ pub async fn resolve(auth: &AuthService, key: &str) -> Result<Option<(Uuid, Scop
             .exec(&auth.db)
             .await?;
     }
-    Ok(Some((found.user_id, Scopes::from_stored(&found.scopes))))
+    let scopes = Scopes::from_stored(&found.scopes);
+    auth.cache.put_key(generation, hash, found.user_id, scopes, found.expires_at);
+    Ok(Some((found.user_id, scopes)))
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admin_types;
 pub mod api_keys;
 pub mod audit;
+pub mod cache;
 pub mod ip_budget;
 pub mod jwt;
 pub mod jwt_secret;

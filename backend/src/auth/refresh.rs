@@ -78,7 +78,7 @@ pub async fn revoke_family(auth: &AuthService, user_id: Uuid, family_id: Uuid) -
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&auth.db)
         .await?;
-    auth.revocations.announce(user_id);
+    auth.credentials_changed(user_id);
     Ok(())
 }
 
@@ -90,7 +90,7 @@ pub async fn revoke_all(auth: &AuthService, user_id: Uuid) -> Result<(), Problem
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&auth.db)
         .await?;
-    auth.revocations.announce(user_id);
+    auth.credentials_changed(user_id);
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::cache::UserFacts;
 use super::jwt::JwtKeys;
 use super::rate_limit::LoginLimiter;
 use super::revocations::Revocations;
@@ -26,6 +27,7 @@ pub struct AuthService {
     /// Verified against for unknown emails, so they take as long as wrong passwords.
     pub dummy_password_hash: String,
     pub revocations: Revocations,
+    pub cache: super::cache::CredentialCache,
 }
 
 /// What a client presents to prove who it is.
@@ -79,7 +81,7 @@ impl AuthService {
             Credential::AccessToken(token) => match self.jwt.verify(token) {
                 Some(claims) => {
                     if let Some(family) = claims.fam {
-                        if !self.family_alive(family).await? {
+                        if !self.family_alive(claims.sub, family).await? {
                             return Ok(None);
                         }
                     }
@@ -92,10 +94,10 @@ impl AuthService {
                 None => return Ok(None),
             },
         };
-        let found = user::Entity::find_by_id(user_id).one(&self.db).await?.filter(|u| !u.disabled);
+        let found = self.user_facts(user_id).await?.filter(|u| !u.disabled);
         Ok(found.map(|u| Authenticated {
             user: AuthUser {
-                id: u.id,
+                id: user_id,
                 role: u.role,
                 key_scopes,
                 max_sessions: u.max_sessions.map(|n| n.max(0) as u64),
@@ -105,14 +107,41 @@ impl AuthService {
         }))
     }
 
+    /// Some credential, the role, the limits or the disabled flag of `user_id` changed:
+    /// forget what was cached and tell the user's live sockets to re-check theirs.
+    pub fn credentials_changed(&self, user_id: Uuid) {
+        self.cache.forget(user_id);
+        self.revocations.announce(user_id);
+    }
+
+    async fn user_facts(&self, user_id: Uuid) -> Result<Option<UserFacts>, Problem> {
+        if let Some(facts) = self.cache.user(user_id) {
+            return Ok(facts);
+        }
+        let generation = self.cache.generation();
+        let facts = user::Entity::find_by_id(user_id).one(&self.db).await?.map(|u| UserFacts {
+            role: u.role,
+            disabled: u.disabled,
+            max_sessions: u.max_sessions,
+            daily_message_limit: u.daily_message_limit,
+        });
+        self.cache.put_user(generation, user_id, facts.clone());
+        Ok(facts)
+    }
+
     /// A family lives while one of its tokens is neither revoked nor expired.
-    async fn family_alive(&self, family: Uuid) -> Result<bool, Problem> {
+    async fn family_alive(&self, user_id: Uuid, family: Uuid) -> Result<bool, Problem> {
+        if let Some(alive) = self.cache.family(family) {
+            return Ok(alive);
+        }
+        let generation = self.cache.generation();
         let live = refresh_token::Entity::find()
             .filter(refresh_token::Column::FamilyId.eq(family))
             .filter(refresh_token::Column::RevokedAt.is_null())
             .filter(refresh_token::Column::ExpiresAt.gt(chrono::Utc::now()))
             .count(&self.db)
             .await?;
+        self.cache.put_family(generation, family, user_id, live > 0);
         Ok(live > 0)
     }
 }

@@ -96,6 +96,9 @@ pub struct AuthSettings {
     pub auth_ip_window_secs: u64,
     /// Password checks in flight per client IP; more answer 429 at once instead of queueing.
     pub auth_ip_concurrent_hashes: u32,
+    /// How long a checked user, token family or API key is remembered (0: never). A
+    /// change on this node takes effect at once; other nodes of a cluster see it within this.
+    pub auth_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -256,6 +259,7 @@ impl Default for AuthSettings {
             auth_ip_budget: 60,
             auth_ip_window_secs: 60,
             auth_ip_concurrent_hashes: 4,
+            auth_cache_ms: 1_000,
         }
     }
 }
@@ -433,6 +437,7 @@ impl Settings {
             ("event_batch_max", self.database.event_batch_max as u64, 10_000),
             ("event_batch_wait_ms", self.database.event_batch_wait_ms, 1_000),
             ("event_writers", self.database.event_writers as u64, 64),
+            ("auth_cache_ms", self.auth.auth_cache_ms, 60_000),
         ];
         if let Some((key, _, max)) = at_most.iter().find(|(_, v, max)| v > max) {
             return Err(ConfigError::Invalid(format!("{key} must be at most {max}")));

@@ -88,7 +88,8 @@ enum Cmd {
     Unlink(oneshot::Sender<Result<(), PhoneError>>),
     Incoming {
         message: PhoneMessage,
-        reply: oneshot::Sender<Result<(), PhoneError>>,
+        /// Answered when the message is on its way, with what fires once wahub acknowledged it.
+        reply: oneshot::Sender<Result<oneshot::Receiver<()>, PhoneError>>,
     },
     PairCode {
         phone: Phone,
@@ -122,6 +123,8 @@ pub struct PhoneMessage {
 
 /// Unacknowledged incoming messages kept per session, oldest dropped beyond this.
 const MAX_UNACKED: usize = 1000;
+/// How long `incoming` waits for wahub's acknowledgement before answering anyway.
+const ACK_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 struct Shared {
@@ -206,8 +209,13 @@ impl SimEngine {
         self.ask(session, PhoneError::NotConnected, |reply| Cmd::Receipts { from, kind, reply }).await
     }
 
+    /// A message arrives from the network; returns once wahub acknowledged it (stored it),
+    /// or once it no longer can on this link (the phone then keeps it and sends it again on
+    /// the next connection), or after `ACK_WAIT` at most.
     pub async fn incoming(&self, session: Uuid, message: PhoneMessage) -> Result<(), PhoneError> {
-        self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { message, reply }).await
+        let acked = self.ask(session, PhoneError::NotConnected, |reply| Cmd::Incoming { message, reply }).await?;
+        let _ = tokio::time::timeout(ACK_WAIT, acked).await;
+        Ok(())
     }
 
     /// How many incoming messages of `session` wait for their acknowledgement.
@@ -384,14 +392,18 @@ impl SimLinkTask {
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Hands a message to wahub with an acknowledgement that forgets it once committed.
-    async fn deliver(&self, mut msg: Incoming) -> bool {
+    /// Hands a message to wahub with an acknowledgement that forgets it once committed
+    /// (and tells `acked`, if anyone waits).
+    async fn deliver(&self, mut msg: Incoming, acked: Option<oneshot::Sender<()>>) -> bool {
         let shared = self.shared.clone();
         let (session, id) = (self.session, msg.external_id.clone());
         msg.ack = Ack::new(move || {
             let mut shared = shared.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(waiting) = shared.unacked.get_mut(&session) {
                 waiting.retain(|m| m.external_id != id);
+            }
+            if let Some(acked) = acked {
+                let _ = acked.send(());
             }
         });
         self.emit(EngineEvent::Message(msg)).await
@@ -401,7 +413,7 @@ impl SimLinkTask {
     async fn redeliver_unacked(&self) {
         let waiting = self.shared().unacked.get(&self.session).cloned().unwrap_or_default();
         for msg in waiting {
-            if !self.deliver(msg).await {
+            if !self.deliver(msg, None).await {
                 return;
             }
         }
@@ -593,8 +605,9 @@ impl SimLinkTask {
                         }
                         waiting.push(msg.clone());
                     }
-                    let ok = self.deliver(msg).await;
-                    let _ = reply.send(if ok { Ok(()) } else { Err(PhoneError::NotConnected) });
+                    let (acked, on_ack) = oneshot::channel();
+                    let ok = self.deliver(msg, Some(acked)).await;
+                    let _ = reply.send(if ok { Ok(on_ack) } else { Err(PhoneError::NotConnected) });
                 } else {
                     let _ = reply.send(Err(PhoneError::NotConnected));
                 }

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::channel::Subscription;
 use super::local::LocalChannels;
+use super::rows::Upsert;
 use super::writer::{Answer, Batching, Publish, Reply, Request, Then, Writer};
 use super::{seq, AppendHook, ClusterFanout, Event, Fanout};
 use crate::db::entities::event;
@@ -52,7 +53,7 @@ pub type RowChange = Box<
 pub struct Change {
     /// Stored first, without a savepoint (see `RowChange`). When it stores nothing (the row
     /// was there already) there is no event, and the publish answers `DbErr::RecordNotInserted`.
-    pub upsert: Option<RowChange>,
+    pub upsert: Option<Upsert>,
     /// Runs once, under its own savepoint when the batch holds other publishes: if it fails,
     /// only its publish fails (with its error).
     pub run: Option<TxnChange>,

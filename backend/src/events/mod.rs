@@ -9,6 +9,7 @@ mod hub;
 mod local;
 mod order;
 mod remote;
+mod rows;
 mod seq;
 mod writer;
 
@@ -19,5 +20,6 @@ pub use fanout::Fanout;
 pub use hook::{AppendHook, NoHook};
 pub use hub::{Change, EventHub, RowChange, SocketGuard, TxnChange};
 pub use local::LocalChannels;
+pub use rows::Upsert;
 pub use seq::bump_webhooks_gen;
 pub use writer::{Answer, Batching};

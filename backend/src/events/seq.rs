@@ -7,34 +7,12 @@ use uuid::Uuid;
 
 use crate::db::entities::user_seq;
 
-/// What reserving numbers for a user's events read from the user's counter row.
+/// What reserving numbers for a user's events read from the user's counter row (`rows::reserve_seqs`).
 pub(super) struct Reserved {
     /// The first of the reserved sequence numbers.
     pub first: i64,
     /// The generation of the user's webhooks the events are stored under.
     pub webhooks_gen: i64,
-}
-
-/// Reserves the next `n` sequence numbers of `user_id`. The row stays locked until `txn`
-/// ends, so concurrent writers for one user (and webhook changes) queue behind it.
-pub(super) async fn reserve(txn: &impl ConnectionTrait, user_id: Uuid, n: i64) -> Result<Reserved, DbErr> {
-    let stmt = Query::insert()
-        .into_table(user_seq::Entity)
-        .columns([user_seq::Column::UserId, user_seq::Column::LastSeq])
-        .values_panic([user_id.into(), n.into()])
-        .on_conflict(
-            OnConflict::column(user_seq::Column::UserId)
-                .value(user_seq::Column::LastSeq, Expr::col((user_seq::Entity, user_seq::Column::LastSeq)).add(n))
-                .to_owned(),
-        )
-        .returning(Query::returning().columns([user_seq::Column::LastSeq, user_seq::Column::WebhooksGen]))
-        .to_owned();
-    let row = txn
-        .query_one(txn.get_database_backend().build(&stmt))
-        .await?
-        .ok_or_else(|| DbErr::Custom("sequence upsert returned no row".into()))?;
-    let last: i64 = row.try_get("", "last_seq")?;
-    Ok(Reserved { first: last - n + 1, webhooks_gen: row.try_get("", "webhooks_gen")? })
 }
 
 /// Marks the user's webhooks changed, inside the transaction of the change: events stored

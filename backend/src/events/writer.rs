@@ -27,8 +27,9 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{seq, AppendHook, Change, Event, Fanout, RowChange, TxnChange};
-use crate::db::entities::{event, session};
+use super::rows::{self, Upsert};
+use super::{seq, AppendHook, Change, Event, Fanout, TxnChange};
+use crate::db::entities::{event, message, session};
 
 /// What one publish asks for.
 pub(super) struct Publish {
@@ -219,37 +220,66 @@ impl Writer {
     }
 
     /// Runs the upserts of the batch: `careful`, each under its own savepoint (or alone),
-    /// so one failing fails its publish; else straight, and the first failure is returned
-    /// as `Failure::Change` for the caller to roll back and retry carefully.
+    /// so one failing fails its publish; else the batch's messages in one statement and the
+    /// other rows one by one, and the first failure is returned as `Failure::Change` for the
+    /// caller to roll back and retry carefully.
     async fn upserts(&self, txn: &DatabaseTransaction, slots: &mut [Slot], careful: bool) -> Result<(), Failure> {
         let alone = slots.len() == 1;
-        for slot in slots.iter_mut() {
-            let Some(upsert) = slot.upsert.as_ref() else { continue };
-            let stored = if careful && !alone {
+        if careful && !alone {
+            for slot in slots.iter_mut() {
+                let Some(upsert) = slot.upsert.as_ref() else { continue };
                 let savepoint = txn.begin().await.map_err(Failure::Batch)?;
-                match upsert(&savepoint).await {
+                match store_one(&savepoint, upsert).await {
                     Ok(stored) => {
                         savepoint.commit().await.map_err(Failure::Batch)?;
-                        stored
+                        if !stored {
+                            slot.outcome = Outcome::Nothing;
+                        }
                     }
                     Err(e) => {
                         savepoint.rollback().await.map_err(Failure::Batch)?;
                         slot.outcome = Outcome::Failed(e);
-                        continue;
                     }
                 }
+            }
+            return Ok(());
+        }
+        let failed = |e: DbErr, slot: &mut Slot| {
+            if alone {
+                slot.outcome = Outcome::Failed(e);
+                Failure::Batch(DbErr::Custom("the publish's change failed".into()))
             } else {
-                match upsert(txn).await {
-                    Ok(stored) => stored,
-                    Err(e) if alone => {
-                        slot.outcome = Outcome::Failed(e);
-                        return Err(Failure::Batch(DbErr::Custom("the publish's change failed".into())));
+                Failure::Change(e)
+            }
+        };
+        let messages: Vec<&message::Model> = slots
+            .iter()
+            .filter_map(|s| match &s.upsert {
+                Some(Upsert::Message(row)) => Some(row.as_ref()),
+                _ => None,
+            })
+            .collect();
+        if !messages.is_empty() {
+            match rows::insert_messages(txn, &messages).await {
+                Ok(stored) => {
+                    for slot in slots.iter_mut() {
+                        if let Some(Upsert::Message(row)) = &slot.upsert {
+                            if !stored.contains(&row.id) {
+                                slot.outcome = Outcome::Nothing;
+                            }
+                        }
                     }
-                    Err(e) => return Err(Failure::Change(e)),
                 }
-            };
-            if !stored {
-                slot.outcome = Outcome::Nothing;
+                // Alone, the lone slot is the one with the message.
+                Err(e) => return Err(failed(e, &mut slots[0])),
+            }
+        }
+        for slot in slots.iter_mut() {
+            let Some(Upsert::Row(upsert)) = slot.upsert.as_ref() else { continue };
+            match upsert(txn).await {
+                Ok(true) => {}
+                Ok(false) => slot.outcome = Outcome::Nothing,
+                Err(e) => return Err(failed(e, slot)),
             }
         }
         Ok(())
@@ -261,10 +291,7 @@ impl Writer {
         for s in slots.iter().filter(|s| matches!(s.outcome, Outcome::Kept)) {
             *per_user.entry(s.user_id).or_default() += 1;
         }
-        let mut next: HashMap<Uuid, seq::Reserved> = HashMap::with_capacity(per_user.len());
-        for (user_id, n) in per_user {
-            next.insert(user_id, seq::reserve(txn, user_id, n).await?);
-        }
+        let mut next = if per_user.is_empty() { HashMap::new() } else { rows::reserve_seqs(txn, &per_user).await? };
         let mut events = Vec::with_capacity(slots.len());
         for s in slots.iter_mut().filter(|s| matches!(s.outcome, Outcome::Kept)) {
             let Some(p) = s.event.take() else { continue };
@@ -306,7 +333,7 @@ struct EventParts {
 struct Slot {
     user_id: Uuid,
     event: Option<EventParts>,
-    upsert: Option<RowChange>,
+    upsert: Option<Upsert>,
     run: Option<TxnChange>,
     touch_session: Option<Uuid>,
     outcome: Outcome,
@@ -335,6 +362,14 @@ enum Outcome {
     Failed(DbErr),
     /// Its upsert found the row already there: no event; the caller gets `RecordNotInserted`.
     Nothing,
+}
+
+/// Stores one upsert on its own; whether it stored a row.
+async fn store_one(txn: &DatabaseTransaction, upsert: &Upsert) -> Result<bool, DbErr> {
+    match upsert {
+        Upsert::Message(row) => Ok(!rows::insert_messages(txn, &[row.as_ref()]).await?.is_empty()),
+        Upsert::Row(change) => change(txn).await,
+    }
 }
 
 enum Failure {

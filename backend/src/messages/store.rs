@@ -1,7 +1,7 @@
 //! Writing messages and announcing them.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use super::types::MessageOut;
 use crate::db::constraint::{violated, Unique};
 use crate::db::entities::{message, session};
 use crate::engine::Incoming;
-use crate::events::{Change, EventHub, RowChange, TxnChange};
+use crate::events::{Change, EventHub, TxnChange, Upsert};
 
 /// Where messages are written and announced.
 #[derive(Clone)]
@@ -110,15 +110,7 @@ fn incoming_change(session_id: Uuid, user_id: Uuid, msg: Incoming) -> (serde_jso
         updated_at: now,
     };
     let data = serde_json::to_value(MessageOut::from(row.clone())).unwrap_or_default();
-    let upsert: RowChange = Box::new(move |txn| {
-        let insert = message::Entity::insert(message::ActiveModel::from(row.clone())).on_conflict(
-            OnConflict::columns([message::Column::SessionId, message::Column::Direction, message::Column::ExternalId])
-                .do_nothing()
-                .to_owned(),
-        );
-        Box::pin(async move { Ok(insert.exec_without_returning(txn).await? > 0) })
-    });
-    (data, Change { upsert: Some(upsert), run: None, touch_session: Some(session_id) })
+    (data, Change { upsert: Some(Upsert::Message(Box::new(row))), run: None, touch_session: Some(session_id) })
 }
 
 fn activity_update(session_id: Uuid) -> sea_orm::UpdateMany<session::Entity> {

@@ -32,6 +32,8 @@ enum Target {
 
 pub(super) struct Handle {
     pub(super) tx: mpsc::Sender<Command>,
+    /// The session's owner: sessions never change hands.
+    user_id: Uuid,
     live: SharedLive,
     /// When the task got its lease: a renewal sent before then cannot have seen it.
     pub(super) since: tokio::time::Instant,
@@ -153,7 +155,9 @@ impl SessionManager {
                 tasks.running.remove(&id);
             }
         });
-        tasks.running.insert(row.id, Handle { tx: tx.clone(), live, since: tokio::time::Instant::now() });
+        tasks
+            .running
+            .insert(row.id, Handle { tx: tx.clone(), user_id: row.user_id, live, since: tokio::time::Instant::now() });
         Ok(tx)
     }
 
@@ -177,6 +181,12 @@ impl SessionManager {
     pub async fn view(&self, row: session::Model) -> Result<SessionOut, Problem> {
         let mut views = self.views(vec![row]).await?;
         views.pop().ok_or_else(|| Problem::not_found("No such session."))
+    }
+
+    /// Whether session `id` runs in this process for `user_id`: then it exists and is
+    /// theirs, without asking the database (`false` says nothing either way).
+    pub fn runs_here_for(&self, user_id: Uuid, id: Uuid) -> bool {
+        self.lock().running.get(&id).is_some_and(|h| h.user_id == user_id && !h.tx.is_closed())
     }
 
     fn existing(&self, id: Uuid) -> Option<mpsc::Sender<Command>> {

@@ -81,7 +81,9 @@ impl SimApi {
     async fn act(&self, auth: &Auth<impl scope::Needs>, id: Uuid, action: PhoneAction) -> Result<PhoneAnswer, Problem> {
         let sim =
             self.sim.as_deref().ok_or_else(|| Problem::not_found("The simulator exists only with the sim engine."))?;
-        let id = service::find_owned(&self.state.db, auth.id(), id).await?.id;
+        if !self.state.sessions.runs_here_for(auth.id(), id) {
+            service::find_owned(&self.state.db, auth.id(), id).await?;
+        }
         self.state.sessions.phone(sim, id, action).await
     }
 
@@ -142,7 +144,9 @@ impl SimApi {
 
     /// Sim: receive a message
     ///
-    /// A message arrives from `from`. Sim engine only.
+    /// A message arrives from `from`. Answers once the session stored and acknowledged it (as a phone sees its
+    /// message delivered), or once the link lost it (the phone sends it again on the next connection), or after
+    /// 10 s at most. Sim engine only.
     #[oai(path = "/sessions/:id/sim/incoming", method = "post", operation_id = "simIncoming")]
     async fn incoming(
         &self,
