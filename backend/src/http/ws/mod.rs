@@ -25,10 +25,11 @@ pub struct WsParams {
     since: Option<String>,
 }
 
-/// Clients only send small control frames; idle sockets should stay small.
+/// Clients only send small control frames (pings): a read buffer sized for them keeps idle
+/// sockets small (it is resident from the first read; a larger frame reserves its own room).
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_message_size(Some(64 * 1024))
         .max_frame_size(Some(64 * 1024))
