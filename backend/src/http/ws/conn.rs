@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::{Sink, SinkExt, StreamExt};
 use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use serde::Deserialize;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -70,9 +70,9 @@ impl Presented {
 }
 
 /// Whether the socket's credential still works (and still allows reading). A database
-/// error keeps the socket: the next check decides.
+/// error keeps the socket: the next check decides. The check's future is boxed (see `write`).
 async fn still_valid(state: &AppState, credential: &Presented) -> bool {
-    match state.auth.authenticate(credential.as_credential()).await {
+    match Box::pin(state.auth.authenticate(credential.as_credential())).await {
         Ok(Some(found)) => found.user.allows(Scope::Read),
         Ok(None) => false,
         Err(e) => {
@@ -150,15 +150,17 @@ where
     S: Sink<Message> + Unpin,
 {
     // Subscribe first: the hello's `seq` is read after, so nothing falls in between.
-    let mut live = match state.events.subscribe(conn.user_id).await {
+    // The one-off steps before the loop are boxed: inline, their (database) futures would
+    // set the size of every socket's task for its whole life.
+    let mut live = match Box::pin(state.events.subscribe(conn.user_id)).await {
         Ok(live) => live,
         Err(e) => {
             tracing::error!(error = %e, "cannot subscribe to the user's events");
             return End::Close(1011, "internal error");
         }
     };
-    let mut revoked = state.auth.revocations.subscribe();
-    let hello = match hello::build(state, conn.user_id, conn.since).await {
+    let revoked = state.auth.revocations.subscribe();
+    let hello = match Box::pin(hello::build(state, conn.user_id, conn.since)).await {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = ?e, "cannot build hello");
@@ -169,7 +171,7 @@ where
         return End::Gone;
     }
     if let Some(since) = hello.replay_since {
-        if let Err(end) = replay(state, sink, conn.user_id, since, hello.last).await {
+        if let Err(end) = Box::pin(replay(state, sink, conn.user_id, since, hello.last)).await {
             return end;
         }
     }
@@ -178,36 +180,17 @@ where
     let ping_every = Duration::from_secs(state.settings.ws.ws_ping_secs.max(1));
     let silence = (ping_every * 3).max(MIN_SILENCE);
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
-    let expiry = conn.expires_at.map(|exp| {
-        let left = exp.saturating_mul(1000).saturating_sub(chrono::Utc::now().timestamp_millis());
-        Instant::now() + Duration::from_millis(left.max(0) as u64)
-    });
-    let expiry = sleep_until_opt(expiry);
-    tokio::pin!(expiry);
-    let mut stopping = state.shutting_down.subscribe();
-    let recheck_every = Duration::from_secs(state.settings.ws.ws_auth_recheck_secs.max(1));
-    let mut recheck = tokio::time::interval_at(Instant::now() + recheck_every, recheck_every);
+    // Created once and polled across iterations: the rare signals stay registered instead of
+    // joining and leaving shared wait lists on every frame written.
+    let stop = stop_signal(state, &conn, revoked);
+    tokio::pin!(stop);
+    let stall = tokio::time::sleep(SEND_TIMEOUT);
+    tokio::pin!(stall);
     let mut out = Outgoing::new(FrameQueue::new(state.settings.ws.ws_buffer, state.settings.ws.ws_buffer_bytes));
     loop {
         let step = out.next_step();
-        let deadline = out.deadline();
         tokio::select! {
-            notice = revoked.recv() => {
-                let concerns_me = match notice {
-                    Ok(user_id) => user_id == conn.user_id,
-                    // Missed notices might have been ours.
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => false,
-                };
-                if concerns_me && !still_valid(state, &conn.credential).await {
-                    return revoked_close();
-                }
-            }
-            _ = recheck.tick() => {
-                if !still_valid(state, &conn.credential).await {
-                    return revoked_close();
-                }
-            }
+            end = &mut stop => return end,
             ev = live.recv() => {
                 let mut next = match ev {
                     Ok(ev) => Some(ev),
@@ -230,17 +213,21 @@ where
                     };
                 }
             },
-            done = tokio::time::timeout_at(deadline, wait_for(sink, step)), if step != Step::Idle => {
-                match done {
-                    // Nothing could be written for SEND_TIMEOUT: the client is not reading.
-                    Err(_) => return too_slow(),
-                    Ok(Err(())) => return End::Gone,
-                    Ok(Ok(())) => {
-                        if out.done(sink, step).is_err() {
-                            return End::Gone;
-                        }
-                    }
+            done = wait_for(sink, step), if step != Step::Idle => {
+                if done.is_err() || out.done(sink, step).is_err() {
+                    return End::Gone;
                 }
+            }
+            // Polled only while there is something to write. When it fires, writing that made
+            // progress meanwhile (or started only now) re-arms it for the rest of its
+            // SEND_TIMEOUT, so the timer is touched at most once per SEND_TIMEOUT, not per frame.
+            () = &mut stall, if step != Step::Idle => {
+                let deadline = out.deadline();
+                if deadline <= Instant::now() {
+                    // Nothing could be written for SEND_TIMEOUT: the client is not reading.
+                    return too_slow();
+                }
+                stall.as_mut().reset(deadline);
             }
             pong = pong_rx.recv() => {
                 // `None`: the reader ended, so the client is gone.
@@ -259,6 +246,44 @@ where
                 // Frames on their way already show the connection is used.
                 if out.is_idle() && out.push(Message::Ping(Vec::new())).is_err() {
                     return too_slow();
+                }
+            }
+        }
+    }
+}
+
+/// Resolves when the socket must close for a reason other than its traffic: the
+/// credential was revoked or stopped working, the token expired, the server is stopping.
+async fn stop_signal(state: &AppState, conn: &Conn, mut revoked: broadcast::Receiver<Uuid>) -> End {
+    let expiry = conn.expires_at.map(|exp| {
+        let left = exp.saturating_mul(1000).saturating_sub(chrono::Utc::now().timestamp_millis());
+        Instant::now() + Duration::from_millis(left.max(0) as u64)
+    });
+    let expiry = sleep_until_opt(expiry);
+    tokio::pin!(expiry);
+    let mut stopping = state.shutting_down.subscribe();
+    let recheck_every = Duration::from_secs(state.settings.ws.ws_auth_recheck_secs.max(1));
+    let mut recheck = tokio::time::interval_at(Instant::now() + recheck_every, recheck_every);
+    let mut announced = true;
+    loop {
+        tokio::select! {
+            notice = revoked.recv(), if announced => {
+                let concerns_me = match notice {
+                    Ok(user_id) => user_id == conn.user_id,
+                    // Missed notices might have been ours.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => {
+                        announced = false;
+                        false
+                    }
+                };
+                if concerns_me && !still_valid(state, &conn.credential).await {
+                    return revoked_close();
+                }
+            }
+            _ = recheck.tick() => {
+                if !still_valid(state, &conn.credential).await {
+                    return revoked_close();
                 }
             }
             _ = &mut expiry => return End::Close(CLOSE_TOKEN_EXPIRED, "token expired"),
