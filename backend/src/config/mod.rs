@@ -77,6 +77,8 @@ pub struct DatabaseSettings {
     /// How long a batch waits for more publishes once the queue ran dry (0: commit what is queued).
     pub event_batch_wait_ms: u64,
     /// Event writer tasks on PostgreSQL, users spread over them by id (SQLite always uses one).
+    /// Two beat eight since a batch takes six statements whatever its size: fewer writers make
+    /// bigger batches (docs/performance.md).
     pub event_writers: usize,
 }
 
@@ -242,7 +244,7 @@ impl Default for DatabaseSettings {
             event_retention: 10_000,
             event_batch_max: 256,
             event_batch_wait_ms: 0,
-            event_writers: 8,
+            event_writers: 2,
         }
     }
 }
