@@ -1,15 +1,17 @@
-//! Rows stored with their events, inserted for a whole batch in one statement each, and
-//! the per-user counters taken for a whole batch in one statement.
+//! The statements a batch runs once for all its publishes: the incoming messages, the
+//! per-user counters and the events, each kind in one statement (per 500 rows).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryTrait};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryTrait, Set};
 use uuid::Uuid;
 
 use super::hub::RowChange;
 use super::seq::Reserved;
-use crate::db::entities::{message, user_seq};
+use super::Event;
+use crate::db::entities::{event, message, user_seq};
 
 /// A row that cannot fail on its own, stored first in the batch without a savepoint
 /// (see `RowChange`); when it is there already, its publish has no event.
@@ -21,7 +23,7 @@ pub enum Upsert {
     Row(RowChange),
 }
 
-/// Rows per statement: far below every backend's parameter limit (12 columns each).
+/// Rows per statement: far below every backend's parameter limit (at most 12 columns each).
 const ROWS_PER_INSERT: usize = 500;
 
 /// Inserts `rows`, skipping any whose (session, direction, network id) is stored already
@@ -92,4 +94,22 @@ pub(super) async fn reserve_seqs(
         return Err(DbErr::Custom("the sequence upsert missed a user".into()));
     }
     Ok(reserved)
+}
+
+/// Inserts the numbered events of a batch.
+pub(super) async fn insert_events(txn: &impl ConnectionTrait, events: &[Arc<Event>]) -> Result<(), DbErr> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        event::Entity::insert_many(chunk.iter().map(|ev| event::ActiveModel {
+            user_id: Set(ev.user_id),
+            seq: Set(ev.seq),
+            event: Set(ev.event.clone()),
+            session_id: Set(ev.session_id),
+            data: Set(ev.data.to_string()),
+            created_at: Set(ev.at),
+            ..Default::default()
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
 }

@@ -22,14 +22,14 @@ use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::rows::{self, Upsert};
-use super::{seq, AppendHook, Change, Event, Fanout, TxnChange};
-use crate::db::entities::{event, message, session};
+use super::{AppendHook, Change, Event, Fanout, TxnChange};
+use crate::db::entities::{message, session};
 
 /// What one publish asks for.
 pub(super) struct Publish {
@@ -94,9 +94,6 @@ impl Default for Batching {
         Self { max: 256, wait: Duration::ZERO, writers: 1 }
     }
 }
-
-/// Event rows per INSERT: 6 values each stays far below every backend's parameter limit.
-const ROWS_PER_INSERT: usize = 500;
 
 pub(super) struct Writer {
     pub db: DatabaseConnection,
@@ -291,29 +288,18 @@ impl Writer {
         for s in slots.iter().filter(|s| matches!(s.outcome, Outcome::Kept)) {
             *per_user.entry(s.user_id).or_default() += 1;
         }
-        let mut next = if per_user.is_empty() { HashMap::new() } else { rows::reserve_seqs(txn, &per_user).await? };
+        let mut next = rows::reserve_seqs(txn, &per_user).await?;
         let mut events = Vec::with_capacity(slots.len());
         for s in slots.iter_mut().filter(|s| matches!(s.outcome, Outcome::Kept)) {
             let Some(p) = s.event.take() else { continue };
-            let slot = next.entry(s.user_id).or_insert(seq::Reserved { first: 0, webhooks_gen: 0 });
+            let slot =
+                next.get_mut(&s.user_id).ok_or_else(|| DbErr::Custom("no sequence numbers for a user".into()))?;
             let mut ev = Event::new(s.user_id, slot.first, p.name, p.session_id, p.at, p.data);
             ev.webhooks_gen = slot.webhooks_gen;
             events.push(Arc::new(ev));
             slot.first += 1;
         }
-        for chunk in events.chunks(ROWS_PER_INSERT) {
-            event::Entity::insert_many(chunk.iter().map(|ev| event::ActiveModel {
-                user_id: Set(ev.user_id),
-                seq: Set(ev.seq),
-                event: Set(ev.event.clone()),
-                session_id: Set(ev.session_id),
-                data: Set(ev.data.to_string()),
-                created_at: Set(ev.at),
-                ..Default::default()
-            }))
-            .exec_without_returning(txn)
-            .await?;
-        }
+        rows::insert_events(txn, &events).await?;
         for ev in &events {
             self.hook.appended(txn, ev).await?;
         }
