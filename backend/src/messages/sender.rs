@@ -177,6 +177,12 @@ impl Worker {
             let outcome = self.send(&msg).await;
             // Measured from when the previous message left, not from when it was picked up.
             *self.last_send.lock().unwrap_or_else(|p| p.into_inner()) = Some(tokio::time::Instant::now());
+            if !matches!(outcome, Outcome::Retry) {
+                // Before the status is recorded: whoever sees `sent` or `failed` finds the file data gone.
+                if let Err(e) = super::media::forget_data(&self.store.db, msg.id).await {
+                    tracing::warn!(session_id = %self.session_id, error = %e, "cannot drop sent media data");
+                }
+            }
             let recorded = match outcome {
                 Outcome::Sent(external) => self.await_ack(msg.id, external).await,
                 Outcome::Failed(why) => {
@@ -187,9 +193,6 @@ impl Worker {
             if let Err(e) = recorded {
                 tracing::error!(session_id = %self.session_id, error = %e, "cannot record message status");
                 return;
-            }
-            if let Err(e) = super::media::forget_data(&self.store.db, msg.id).await {
-                tracing::warn!(session_id = %self.session_id, error = %e, "cannot drop sent media data");
             }
             let _ = touch_activity(&self.store, self.session_id).await;
         }
