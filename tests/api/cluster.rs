@@ -23,10 +23,10 @@ async fn harness_runs_stops_and_kills_real_processes() {
 }
 
 /// One stored event: (seq, name, session id, data).
-type Ev = (i64, String, Option<String>, Value);
+pub(crate) type Ev = (i64, String, Option<String>, Value);
 
 /// Every event of a user from the database, in seq order: (seq, event, session_id, data).
-async fn events_of(c: &Cluster, user: &TestUser) -> Vec<Ev> {
+pub(crate) async fn events_of(c: &Cluster, user: &TestUser) -> Vec<Ev> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use wahub::db::entities::event;
     let conn = c.db().conn().await;
@@ -45,7 +45,7 @@ async fn events_of(c: &Cluster, user: &TestUser) -> Vec<Ev> {
         .collect()
 }
 
-fn assert_no_gap(events: &[Ev]) {
+pub(crate) fn assert_no_gap(events: &[Ev]) {
     for (i, e) in events.iter().enumerate() {
         assert_eq!(
             e.0,
@@ -57,7 +57,7 @@ fn assert_no_gap(events: &[Ev]) {
 }
 
 /// Creates `n` connected sessions of a fresh user on node `i`.
-async fn user_with_sessions(c: &Cluster, i: usize, n: usize) -> (TestUser, Vec<String>) {
+pub(crate) async fn user_with_sessions(c: &Cluster, i: usize, n: usize) -> (TestUser, Vec<String>) {
     let user = c.register(i, &format!("user{i}@example.com")).await;
     let mut ids = Vec::new();
     for k in 0..n {
@@ -107,7 +107,7 @@ async fn wait_moved(
 }
 
 /// Status events of `ids` after seq `after`: each must have moved with `reason`, and no QR offered.
-fn assert_moved_without_qr(events: &[Ev], after: i64, ids: &[String], reason: &str) {
+pub(crate) fn assert_moved_without_qr(events: &[Ev], after: i64, ids: &[String], reason: &str) {
     let later: Vec<_> = events.iter().filter(|e| e.0 > after).collect();
     for id in ids {
         let mine: Vec<_> = later.iter().filter(|e| e.2.as_deref() == Some(id.as_str())).collect();

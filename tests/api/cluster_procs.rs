@@ -53,12 +53,20 @@ async fn thirty_users_on_three_nodes_see_every_event_of_their_sessions_in_order(
     }))
     .await;
 
-    // REST on any node shows any session.
+    // REST on any node shows any session. Placement may be handing a connected session to
+    // a less loaded node meanwhile (it is `starting` there for a moment), so each node gets
+    // a while to show it connected again.
     for (u, user) in users.iter().enumerate() {
         for id in &sessions[u] {
             for node in 0..3 {
                 let s = c.session(node, user, id).await.expect("every node answers for every session");
-                assert_eq!(s["status"], "connected", "{s}");
+                if s["status"] != "connected" {
+                    assert_eq!(s["status"], "starting", "only a hand-over may show a session not connected: {s}");
+                    wahub_tests::eventually(30, &format!("session {id} connected again on node {node}"), || async {
+                        c.session(node, user, id).await.filter(|s| s["status"] == "connected")
+                    })
+                    .await;
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ mod auth;
 mod cluster;
 mod cluster_claims;
 mod cluster_fanout;
+mod cluster_placement;
 mod cluster_procs;
 mod cluster_qr;
 mod cluster_webhooks;

@@ -23,13 +23,17 @@ pub enum Acquired {
 /// Placement's view of the cluster, read in one go.
 #[derive(Debug, Clone, Copy)]
 pub struct Load {
-    /// Sessions this node holds live leases on.
+    /// Sessions this node holds live leases on (paired or not: what its cap counts).
+    pub held: i64,
+    /// Paired sessions that should run and run here. Shares compare these alone: a session
+    /// being paired cannot move, so counting it would make a node pairing many sessions
+    /// hand its connected ones away.
     pub mine: i64,
     /// Paired sessions that should be running, anywhere.
     pub wanted: i64,
     /// Live nodes (heartbeat younger than the TTL), this one included.
     pub nodes: i64,
-    /// The fewest live leases any live node holds.
+    /// The fewest paired, running sessions any live node runs.
     pub least: i64,
 }
 
@@ -207,14 +211,24 @@ impl Leases {
     pub async fn load(&self) -> Result<Load, DbErr> {
         let now = now_ms_sql(self.backend());
         let ttl = self.ttl_ms();
+        // Live leases of paired sessions that should run, held by the node `node` names.
+        let paired_on = |node: &str| {
+            format!(
+                "SELECT COUNT(*) FROM session_leases l JOIN sessions s ON s.id = l.session_id \
+                 WHERE l.node_id = {node} AND l.expires_ms > {now} AND s.auth_paired = $2 AND s.status IN ({running})",
+                running = running_list()
+            )
+        };
         let sql = format!(
             "SELECT \
-               (SELECT COUNT(*) FROM session_leases WHERE node_id = $1 AND expires_ms > {now}) AS mine, \
+               (SELECT COUNT(*) FROM session_leases WHERE node_id = $1 AND expires_ms > {now}) AS held, \
+               ({mine}) AS mine, \
                (SELECT COUNT(*) FROM sessions WHERE auth_paired = $2 AND status IN ({running})) AS wanted, \
                (SELECT COUNT(*) FROM nodes WHERE heartbeat_ms > {now} - {ttl}) AS nodes, \
-               (SELECT COALESCE(MIN(c), 0) FROM (SELECT n.id, \
-                  (SELECT COUNT(*) FROM session_leases l WHERE l.node_id = n.id AND l.expires_ms > {now}) AS c \
+               (SELECT COALESCE(MIN(c), 0) FROM (SELECT n.id, ({per_node}) AS c \
                   FROM nodes n WHERE n.heartbeat_ms > {now} - {ttl}) AS per_node) AS least",
+            mine = paired_on("$1"),
+            per_node = paired_on("n.id"),
             running = running_list()
         );
         let row = self
@@ -223,6 +237,7 @@ impl Leases {
             .await?
             .ok_or_else(|| DbErr::Custom("no load row".into()))?;
         Ok(Load {
+            held: row.try_get("", "held")?,
             mine: row.try_get("", "mine")?,
             wanted: row.try_get("", "wanted")?,
             nodes: row.try_get::<i64>("", "nodes")?.max(1),

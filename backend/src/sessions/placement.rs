@@ -89,7 +89,7 @@ impl SessionManager {
         let nodes = if self.ctx.cluster { load.nodes } else { 1 };
         let share = (load.wanted + nodes - 1) / nodes;
         let cap = i64::try_from(self.ctx.settings.cluster.node_max_sessions).unwrap_or(i64::MAX);
-        let room = (share.max(1) - load.mine).min(cap - load.mine).min(ADOPT_BATCH);
+        let room = (share.max(1) - load.mine).min(cap - load.held).min(ADOPT_BATCH);
         let mut adopted = Vec::new();
         if room > 0 {
             for id in self.ctx.leases.orphans(true, room.unsigned_abs()).await? {
