@@ -25,6 +25,9 @@ impl Counter {
     pub fn dec(&self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
+    pub fn set(&self, n: i64) {
+        self.0.store(n, Ordering::Relaxed);
+    }
     pub fn get(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -43,6 +46,8 @@ pub static FANOUT_DROPPED: Counter = Counter::new();
 pub static FANOUT_GAP_FILLS: Counter = Counter::new();
 
 pub static FENCED_WRITES: Counter = Counter::new();
+pub static SQLITE_CHECKPOINTS: Counter = Counter::new();
+pub static SQLITE_WAL_PAGES: Counter = Counter::new();
 
 pub static HTTP_REQUEST_DURATION: Histogram = Histogram::new(LATENCY_BUCKETS);
 pub static EVENT_PUBLISH_DURATION: Histogram = Histogram::new(LATENCY_BUCKETS);
@@ -69,7 +74,7 @@ pub struct Snapshot<'a> {
 }
 
 pub fn render(now: &Snapshot<'_>) -> String {
-    let rows: [(&str, &str, &str, i64); 13] = [
+    let rows: [(&str, &str, &str, i64); 15] = [
         ("wahub_http_requests_total", "counter", "HTTP requests served", HTTP_REQUESTS.get()),
         ("wahub_events_published_total", "counter", "Events appended to user logs", EVENTS_PUBLISHED.get()),
         ("wahub_event_batches_total", "counter", "Transactions that stored a batch of events", EVENT_BATCHES.get()),
@@ -102,6 +107,18 @@ pub fn render(now: &Snapshot<'_>) -> String {
             "counter",
             "Session writes refused because this node lost the session's lease",
             FENCED_WRITES.get(),
+        ),
+        (
+            "wahub_sqlite_checkpoints_total",
+            "counter",
+            "Background WAL checkpoints of the SQLite database",
+            SQLITE_CHECKPOINTS.get(),
+        ),
+        (
+            "wahub_sqlite_wal_pages",
+            "gauge",
+            "SQLite WAL pages not yet copied into the database file after the last checkpoint",
+            SQLITE_WAL_PAGES.get(),
         ),
     ];
     let mut out = String::new();

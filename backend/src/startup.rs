@@ -30,6 +30,8 @@ use crate::webhooks::{WebhookOutbox, WebhookService};
 /// How often a cluster node compares its live channels with the log: the longest a lost
 /// NATS frame with no successor stays undelivered.
 const FANOUT_SWEEP: Duration = Duration::from_secs(1);
+/// How often SQLite's WAL is copied back into the database file (see `db::checkpoint`).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 const KEY_CHECK: &str = "encryption_key_check";
 const KEY_CHECK_PLAIN: &[u8] = b"wahub encryption key check";
 
@@ -234,6 +236,41 @@ async fn housekeeping(state: Arc<AppState>) {
     }
 }
 
+/// SQLite: copies the WAL back into the database file every second, beside the writer
+/// (see `db::checkpoint`).
+async fn checkpoints(url: String) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut checkpointer = None;
+    let mut failing = false;
+    loop {
+        tick.tick().await;
+        if checkpointer.is_none() {
+            checkpointer = crate::db::checkpoint::Checkpointer::open(&url)
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "cannot open the checkpoint connection"))
+                .ok();
+        }
+        let Some(c) = checkpointer.as_ref() else { continue };
+        match c.passive().await {
+            Ok(wal) => {
+                crate::metrics::SQLITE_CHECKPOINTS.inc();
+                crate::metrics::SQLITE_WAL_PAGES.set(wal.behind());
+                if std::mem::take(&mut failing) {
+                    tracing::info!("WAL checkpoints work again");
+                }
+            }
+            Err(e) => {
+                // Once per failing spell; the writer's backstop bounds the WAL meanwhile.
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying every second");
+                }
+                checkpointer = None;
+            }
+        }
+    }
+}
+
 /// Cluster mode: catches up sockets on frames NATS lost (see `EventHub::sweep`).
 async fn fanout_sweep(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(FANOUT_SWEEP);
@@ -280,6 +317,10 @@ pub async fn run(
     ];
     if state.events.is_clustered() {
         background.push(tokio::spawn(fanout_sweep(state.clone())));
+    }
+    let url = state.settings.database_url();
+    if crate::db::checkpoint::applies_to(&url) {
+        background.push(tokio::spawn(checkpoints(url)));
     }
     if let Some(router) = state.sessions.router() {
         background.push(tokio::spawn(crate::sessions::route::serve_commands(

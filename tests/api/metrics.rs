@@ -207,3 +207,37 @@ async fn the_grafana_dashboard_queries_only_exposed_metrics() {
     assert!(uncharted.is_empty(), "metrics no panel shows: {uncharted:?}");
     app.stop().await;
 }
+
+/// Rows in `users` as the SQLite database file alone holds them (the WAL not read); 0 while
+/// the file does not even hold the table.
+async fn users_in_the_database_file(url: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let file_only = url.replace("mode=rwc", "immutable=true");
+    let conn = sea_orm::Database::connect(file_only.as_str()).await.expect("open the file read-only");
+    let sql = Statement::from_string(conn.get_database_backend(), "SELECT COUNT(*) AS n FROM users");
+    let n = conn.query_one(sql).await.ok().flatten().and_then(|row| row.try_get_by_index::<i64>(0).ok());
+    conn.close().await.ok();
+    n.unwrap_or(0)
+}
+
+#[tokio::test]
+async fn sqlite_wal_is_copied_back_into_the_database_file_in_the_background() {
+    let app = spawn_app().await;
+    if app.db().is_postgres() {
+        return;
+    }
+    // Metrics are per process and test servers share this one: the counter only grows.
+    let (_, samples) = scrape(&app).await;
+    let before = value(&samples, "wahub_sqlite_checkpoints_total", &[]).expect("checkpoint counter");
+    for k in 0..5 {
+        app.register(&format!("wal{k}@example.com")).await;
+    }
+    // The writer's connection checkpoints only past its backstop (10,000 pages): these rows
+    // reach the database file only through the background checkpoint.
+    wahub_tests::eventually(10, "the new users in the database file itself", || async {
+        (users_in_the_database_file(app.db().url()).await >= 5).then_some(())
+    })
+    .await;
+    let (_, samples) = scrape(&app).await;
+    assert!(value(&samples, "wahub_sqlite_checkpoints_total", &[]).expect("counter") > before);
+}

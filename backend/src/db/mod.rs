@@ -1,5 +1,6 @@
 //! Database access: connection, migrations, entities and small shared queries.
 
+pub mod checkpoint;
 pub mod constraint;
 pub mod crypto;
 pub mod entities;
@@ -45,6 +46,10 @@ pub async fn connect_without_migrating(url: &str) -> Result<DatabaseConnection, 
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Checkpoints run in the background (`checkpoint`); this is the backstop.
+                .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES.to_string())
+                // A WAL that grew under a burst is cut back to this when it starts over.
+                .pragma("journal_size_limit", (64 * 1024 * 1024).to_string())
         });
     } else {
         opts.max_connections(20).min_connections(1);
