@@ -31,7 +31,10 @@ use crate::webhooks::{WebhookOutbox, WebhookService};
 /// NATS frame with no successor stays undelivered.
 const FANOUT_SWEEP: Duration = Duration::from_secs(1);
 /// How often SQLite's WAL is copied back into the database file (see `db::checkpoint`).
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Small steps: at 1,000 sockets and no rate cap, every 100 ms gave 3,900-4,100 published/s
+/// at end-to-end p99 13.4 ms; every 250 ms 3,300-4,100/s at 16-17 ms; every second
+/// 3,600-3,700/s at 24-29 ms (the writer checkpointing itself: 3,200/s at 14.5-15.3 ms).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 const KEY_CHECK: &str = "encryption_key_check";
 const KEY_CHECK_PLAIN: &[u8] = b"wahub encryption key check";
 
@@ -236,8 +239,8 @@ async fn housekeeping(state: Arc<AppState>) {
     }
 }
 
-/// SQLite: copies the WAL back into the database file every second, beside the writer
-/// (see `db::checkpoint`).
+/// SQLite: copies the WAL back into the database file every `CHECKPOINT_EVERY`, beside the
+/// writer (see `db::checkpoint`).
 async fn checkpoints(url: String) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -263,7 +266,7 @@ async fn checkpoints(url: String) {
             Err(e) => {
                 // Once per failing spell; the writer's backstop bounds the WAL meanwhile.
                 if !std::mem::replace(&mut failing, true) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying every second");
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
                 }
                 checkpointer = None;
             }
