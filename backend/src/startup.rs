@@ -373,7 +373,16 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         settings.server.bind.parse().with_context(|| format!("bind {:?} is not host:port", settings.server.bind))?;
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let state = build_state(settings).await?;
-    run(state, listener, shutdown_signal()).await
+    let db = state.db.clone();
+    let served = run(state, listener, shutdown_signal()).await;
+    // Closed, SQLite copies the WAL back and removes it: the stopped server's database is
+    // its one file, so a backup of it misses nothing.
+    match tokio::time::timeout(Duration::from_secs(5), db.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not close the database"),
+        Err(_) => tracing::warn!("the database did not close within 5 s"),
+    }
+    served
 }
 
 pub async fn shutdown_signal() {

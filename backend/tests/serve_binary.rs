@@ -125,3 +125,45 @@ fn json_log_lines_carry_the_request_id() {
         }
     }
 }
+
+/// Rows in `users` as the SQLite file alone holds them (any WAL ignored).
+fn users_in_the_file(db: &std::path::Path) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let url = format!("sqlite://{}?immutable=true", db.display());
+        let conn = sea_orm::Database::connect(url.as_str()).await.expect("open the file read-only");
+        let sql = Statement::from_string(conn.get_database_backend(), "SELECT COUNT(*) AS n FROM users");
+        let row = conn.query_one(sql).await.expect("count").expect("a row");
+        let n: i64 = row.try_get_by_index(0).expect("n");
+        conn.close().await.ok();
+        n
+    })
+}
+
+#[test]
+fn a_stopped_server_leaves_everything_in_its_database_file() {
+    let port = free_port();
+    let (mut server, _logs) = serve(&format!("127.0.0.1:{port}"), port, &[]);
+    let body = r#"{"email":"backup@example.com","password":"correct horse battery staple"}"#;
+    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!(
+        "POST /api/v1/auth/register HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    sock.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    sock.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    let term = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().expect("kill");
+    assert!(term.success());
+    let stopped = Instant::now();
+    while server.child.try_wait().expect("wait").is_none() {
+        assert!(stopped.elapsed() < Duration::from_secs(30), "wahub serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let db = server.data.join("wahub.db");
+    assert!(!server.data.join("wahub.db-wal").exists(), "the WAL was copied back and removed");
+    assert_eq!(users_in_the_file(&db), 1, "the registered user is in the database file itself");
+}
