@@ -28,9 +28,9 @@ impl WalPages {
     }
 }
 
-/// Whether `url` names an SQLite database file that has a WAL to checkpoint.
+/// Whether `url` names an SQLite database file (which has a WAL to checkpoint).
 pub fn applies_to(url: &str) -> bool {
-    url.starts_with("sqlite:") && !url.contains(":memory:") && !url.contains("mode=memory")
+    super::files::sqlite_path(url).is_some()
 }
 
 /// A connection used for nothing but checkpoints.
