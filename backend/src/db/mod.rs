@@ -40,7 +40,10 @@ pub async fn connect_without_migrating(url: &str) -> Result<DatabaseConnection, 
         // the busy timeout covers other processes (e.g. `wahub migrate`) on the same file.
         // Code holding a transaction must not query through `db` (it would stall until the
         // acquire timeout); every transaction here uses only its own handle.
-        opts.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {
+        // A connection to a file in this process cannot be cut off, so the pool does not ping
+        // it before every use: on the one connection each ping was a round trip to its worker
+        // thread, queued behind the writer's transactions, once per batch and per query.
+        opts.max_connections(1).min_connections(1).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
