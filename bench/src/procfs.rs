@@ -9,19 +9,39 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     status_field(&status, "VmRSS:")
 }
 
-/// User plus system CPU time of the whole process (all threads), in seconds.
-pub fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let ticks = utime_stime(&stat)?;
-    Some(ticks as f64 / clock_ticks_per_second() as f64)
+/// CPU time of a whole process (all threads), in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuTime {
+    /// In the process's own code.
+    pub user: f64,
+    /// In the kernel on its behalf: system calls (socket writes above all), page faults.
+    pub system: f64,
 }
 
-/// utime + stime (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name in
+impl CpuTime {
+    pub fn total(&self) -> f64 {
+        self.user + self.system
+    }
+}
+
+/// User plus system CPU time of the whole process, in seconds.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    cpu_time(pid).map(|t| t.total())
+}
+
+pub fn cpu_time(pid: u32) -> Option<CpuTime> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (user, system) = utime_stime(&stat)?;
+    let tck = clock_ticks_per_second() as f64;
+    Some(CpuTime { user: user as f64 / tck, system: system as f64 / tck })
+}
+
+/// utime and stime (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name in
 /// parentheses may contain spaces, so fields are counted after its closing `)`.
-fn utime_stime(stat: &str) -> Option<u64> {
+fn utime_stime(stat: &str) -> Option<(u64, u64)> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace().skip(11); // field 3 is the first after ')'
-    Some(fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?)
+    Some((fields.next()?.parse::<u64>().ok()?, fields.next()?.parse::<u64>().ok()?))
 }
 
 /// Voluntary plus involuntary context switches summed over the process's threads:
@@ -70,14 +90,14 @@ mod tests {
     #[test]
     fn reads_cpu_fields_after_the_command_name() {
         let line = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 2063 0 0 0 731 69 0 0 20 0 9 0 1234 0 0";
-        assert_eq!(utime_stime(line), Some(800));
+        assert_eq!(utime_stime(line), Some((731, 69)));
     }
 
     #[test]
     fn this_process_is_visible() {
         let me = std::process::id();
         assert!(rss_kib(me).is_some_and(|k| k > 0));
-        assert!(cpu_seconds(me).is_some());
+        assert!(cpu_time(me).is_some_and(|t| t.total() >= 0.0));
         assert!(context_switches(me).is_some_and(|n| n > 0));
         assert!(load_average().is_some());
     }

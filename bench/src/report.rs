@@ -43,11 +43,13 @@ pub fn print_run(f: &Figures, sockets: usize) {
     print_latency("latency (event at -> frame received)", f.server_latency.as_ref());
     print_latency("end-to-end (client POST sent -> frame received)", f.end_to_end.as_ref());
     println!(
-        "server CPU: {} s{} over load + drain = {} CPU-s per million delivered events; bench client CPU {} s; server context switches {} per published event",
-        opt(f.server_cpu_s, 2),
+        "server CPU: {} s{} over load + drain = {} CPU-s per million delivered events ({} of them in the kernel); bench client CPU {} s = {} CPU-s per million; server context switches {} per published event",
+        opt(f.server_cpu.map(|c| c.total()), 2),
         f.database_cpu_s.map(|d| format!(" + {d:.2} s in PostgreSQL backends")).unwrap_or_default(),
         opt(f.cpu_s_per_million(), 2),
-        opt(f.client_cpu_s, 2),
+        opt(f.kernel_cpu_s_per_million(), 2),
+        opt(f.client_cpu.map(|c| c.total()), 2),
+        opt(f.client_cpu_s_per_million(), 2),
         opt(f.switches_per_publish(), 1)
     );
     println!("load average: {} before, {} after", load(f.load_before), load(f.load_after));
@@ -86,6 +88,8 @@ const ROWS: &[Row] = &[
     Row { name: "end-to-end p50 ms (POST -> received)", get: |f| f.end_to_end.as_ref().map(|l| l.p50_ms), decimals: 2 },
     Row { name: "end-to-end p99 ms", get: |f| f.end_to_end.as_ref().map(|l| l.p99_ms), decimals: 2 },
     Row { name: "server (+ PG) CPU-s per M delivered", get: |f| f.cpu_s_per_million(), decimals: 2 },
+    Row { name: "  of which server kernel CPU-s", get: |f| f.kernel_cpu_s_per_million(), decimals: 2 },
+    Row { name: "bench client CPU-s per M delivered", get: |f| f.client_cpu_s_per_million(), decimals: 2 },
     Row { name: "server context switches per publish", get: |f| f.switches_per_publish(), decimals: 1 },
     Row { name: "RSS per idle socket KiB", get: |f| f.rss_per_socket_kib(), decimals: 2 },
     Row {

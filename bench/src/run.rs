@@ -40,11 +40,12 @@ pub struct Figures {
     pub server_latency: Option<Latency>,
     /// Client POST sent -> frame received.
     pub end_to_end: Option<Latency>,
-    /// CPU seconds of the server from the start of the load to the end of the drain.
-    pub server_cpu_s: Option<f64>,
+    /// CPU time of the server from the start of the load to the end of the drain.
+    pub server_cpu: Option<procfs::CpuTime>,
     /// CPU seconds of the PostgreSQL backends over the same span (PostgreSQL only).
     pub database_cpu_s: Option<f64>,
-    pub client_cpu_s: Option<f64>,
+    /// CPU time of this client (its sockets and request loops) over the same span.
+    pub client_cpu: Option<procfs::CpuTime>,
     /// Server context switches (all threads) over the same span.
     pub server_switches: Option<u64>,
     pub load_before: Option<[f64; 3]>,
@@ -72,8 +73,23 @@ impl Figures {
     /// Server CPU seconds (with its PostgreSQL backends) per million delivered frames
     /// (load and drain together).
     pub fn cpu_s_per_million(&self) -> Option<f64> {
-        let cpu = self.server_cpu_s? + self.database_cpu_s.unwrap_or(0.0);
-        (self.delivered_total > 0).then(|| cpu * 1e6 / self.delivered_total as f64)
+        let cpu = self.server_cpu?.total() + self.database_cpu_s.unwrap_or(0.0);
+        self.per_million_delivered(cpu)
+    }
+
+    /// The part of the server's own CPU spent in the kernel, per million delivered frames.
+    pub fn kernel_cpu_s_per_million(&self) -> Option<f64> {
+        self.per_million_delivered(self.server_cpu?.system)
+    }
+
+    /// The bench client's CPU per million delivered frames: on one machine, what the
+    /// client takes is not left for the server.
+    pub fn client_cpu_s_per_million(&self) -> Option<f64> {
+        self.per_million_delivered(self.client_cpu?.total())
+    }
+
+    fn per_million_delivered(&self, cpu_s: f64) -> Option<f64> {
+        (self.delivered_total > 0).then(|| cpu_s * 1e6 / self.delivered_total as f64)
     }
 
     pub fn switches_per_publish(&self) -> Option<f64> {
@@ -114,7 +130,7 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
     let rss_idle_kib = server.rss_kib();
 
     let (cpu0, client_cpu0, switches0) =
-        (server.cpu_seconds(), procfs::cpu_seconds(std::process::id()), server.context_switches());
+        (server.cpu_time(), procfs::cpu_time(std::process::id()), server.context_switches());
     let db_cpu0 = server.database_cpu().await;
     let d0 = live.delivered.load(Ordering::Relaxed);
     let t0 = Instant::now();
@@ -127,7 +143,7 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
         counts.per_user.iter().enumerate().map(|(u, n)| n * sockets_of(u, args.sockets, args.users)).sum();
     let drain_s = drain(&live, d0 + expected).await.as_secs_f64();
     let (cpu1, client_cpu1, switches1) =
-        (server.cpu_seconds(), procfs::cpu_seconds(std::process::id()), server.context_switches());
+        (server.cpu_time(), procfs::cpu_time(std::process::id()), server.context_switches());
     let db_cpu1 = server.database_cpu().await;
     let rss_loaded_kib = server.rss_kib();
     let metrics = client.get(format!("{}/metrics", server.base)).send().await?.text().await?;
@@ -171,13 +187,17 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
         closed_4008,
         server_latency: latency(server_us),
         end_to_end: latency(e2e_us),
-        server_cpu_s: cpu1.zip(cpu0).map(|(a, b)| a - b),
+        server_cpu: cpu1.zip(cpu0).map(|(a, b)| between(a, b)),
         database_cpu_s: db_cpu1.zip(db_cpu0).map(|(after, before)| crate::pg::cpu_between(&before, &after)),
-        client_cpu_s: client_cpu1.zip(client_cpu0).map(|(a, b)| a - b),
+        client_cpu: client_cpu1.zip(client_cpu0).map(|(a, b)| between(a, b)),
         server_switches: switches1.zip(switches0).map(|(a, b)| a.saturating_sub(b)),
         load_before,
         load_after: procfs::load_average(),
     })
+}
+
+fn between(after: procfs::CpuTime, before: procfs::CpuTime) -> procfs::CpuTime {
+    procfs::CpuTime { user: after.user - before.user, system: after.system - before.system }
 }
 
 /// Waits until `target` frames have arrived in all or nothing arrived for 3 s.

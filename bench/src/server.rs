@@ -102,8 +102,8 @@ impl Server {
         procfs::rss_kib(self.pid)
     }
 
-    pub fn cpu_seconds(&self) -> Option<f64> {
-        procfs::cpu_seconds(self.pid)
+    pub fn cpu_time(&self) -> Option<procfs::CpuTime> {
+        procfs::cpu_time(self.pid)
     }
 
     /// CPU seconds of the PostgreSQL backends serving this server, by pid; `None` on SQLite

@@ -18,6 +18,9 @@ use crate::error::Problem;
 
 pub use conn::{CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW};
 
+/// Above this many bytes handed over and not yet flushed, the socket writes them anyway.
+const WRITE_BUFFER: usize = 4 * 1024;
+
 #[derive(Debug, Deserialize)]
 pub struct WsParams {
     token: Option<String>,
@@ -27,10 +30,13 @@ pub struct WsParams {
 
 /// Clients only send small control frames (pings): a read buffer sized for them keeps idle
 /// sockets small (it is resident from the first read; a larger frame reserves its own room).
+/// Frames handed to the socket collect in its write buffer until the writer flushes, which
+/// it does once it has handed over everything waiting (`conn`): a burst of events leaves in
+/// one write system call, a lone event at once.
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(256)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(Some(64 * 1024))
         .max_frame_size(Some(64 * 1024))
 }
