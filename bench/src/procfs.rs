@@ -24,6 +24,15 @@ impl CpuTime {
     }
 }
 
+/// The CPU time spent between two readings of the same process.
+impl std::ops::Sub for CpuTime {
+    type Output = CpuTime;
+
+    fn sub(self, before: CpuTime) -> CpuTime {
+        CpuTime { user: self.user - before.user, system: self.system - before.system }
+    }
+}
+
 /// User plus system CPU time of the whole process, in seconds.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
     cpu_time(pid).map(|t| t.total())
@@ -91,6 +100,14 @@ mod tests {
     fn reads_cpu_fields_after_the_command_name() {
         let line = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 2063 0 0 0 731 69 0 0 20 0 9 0 1234 0 0";
         assert_eq!(utime_stime(line), Some((731, 69)));
+    }
+
+    #[test]
+    fn a_difference_keeps_user_and_kernel_time_apart() {
+        let before = CpuTime { user: 1.0, system: 0.5 };
+        let after = CpuTime { user: 3.5, system: 0.75 };
+        assert_eq!(after - before, CpuTime { user: 2.5, system: 0.25 });
+        assert_eq!((after - before).total(), 2.75);
     }
 
     #[test]

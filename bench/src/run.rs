@@ -187,17 +187,13 @@ pub async fn run(args: &Args, server: &Server) -> anyhow::Result<Figures> {
         closed_4008,
         server_latency: latency(server_us),
         end_to_end: latency(e2e_us),
-        server_cpu: cpu1.zip(cpu0).map(|(a, b)| between(a, b)),
+        server_cpu: cpu1.zip(cpu0).map(|(a, b)| a - b),
         database_cpu_s: db_cpu1.zip(db_cpu0).map(|(after, before)| crate::pg::cpu_between(&before, &after)),
-        client_cpu: client_cpu1.zip(client_cpu0).map(|(a, b)| between(a, b)),
+        client_cpu: client_cpu1.zip(client_cpu0).map(|(a, b)| a - b),
         server_switches: switches1.zip(switches0).map(|(a, b)| a.saturating_sub(b)),
         load_before,
         load_after: procfs::load_average(),
     })
-}
-
-fn between(after: procfs::CpuTime, before: procfs::CpuTime) -> procfs::CpuTime {
-    procfs::CpuTime { user: after.user - before.user, system: after.system - before.system }
 }
 
 /// Waits until `target` frames have arrived in all or nothing arrived for 3 s.
